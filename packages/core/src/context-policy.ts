@@ -1,0 +1,53 @@
+import type { SessionConfig } from './config.js';
+import type { ContextAction } from './events.js';
+import type { RequestContext } from './request-context.js';
+import type { SessionRecord } from './session-record.js';
+
+export interface ContextAssessment {
+  action: ContextAction;
+  reasons: string[];
+}
+
+export interface ContextAssessmentInput {
+  session: SessionRecord;
+  context: RequestContext;
+  /** Keyed hash of `context.ip`, comparable with `session.device.lastIpHash`. */
+  ipHash?: string;
+  now: number;
+}
+
+/**
+ * Judges a request against its session on every full validation. @sessionkit/security plugs its risk engine
+ * in here; the engine applies the most severe action any assessor returns.
+ */
+export interface ContextAssessor {
+  assess(input: ContextAssessmentInput): ContextAssessment | Promise<ContextAssessment>;
+}
+
+const SEVERITY: Record<ContextAction, number> = { allow: 0, flag: 1, 'step-up': 2, revoke: 3 };
+
+export function combineAssessments(assessments: readonly ContextAssessment[]): ContextAssessment {
+  let action: ContextAction = 'allow';
+  const reasons: string[] = [];
+  for (const assessment of assessments) {
+    if (SEVERITY[assessment.action] > SEVERITY[action]) action = assessment.action;
+    if (assessment.action !== 'allow') reasons.push(...assessment.reasons);
+  }
+  return { action, reasons };
+}
+
+/** The configured `contextChange` policy: a different IP or user agent than the session last saw. */
+export function contextChangeAssessor(policy: SessionConfig['contextChange']): ContextAssessor {
+  return {
+    assess({ session, context, ipHash }) {
+      const assessments: ContextAssessment[] = [];
+      if (ipHash && session.device.lastIpHash && ipHash !== session.device.lastIpHash) {
+        assessments.push({ action: policy.ip, reasons: ['ip.changed'] });
+      }
+      if (context.userAgent && session.device.userAgent && context.userAgent !== session.device.userAgent) {
+        assessments.push({ action: policy.device, reasons: ['device.changed'] });
+      }
+      return combineAssessments(assessments);
+    },
+  };
+}

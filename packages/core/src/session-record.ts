@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { StoreCorruptError } from './errors.js';
+
+/** URL-safe base64 without padding: the alphabet of every id, secret and hash we mint. */
+export const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
+
+/** 16 random bytes → 22 characters: 128 bits, the OWASP minimum for a session identifier. */
+export const sessionIdSchema = base64url.length(22);
+/** SHA-256 digests encoded as base64url. */
+export const hashSchema = base64url.length(43);
+
+/** Epoch milliseconds: integers round-trip exactly through JSON, Redis strings and SQL timestamptz. */
+export const timestampSchema = z.number().int().nonnegative();
+
+export const sessionStates = ['active', 'suspended', 'revoked', 'expired'] as const;
+export const sessionStateSchema = z.enum(sessionStates);
+export type SessionState = z.infer<typeof sessionStateSchema>;
+
+export const aalSchema = z.union([z.literal(1), z.literal(2), z.literal(3)]);
+export type Aal = z.infer<typeof aalSchema>;
+
+const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+);
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export const METADATA_MAX_BYTES = 4096;
+export const metadataSchema = z
+  .record(z.string(), jsonValue)
+  .refine((value) => JSON.stringify(value).length <= METADATA_MAX_BYTES, {
+    message: `metadata must serialise to at most ${METADATA_MAX_BYTES} bytes`,
+  });
+
+export const refreshStateSchema = z.object({
+  familyId: base64url.min(16).max(64),
+  generation: z.number().int().nonnegative(),
+  currentHash: hashSchema,
+  /** Hash of the token that `currentHash` replaced; presenting it within the grace window is not theft. */
+  previousHash: hashSchema.optional(),
+  rotatedAt: timestampSchema.optional(),
+  /**
+   * The current token sealed with a key derived from the previous token, so a caller that lost the
+   * rotation race (and only such a caller) can recover the very same successor without us storing it.
+   */
+  sealedSuccessor: base64url.max(256).optional(),
+  /** Truncated hashes of older tokens, newest first, so their replay is recognised as theft. */
+  retiredHashes: z.array(base64url.length(22)).max(8).optional(),
+});
+export type RefreshState = z.infer<typeof refreshStateSchema>;
+
+export const deviceSchema = z.object({
+  label: z.string().max(200).optional(),
+  userAgent: z.string().max(1024).optional(),
+  /** Fingerprint components kept structured so a change can be explained, not as one opaque hash. */
+  fingerprint: z.record(z.string().max(64), z.string().max(512)).optional(),
+  firstIpHash: base64url.max(64).optional(),
+  lastIpHash: base64url.max(64).optional(),
+});
+export type Device = z.infer<typeof deviceSchema>;
+
+export const transferStateSchema = z.object({
+  codeHash: hashSchema,
+  expiresAt: timestampSchema,
+  mode: z.enum(['takeover', 'fork']),
+});
+export type TransferState = z.infer<typeof transferStateSchema>;
+
+export const sessionRecordSchema = z.object({
+  id: sessionIdSchema,
+  userId: z.string().min(1).max(256),
+  tenantId: z.string().min(1).max(256).optional(),
+  state: sessionStateSchema,
+  createdAt: timestampSchema,
+  lastSeenAt: timestampSchema,
+  idleExpiresAt: timestampSchema,
+  absoluteExpiresAt: timestampSchema,
+  aal: aalSchema,
+  authenticatedAt: timestampSchema,
+  secretHash: hashSchema,
+  refresh: refreshStateSchema.optional(),
+  device: deviceSchema,
+  parentId: sessionIdSchema.optional(),
+  revokedAt: timestampSchema.optional(),
+  revokeReason: z.string().max(200).optional(),
+  transfer: transferStateSchema.optional(),
+  version: z.number().int().positive(),
+  metadata: metadataSchema,
+});
+export type SessionRecord = z.infer<typeof sessionRecordSchema>;
+
+/** The stored form is the record as JSON: every field is a JSON primitive, so it round-trips exactly. */
+export function serializeSession(record: SessionRecord): string {
+  return JSON.stringify(record);
+}
+
+/** Parses a stored value; anything foreign or corrupted becomes `store.corrupt`, never a wrong session. */
+export function deserializeSession(raw: string): SessionRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (cause) {
+    throw new StoreCorruptError('Stored session record is not valid JSON', { cause });
+  }
+  return parseStoredSession(value);
+}
+
+export function parseStoredSession(value: unknown): SessionRecord {
+  const result = sessionRecordSchema.safeParse(value);
+  if (!result.success) {
+    throw new StoreCorruptError('Stored session record does not match the schema', {
+      cause: result.error,
+      details: { issues: result.error.issues.map((issue) => issue.path.join('.')) },
+    });
+  }
+  return result.data;
+}
+
+/** Live means it still counts against the per-user limit and can still authenticate. */
+export function isLive(record: SessionRecord, now: number): boolean {
+  return (
+    (record.state === 'active' || record.state === 'suspended') &&
+    now < record.idleExpiresAt &&
+    now < record.absoluteExpiresAt
+  );
+}
+
+/** The instant after which nothing about the record can matter to authentication. */
+export function expiresAt(record: SessionRecord): number {
+  return Math.min(record.idleExpiresAt, record.absoluteExpiresAt);
+}

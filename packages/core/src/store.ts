@@ -1,0 +1,109 @@
+import type { SessionRecord } from './session-record.js';
+
+export type LimitPolicy = 'evict-oldest' | 'reject';
+
+export interface CreateSessionInput {
+  /** The record to insert (version 1, state active). */
+  session: SessionRecord;
+  /** Live sessions allowed for `session.userId`, counting the new one. */
+  maxSessions: number;
+  onLimit: LimitPolicy;
+  now: number;
+}
+
+export interface CreateSessionResult {
+  session: SessionRecord;
+  /** Sessions revoked (oldest first) to make room, already in their revoked state. */
+  evicted: SessionRecord[];
+}
+
+export interface RotateRefreshInput {
+  sessionId: string;
+  /** SHA-256 (base64url) of the refresh token the caller presented. */
+  presentedHash: string;
+  successorHash: string;
+  sealedSuccessor: string;
+  now: number;
+  graceMs: number;
+  /** New idle deadline written with the rotation; the store caps it at the absolute deadline. */
+  idleExpiresAt: number;
+}
+
+/**
+ * - `rotated`: the presented token was current; the session now holds `successorHash`.
+ * - `grace`: the presented token was the immediately previous one, inside the grace window; the session is
+ *   returned unchanged so the caller can recover the same successor.
+ * - `reused`: a retired token (or the previous one after the grace window); the store has revoked the session.
+ * - `inactive`: the session exists but is revoked or expired.
+ * - `unknown`: no such session, or a hash this session never issued (no revocation: ids are not secret).
+ */
+export type RotateRefreshResult =
+  | { outcome: 'rotated' | 'grace' | 'reused' | 'inactive'; session: SessionRecord }
+  | { outcome: 'unknown' };
+
+export const RETIRED_HASHES_KEPT = 8;
+export const REUSE_REVOKE_REASON = 'token.reuse_detected';
+
+export interface RevokeOptions {
+  reason: string;
+  now: number;
+}
+
+export interface RevokeUserOptions extends RevokeOptions {
+  exceptId?: string;
+  tenantId?: string;
+}
+
+export interface ListOptions {
+  tenantId?: string;
+}
+
+/**
+ * Tells other instances to drop what they cached about a session: `revoked` also puts it on their
+ * denylist until `expiresAt`; `changed` only invalidates (its token secret or assurance changed).
+ */
+export interface InvalidationMessage {
+  sessionId: string;
+  kind: 'revoked' | 'changed';
+  expiresAt: number;
+}
+
+export type InvalidationListener = (message: InvalidationMessage) => void;
+
+export interface InvalidationFeed {
+  publish(message: InvalidationMessage): Promise<void>;
+  /** Resolves once the subscription is live; the returned function ends it. */
+  subscribe(listener: InvalidationListener): Promise<() => Promise<void>>;
+}
+
+/**
+ * What the engine needs from storage, and no more. Every method either does what it says or throws a
+ * SessionKitError (`store.unavailable`, `store.corrupt`, `session.conflict`, ...): a failure is never `undefined`.
+ * `undefined` from `get` means only "no such session".
+ */
+export interface SessionStore {
+  /** Inserts while holding the per-user limit in one atomic step; evicts the oldest live sessions or throws `limit.exceeded`. */
+  create(input: CreateSessionInput): Promise<CreateSessionResult>;
+  get(id: string): Promise<SessionRecord | undefined>;
+  /** Every stored session of a user (any state), newest first. */
+  listByUser(userId: string, options?: ListOptions): Promise<SessionRecord[]>;
+  /**
+   * Compare-and-set: writes `next` (with version `expectedVersion + 1`) only if the stored version is
+   * `expectedVersion`. Throws `session.conflict` on a stale version, `session.not_found` if the record is gone
+   * and `session.revoked` if it is revoked: an update never resurrects a session.
+   */
+  update(next: SessionRecord, expectedVersion: number): Promise<SessionRecord>;
+  rotateRefresh(input: RotateRefreshInput): Promise<RotateRefreshResult>;
+  /** Revokes one session; returns it in its revoked state (unchanged if it already was), or undefined if absent. */
+  revoke(id: string, options: RevokeOptions): Promise<SessionRecord | undefined>;
+  /** Revokes every live session of a user (optionally in one tenant) but `exceptId`; returns those it revoked. */
+  revokeUser(userId: string, options: RevokeUserOptions): Promise<SessionRecord[]>;
+  /** Revokes a session and all its descendants (children may belong to other users); returns those it revoked. */
+  revokeTree(rootId: string, options: RevokeOptions): Promise<SessionRecord[]>;
+  /** Deletes at most `batchSize` records whose idle or absolute deadline has passed; returns how many. */
+  deleteExpired(options: { now: number; batchSize: number }): Promise<number>;
+  readonly feed: InvalidationFeed;
+  /** Resolves when the backend answers; throws `store.unavailable` otherwise. */
+  health(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,2 @@
+export type { StoreConformanceOptions } from './store-conformance.js';
+export { describeStoreConformance, sampleRecord } from './store-conformance.js';
