@@ -42,3 +42,5 @@ export { RETIRED_HASHES_KEPT, REUSE_REVOKE_REASON } from './store.js';
 export { chooseEvictions, decideRotation, revokedCopy, truncateHash } from './store-rules.js';
 export { digestsEqual, hmacSha256, randomToken, sha256 } from './token-crypto.js';
 export { parseInput } from './zod-input.js';
+export type { ActivityEntry, ActivityPage, ActivitySource } from './activity.js';
+export type { RateLimiter, RateLimitResult } from './rate-limit.js';
