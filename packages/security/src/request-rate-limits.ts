@@ -1,0 +1,57 @@
+import { RateLimitedError } from '@sessionkit/core';
+import type { RateLimitRule, RateLimitSubject, RuleRateLimitResult } from './rate-limit-rule.js';
+import { rateLimitKey } from './rate-limit-rule.js';
+
+/** A limiter bound to one rule: what `RedisRateLimiter` and `MemoryRateLimiter` both are. */
+export interface RuleLimiter {
+  readonly rule: RateLimitRule;
+  consume(key: string): Promise<RuleRateLimitResult>;
+}
+
+/**
+ * Several rules checked together for one request (e.g. login: per IP, per user, per user+IP). Every rule
+ * that applies counts the attempt, and the most restrictive answer wins, so `Retry-After` is the longest wait.
+ */
+export class RequestRateLimits {
+  readonly #limiters: readonly RuleLimiter[];
+
+  constructor(limiters: readonly RuleLimiter[]) {
+    this.#limiters = limiters;
+  }
+
+  /** Undefined when no rule applies to the subject. */
+  async check(subject: RateLimitSubject): Promise<RuleRateLimitResult | undefined> {
+    const results = await Promise.all(
+      this.#limiters.map((limiter) => {
+        const key = rateLimitKey(limiter.rule.scope, subject);
+        return key === undefined ? undefined : limiter.consume(key);
+      }),
+    );
+    let verdict: RuleRateLimitResult | undefined;
+    for (const result of results) {
+      if (result === undefined) continue;
+      if (verdict === undefined || moreRestrictive(result, verdict)) verdict = result;
+    }
+    return verdict;
+  }
+
+  /** As `check`, but a refusal throws `rate.limited` carrying `retryAfterMs` (the adapter's 429). */
+  async enforce(subject: RateLimitSubject): Promise<RuleRateLimitResult | undefined> {
+    const verdict = await this.check(subject);
+    if (verdict && !verdict.allowed) {
+      throw new RateLimitedError(
+        verdict.retryAfterMs,
+        verdict.outcome === 'store.unavailable'
+          ? 'Rate limiter unavailable; try again later'
+          : 'Too many requests',
+      );
+    }
+    return verdict;
+  }
+}
+
+function moreRestrictive(a: RuleRateLimitResult, b: RuleRateLimitResult): boolean {
+  if (a.allowed !== b.allowed) return !a.allowed;
+  if (!a.allowed) return a.retryAfterMs > b.retryAfterMs;
+  return a.remaining < b.remaining;
+}
