@@ -1,11 +1,19 @@
 import type { CryptoKey, JWK, JWTPayload } from 'jose';
-import { errors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT } from 'jose';
+import {
+  decodeProtectedHeader,
+  errors,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import { z } from 'zod';
 import type { Clock } from './clock.js';
 import { InvalidInputError, InvalidTokenError, TokenExpiredError } from './errors.js';
-import { randomToken } from './token-crypto.js';
 import type { Aal } from './session-record.js';
 import { aalSchema, sessionIdSchema } from './session-record.js';
+import { randomToken } from './token-crypto.js';
 import { parseInput } from './zod-input.js';
 
 export type AccessTokenAlgorithm = 'EdDSA' | 'ES256';
@@ -124,7 +132,12 @@ export class AccessTokenKeyRing {
     const now = this.#options.clock.now();
     const live = this.#keys.filter((key) => key.retiresAt === undefined || key.retiresAt > now);
     const keys = await Promise.all(
-      live.map(async (key) => ({ ...(await exportJWK(key.publicKey)), kid: key.kid, alg: key.alg, use: 'sig' })),
+      live.map(async (key) => ({
+        ...(await exportJWK(key.publicKey)),
+        kid: key.kid,
+        alg: key.alg,
+        use: 'sig',
+      })),
     );
     return { keys };
   }
@@ -136,7 +149,13 @@ export class AccessTokenKeyRing {
     );
   }
 
-  async sign(input: { userId: string; sessionId: string; aal: Aal; authenticatedAt: number; tenantId?: string }) {
+  async sign(input: {
+    userId: string;
+    sessionId: string;
+    aal: Aal;
+    authenticatedAt: number;
+    tenantId?: string;
+  }) {
     const key = this.signingKey;
     const nowSeconds = Math.floor(this.#options.clock.now() / 1000);
     const exp = nowSeconds + Math.ceil(this.#options.ttlMs / 1000);
@@ -162,27 +181,23 @@ export class AccessTokenKeyRing {
   async verify(token: string): Promise<AccessTokenClaims> {
     const now = this.#options.clock.now();
     try {
-      const { payload } = await jwtVerify(
-        token,
-        (header) => {
-          const key = this.#keys.find(
-            (candidate) =>
-              candidate.kid === header.kid &&
-              candidate.alg === header.alg &&
-              (candidate.retiresAt === undefined || candidate.retiresAt > now),
-          );
-          if (!key) throw new InvalidTokenError('Unknown signing key');
-          return key.publicKey;
-        },
-        {
-          algorithms: ['EdDSA', 'ES256'],
-          issuer: this.#options.issuer,
-          audience: this.#options.audience,
-          typ: ACCESS_TOKEN_TYP,
-          currentDate: new Date(now),
-          requiredClaims: ['sub', 'sid', 'exp', 'iat', 'jti'],
-        },
+      // The header only selects a key of ours; the algorithm is then pinned to that key's own.
+      const header = decodeProtectedHeader(token);
+      const key = this.#keys.find(
+        (candidate) =>
+          candidate.kid === header.kid &&
+          candidate.alg === header.alg &&
+          (candidate.retiresAt === undefined || candidate.retiresAt > now),
       );
+      if (!key) throw new InvalidTokenError('Unknown signing key');
+      const { payload } = await jwtVerify(token, key.publicKey, {
+        algorithms: [key.alg],
+        issuer: this.#options.issuer,
+        audience: this.#options.audience,
+        typ: ACCESS_TOKEN_TYP,
+        currentDate: new Date(now),
+        requiredClaims: ['sub', 'sid', 'exp', 'iat', 'jti'],
+      });
       const claims = claimsSchema.parse(payload);
       return {
         sub: claims.sub,

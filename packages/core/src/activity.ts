@@ -18,5 +18,8 @@ export interface ActivityPage {
 
 /** Implemented by @sessionkit/audit; the Express self-service router reads it when it is wired. */
 export interface ActivitySource {
-  listActivity(userId: string, options: { limit: number; cursor?: string; sessionId?: string }): Promise<ActivityPage>;
+  listActivity(
+    userId: string,
+    options: { limit: number; cursor?: string; sessionId?: string },
+  ): Promise<ActivityPage>;
 }

@@ -22,7 +22,12 @@ export const sessionConfigSchema = z
       .object({
         enabled: z.boolean().default(true),
         /** How long the previous refresh token still yields the same successor (lost responses, racing tabs). */
-        graceMs: z.number().int().nonnegative().max(5 * MINUTE).default(10_000),
+        graceMs: z
+          .number()
+          .int()
+          .nonnegative()
+          .max(5 * MINUTE)
+          .default(10_000),
       })
       .prefault({}),
     requiredAal: z.union([z.literal(1), z.literal(2), z.literal(3)]).default(1),

@@ -1,5 +1,11 @@
-export type { AccessTokenAlgorithm, AccessTokenClaims, AccessTokenIssuerOptions, SigningKey } from './access-token.js';
+export type {
+  AccessTokenAlgorithm,
+  AccessTokenClaims,
+  AccessTokenIssuerOptions,
+  SigningKey,
+} from './access-token.js';
 export { ACCESS_TOKEN_TYP, AccessTokenKeyRing, looksLikeJwt } from './access-token.js';
+export type { ActivityEntry, ActivityPage, ActivitySource } from './activity.js';
 export type { Clock } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
 export type { SessionConfig, SessionConfigInput } from './config.js';
@@ -7,12 +13,19 @@ export { parseSessionConfig, sessionConfigSchema } from './config.js';
 export type { ContextAssessment, ContextAssessmentInput, ContextAssessor } from './context-policy.js';
 export { combineAssessments, contextChangeAssessor } from './context-policy.js';
 export * from './errors.js';
-export type { ContextAction, RevokedBy, SessionEvent, SessionEventListener, SessionEventType } from './events.js';
+export type {
+  ContextAction,
+  RevokedBy,
+  SessionEvent,
+  SessionEventListener,
+  SessionEventType,
+} from './events.js';
 export { SessionEvents } from './events.js';
 export type { MemoryStoreOptions } from './memory-store.js';
 export { LocalInvalidationFeed, MemoryStore } from './memory-store.js';
 export type { OpaqueToken, OpaqueTokenKind } from './opaque-token.js';
 export { formatToken, hashSecret, newSecret, newSessionId, parseToken } from './opaque-token.js';
+export type { RateLimiter, RateLimitResult } from './rate-limit.js';
 export type { EventContext, RequestContext } from './request-context.js';
 export { requestContextSchema } from './request-context.js';
 export type {
@@ -25,7 +38,15 @@ export type {
   ValidateOptions,
 } from './session-manager.js';
 export { SessionManager } from './session-manager.js';
-export type { Aal, Device, JsonValue, RefreshState, SessionRecord, SessionState, TransferState } from './session-record.js';
+export type {
+  Aal,
+  Device,
+  JsonValue,
+  RefreshState,
+  SessionRecord,
+  SessionState,
+  TransferState,
+} from './session-record.js';
 export {
   deserializeSession,
   expiresAt,
@@ -42,5 +63,3 @@ export { RETIRED_HASHES_KEPT, REUSE_REVOKE_REASON } from './store.js';
 export { chooseEvictions, decideRotation, revokedCopy, truncateHash } from './store-rules.js';
 export { digestsEqual, hmacSha256, randomToken, sha256 } from './token-crypto.js';
 export { parseInput } from './zod-input.js';
-export type { ActivityEntry, ActivityPage, ActivitySource } from './activity.js';
-export type { RateLimiter, RateLimitResult } from './rate-limit.js';

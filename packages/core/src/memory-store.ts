@@ -148,7 +148,8 @@ export class MemoryStore implements SessionStore {
       if (record && record.state !== 'revoked') {
         revoked.push(this.#put(revokedCopy(record, options.reason, options.now)));
       }
-      for (const candidate of this.#sessions.values()) if (candidate.parentId === id) pending.push(candidate.id);
+      for (const candidate of this.#sessions.values())
+        if (candidate.parentId === id) pending.push(candidate.id);
     }
     return revoked;
   }
@@ -207,4 +208,3 @@ export class MemoryStore implements SessionStore {
     return deleted;
   }
 }
-

@@ -56,7 +56,9 @@ const createInputSchema = z.object({
   metadata: metadataSchema.default({}),
   context: requestContextSchema.default({}),
 });
-export type CreateSessionOptions = z.input<typeof createInputSchema> & { metadata?: Record<string, JsonValue> };
+export type CreateSessionOptions = z.input<typeof createInputSchema> & {
+  metadata?: Record<string, JsonValue>;
+};
 
 export interface IssuedTokens {
   session: SessionView;
@@ -144,7 +146,9 @@ export class SessionManager {
     this.#ipHashKey = this.config.ipHashKey ?? randomToken(32);
     this.#denylist = new ExpiringCache(this.config.denylistMaxEntries);
     this.#verifiedJwts = new ExpiringCache(this.config.accessToken.cacheEntries);
-    this.#validated = new ExpiringCache(this.config.validationCache.enabled ? this.config.validationCache.maxEntries : 0);
+    this.#validated = new ExpiringCache(
+      this.config.validationCache.enabled ? this.config.validationCache.maxEntries : 0,
+    );
   }
 
   /** Subscribes to the store's invalidation feed; call once at start-up, `close` ends it. */
@@ -216,24 +220,40 @@ export class SessionManager {
     const context = this.#eventContext(input.context);
     for (const victim of evicted) {
       await this.#announceRevoked(victim);
-      this.#emit({ type: 'session.evicted', at: now, context, session: toView(victim), reason: 'limit.evicted' });
+      this.#emit({
+        type: 'session.evicted',
+        at: now,
+        context,
+        session: toView(victim),
+        reason: 'limit.evicted',
+      });
     }
     this.#emit({ type: 'session.created', at: now, context, session: toView(session) });
     return {
       ...(await this.#issue(session, formatToken('session', session.id, secret))),
-      ...(refreshSecret === undefined ? {} : { refreshToken: formatToken('refresh', session.id, refreshSecret) }),
+      ...(refreshSecret === undefined
+        ? {}
+        : { refreshToken: formatToken('refresh', session.id, refreshSecret) }),
     };
   }
 
   async validate(token: unknown, options: ValidateOptions = {}): Promise<ValidatedSession> {
-    const context = parseInput(requestContextSchema, options.context ?? {}, 'request context');
-    if (typeof token === 'string' && looksLikeJwt(token)) return this.#validateAccessToken(token, options, context);
+    const context = options.context
+      ? parseInput(requestContextSchema, options.context, 'request context')
+      : {};
+    if (typeof token === 'string' && looksLikeJwt(token))
+      return this.#validateAccessToken(token, options, context);
     const parsed = this.#parse(token, 'session', context);
     const secretHash = hashSecret(parsed.secret);
     const now = this.#clock.now();
     if (options.tier === 'fast' && this.config.validationCache.enabled) {
       const cached = this.#validated.get(parsed.sessionId, now);
-      if (cached && digestsEqual(cached.secretHash, secretHash) && isLive(cached, now) && !this.#isDenied(cached.id)) {
+      if (
+        cached &&
+        digestsEqual(cached.secretHash, secretHash) &&
+        isLive(cached, now) &&
+        !this.#isDenied(cached.id)
+      ) {
         return this.#guard(this.#result(cached, 'cache', []), options);
       }
     }
@@ -268,7 +288,13 @@ export class SessionManager {
         throw this.#stateError(result.session, now);
       case 'reused': {
         const familyId = result.session.refresh?.familyId ?? result.session.id;
-        this.#emit({ type: 'token.reuse_detected', at: now, context: eventContext, session: toView(result.session), familyId });
+        this.#emit({
+          type: 'token.reuse_detected',
+          at: now,
+          context: eventContext,
+          session: toView(result.session),
+          familyId,
+        });
         await this.#announceRevoked(result.session);
         this.#emit({
           type: 'session.revoked',
@@ -285,7 +311,9 @@ export class SessionManager {
       case 'rotated': {
         const session = result.session;
         const issued =
-          result.outcome === 'rotated' ? successor : unseal(parsed.secret, session.refresh?.sealedSuccessor ?? '');
+          result.outcome === 'rotated'
+            ? successor
+            : unseal(parsed.secret, session.refresh?.sealedSuccessor ?? '');
         if (issued === undefined || !digestsEqual(hashSecret(issued), session.refresh?.currentHash ?? '')) {
           throw this.#reject(context, 'refresh.unsealable', parsed.sessionId);
         }
@@ -298,7 +326,11 @@ export class SessionManager {
           generation: session.refresh?.generation ?? 0,
         });
         const access = await this.#signAccess(session);
-        return { session: toView(session), refreshToken: formatToken('refresh', session.id, issued), ...access };
+        return {
+          session: toView(session),
+          refreshToken: formatToken('refresh', session.id, issued),
+          ...access,
+        };
       }
     }
   }
@@ -339,8 +371,15 @@ export class SessionManager {
 
   /** Revokes a session and every session descending from it; returns how many were revoked. */
   async revoke(sessionId: string, options: RevokeActionOptions = {}): Promise<number> {
-    const context = this.#eventContext(parseInput(requestContextSchema, options.context ?? {}, 'request context'));
-    const revoked = await this.#revokeTree(sessionId, options.reason ?? 'revoked', options.by ?? 'user', context);
+    const context = this.#eventContext(
+      parseInput(requestContextSchema, options.context ?? {}, 'request context'),
+    );
+    const revoked = await this.#revokeTree(
+      sessionId,
+      options.reason ?? 'revoked',
+      options.by ?? 'user',
+      context,
+    );
     return revoked.length;
   }
 
@@ -348,7 +387,9 @@ export class SessionManager {
     userId: string,
     options: RevokeActionOptions & { exceptId?: string; tenantId?: string } = {},
   ): Promise<number> {
-    const context = this.#eventContext(parseInput(requestContextSchema, options.context ?? {}, 'request context'));
+    const context = this.#eventContext(
+      parseInput(requestContextSchema, options.context ?? {}, 'request context'),
+    );
     const now = this.#clock.now();
     const revoked = await this.store.revokeUser(userId, {
       reason: options.reason ?? 'revoked.all',
@@ -467,7 +508,8 @@ export class SessionManager {
         1,
       );
     } catch (error) {
-      if (error instanceof SessionKitError && error.code !== 'store.unavailable') throw new TransferInvalidError();
+      if (error instanceof SessionKitError && error.code !== 'store.unavailable')
+        throw new TransferInvalidError();
       throw error;
     }
     if (mode === 'takeover') {
@@ -531,11 +573,11 @@ export class SessionManager {
 
   /** State, timeouts, parent chain, context policy and the throttled touch: the full tier. */
   async #checkRecord(record: SessionRecord, context: RequestContext, now: number) {
-    this.#assertUsable(record, now);
-    if (this.#isDenied(record.id)) throw new SessionRevokedError();
-    if (record.idleExpiresAt <= now || record.absoluteExpiresAt <= now) {
+    // The store is the authority here; the denylist only serves the tiers that skip it.
+    if (record.state === 'active' && (record.idleExpiresAt <= now || record.absoluteExpiresAt <= now)) {
       await this.#expire(record, now, context);
     }
+    this.#assertUsable(record, now);
     await this.#assertParentsLive(record, now, context);
     const ipHash = context.ip === undefined ? undefined : this.hashIp(context.ip);
     const assessment = combineAssessments(
@@ -600,7 +642,8 @@ export class SessionManager {
       return await this.store.update(next, record.version);
     } catch (error) {
       if (error instanceof VersionConflictError && !demote) return record;
-      if (error instanceof VersionConflictError) return this.#mutate(record.id, (fresh) => ({ ...fresh, aal: 1 }));
+      if (error instanceof VersionConflictError)
+        return this.#mutate(record.id, (fresh) => ({ ...fresh, aal: 1 }));
       if (error instanceof SessionNotFoundError) throw new SessionExpiredError();
       throw error;
     }
@@ -609,7 +652,6 @@ export class SessionManager {
   async #assertParentsLive(record: SessionRecord, now: number, context: RequestContext) {
     let parentId = record.parentId;
     for (let depth = 0; parentId !== undefined && depth < MAX_PARENT_DEPTH; depth += 1) {
-      if (this.#isDenied(parentId)) break;
       const parent = await this.store.get(parentId);
       if (!parent || !isLive(parent, now)) break;
       parentId = parent.parentId;
@@ -625,7 +667,13 @@ export class SessionManager {
     const reason = record.absoluteExpiresAt <= now ? 'absolute' : 'idle';
     try {
       const expired = await this.store.update({ ...record, state: 'expired' }, record.version);
-      this.#emit({ type: 'session.expired', at: now, context: this.#eventContext(context), session: toView(expired), reason });
+      this.#emit({
+        type: 'session.expired',
+        at: now,
+        context: this.#eventContext(context),
+        session: toView(expired),
+        reason,
+      });
     } catch (error) {
       // Someone else already changed it; the session is over either way.
       if (!(error instanceof SessionKitError) || error.code === 'store.unavailable') throw error;
@@ -650,9 +698,14 @@ export class SessionManager {
       if (!isLive(record, now)) throw this.#stateError(record, now);
       return { ...record, state: suspended ? 'suspended' : 'active' };
     });
-    // Suspension must also stop access tokens, which only the denylist reaches.
-    if (suspended) await this.#announceRevoked(session);
-    else await this.#announceChanged(session);
+    // Suspension must also stop access tokens, which only the denylist reaches. Other instances keep a
+    // resumed session's access tokens denied until they expire: resuming errs on the safe side.
+    if (suspended) {
+      await this.#announceRevoked(session);
+    } else {
+      this.#denylist.delete(session.id);
+      await this.#announceChanged(session);
+    }
     this.#emit({
       type: suspended ? 'session.suspended' : 'session.resumed',
       at: now,
@@ -693,7 +746,10 @@ export class SessionManager {
   #guard(result: ValidatedSession, options: ValidateOptions): ValidatedSession {
     const required = Math.max(options.requiredAal ?? 1, this.config.requiredAal);
     if (result.aal < required) throw new AalInsufficientError(required, result.aal);
-    if (options.maxAuthAgeMs !== undefined && this.#clock.now() - result.authenticatedAt > options.maxAuthAgeMs) {
+    if (
+      options.maxAuthAgeMs !== undefined &&
+      this.#clock.now() - result.authenticatedAt > options.maxAuthAgeMs
+    ) {
       throw new AuthStaleError(options.maxAuthAgeMs);
     }
     return result;
@@ -720,7 +776,12 @@ export class SessionManager {
   }
 
   async #issue(record: SessionRecord, token: string): Promise<IssuedTokens> {
-    return { session: toView(record), token, expiresAt: expiresAt(record), ...(await this.#signAccess(record)) };
+    return {
+      session: toView(record),
+      token,
+      expiresAt: expiresAt(record),
+      ...(await this.#signAccess(record)),
+    };
   }
 
   async #signAccess(record: SessionRecord) {

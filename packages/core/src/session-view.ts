@@ -23,7 +23,14 @@ export interface SessionView {
 }
 
 export function toView(record: SessionRecord): SessionView {
-  const { secretHash: _secret, refresh: _refresh, transfer: _transfer, version: _version, device, ...rest } = record;
+  const {
+    secretHash: _secret,
+    refresh: _refresh,
+    transfer: _transfer,
+    version: _version,
+    device,
+    ...rest
+  } = record;
   const { firstIpHash: _first, ...publicDevice } = device;
   return { ...rest, device: publicDevice };
 }

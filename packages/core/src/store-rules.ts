@@ -30,7 +30,10 @@ export type RotationDecision =
   | { result: RotateRefreshResult; write?: SessionRecord }
   | { result: { outcome: 'unknown' }; write?: undefined };
 
-export function decideRotation(record: SessionRecord | undefined, input: RotateRefreshInput): RotationDecision {
+export function decideRotation(
+  record: SessionRecord | undefined,
+  input: RotateRefreshInput,
+): RotationDecision {
   if (!record?.refresh) return { result: { outcome: 'unknown' } };
   const { refresh } = record;
   const isCurrent = refresh.currentHash === input.presentedHash;

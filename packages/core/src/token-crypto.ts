@@ -39,7 +39,9 @@ export function unseal(secret: string, sealed: string): string | undefined {
   try {
     const decipher = createDecipheriv('aes-256-gcm', sealKey(secret), raw.subarray(0, 12));
     decipher.setAuthTag(raw.subarray(raw.length - 16));
-    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString(
+      'utf8',
+    );
   } catch {
     return undefined;
   }

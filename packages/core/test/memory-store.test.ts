@@ -10,7 +10,12 @@ describe('MemoryStore bounds', () => {
   it('refuses to grow past maxEntries once nothing expired can be dropped', async () => {
     const store = new MemoryStore({ maxEntries: 2 });
     const create = (userId: string) =>
-      store.create({ session: sampleRecord({ userId }), maxSessions: 10, onLimit: 'reject', now: Date.now() });
+      store.create({
+        session: sampleRecord({ userId }),
+        maxSessions: 10,
+        onLimit: 'reject',
+        now: Date.now(),
+      });
     await create('a');
     await create('b');
     await expect(create('c')).rejects.toMatchObject({ code: 'store.unavailable' });

@@ -78,7 +78,11 @@ export function describeStoreConformance(name: string, options: StoreConformance
       return store.create({ session: record, maxSessions, onLimit: 'evict-oldest', now: Date.now() });
     }
 
-    function rotation(record: SessionRecord, presentedHash: string, overrides: Partial<RotateRefreshInput> = {}) {
+    function rotation(
+      record: SessionRecord,
+      presentedHash: string,
+      overrides: Partial<RotateRefreshInput> = {},
+    ) {
       return {
         sessionId: record.id,
         presentedHash,
@@ -218,16 +222,25 @@ export function describeStoreConformance(name: string, options: StoreConformance
         expect(evicted[0]?.revokeReason).toBe('limit.evicted');
         expect((await store.get(records[0]?.id ?? ''))?.state).toBe('revoked');
         const live = (await store.listByUser(userId)).filter((record) => isLive(record, Date.now()));
-        expect(live.map((record) => record.id).sort()).toEqual([records[1]?.id, records[2]?.id, newest.id].sort());
+        expect(live.map((record) => record.id).sort()).toEqual(
+          [records[1]?.id, records[2]?.id, newest.id].sort(),
+        );
       });
 
       it('rejects past the limit under `reject`, storing nothing', async () => {
         const userId = `user-${randomToken(9)}`;
         for (let i = 0; i < 2; i += 1) {
-          await store.create({ session: sampleRecord({ userId }), maxSessions: 2, onLimit: 'reject', now: Date.now() });
+          await store.create({
+            session: sampleRecord({ userId }),
+            maxSessions: 2,
+            onLimit: 'reject',
+            now: Date.now(),
+          });
         }
         const extra = sampleRecord({ userId });
-        const code = await codeOf(store.create({ session: extra, maxSessions: 2, onLimit: 'reject', now: Date.now() }));
+        const code = await codeOf(
+          store.create({ session: extra, maxSessions: 2, onLimit: 'reject', now: Date.now() }),
+        );
         expect(code).toBe('limit.exceeded');
         expect(await store.get(extra.id)).toBeUndefined();
       });
@@ -243,12 +256,12 @@ export function describeStoreConformance(name: string, options: StoreConformance
         await sleep(200);
         const a = sampleRecord({ userId });
         const b = sampleRecord({ userId });
-        expect((await store.create({ session: a, maxSessions: 2, onLimit: 'reject', now: Date.now() })).evicted).toEqual(
-          [],
-        );
-        expect((await store.create({ session: b, maxSessions: 2, onLimit: 'reject', now: Date.now() })).evicted).toEqual(
-          [],
-        );
+        expect(
+          (await store.create({ session: a, maxSessions: 2, onLimit: 'reject', now: Date.now() })).evicted,
+        ).toEqual([]);
+        expect(
+          (await store.create({ session: b, maxSessions: 2, onLimit: 'reject', now: Date.now() })).evicted,
+        ).toEqual([]);
       });
 
       it('200 concurrent creates for one user with limit 5 leave exactly 5 live sessions', async () => {
@@ -273,7 +286,14 @@ export function describeStoreConformance(name: string, options: StoreConformance
         const userId = `user-${randomToken(9)}`;
         const codes = await Promise.all(
           Array.from({ length: 200 }, () =>
-            codeOf(store.create({ session: sampleRecord({ userId }), maxSessions: 5, onLimit: 'reject', now: Date.now() })),
+            codeOf(
+              store.create({
+                session: sampleRecord({ userId }),
+                maxSessions: 5,
+                onLimit: 'reject',
+                now: Date.now(),
+              }),
+            ),
           ),
         );
         expect(codes.filter((code) => code === 'resolved')).toHaveLength(5);
@@ -386,7 +406,12 @@ export function describeStoreConformance(name: string, options: StoreConformance
         await create(record);
         const now = Date.now();
         const revoked = await store.revoke(record.id, { reason: 'logout', now });
-        expect(revoked).toMatchObject({ state: 'revoked', revokedAt: now, revokeReason: 'logout', version: 2 });
+        expect(revoked).toMatchObject({
+          state: 'revoked',
+          revokedAt: now,
+          revokeReason: 'logout',
+          version: 2,
+        });
         const again = await store.revoke(record.id, { reason: 'other', now: now + 5 });
         expect(again).toEqual(revoked);
         expect(await store.get(record.id)).toEqual(revoked);
@@ -395,10 +420,17 @@ export function describeStoreConformance(name: string, options: StoreConformance
 
       it('revoke-all-except keeps exactly the excepted session, optionally within one tenant', async () => {
         const userId = `user-${randomToken(9)}`;
-        const records = Array.from({ length: 4 }, (_, i) => sampleRecord({ userId, tenantId: i < 3 ? 'a' : 'b' }));
+        const records = Array.from({ length: 4 }, (_, i) =>
+          sampleRecord({ userId, tenantId: i < 3 ? 'a' : 'b' }),
+        );
         for (const record of records) await create(record);
         const keep = records[1]?.id ?? '';
-        const revoked = await store.revokeUser(userId, { reason: 'password.changed', now: Date.now(), exceptId: keep, tenantId: 'a' });
+        const revoked = await store.revokeUser(userId, {
+          reason: 'password.changed',
+          now: Date.now(),
+          exceptId: keep,
+          tenantId: 'a',
+        });
         expect(revoked.map((record) => record.id).sort()).toEqual([records[0]?.id, records[2]?.id].sort());
         expect(revoked.every((record) => record.state === 'revoked')).toBe(true);
         const live = (await store.listByUser(userId)).filter((record) => isLive(record, Date.now()));
@@ -457,10 +489,15 @@ export function describeStoreConformance(name: string, options: StoreConformance
         handles.push(other);
         const received: InvalidationMessage[] = [];
         const unsubscribe = await store.feed.subscribe((message) => received.push(message));
-        const message: InvalidationMessage = { sessionId: newSessionId(), kind: 'revoked', expiresAt: Date.now() + HOUR };
+        const message: InvalidationMessage = {
+          sessionId: newSessionId(),
+          kind: 'revoked',
+          expiresAt: Date.now() + HOUR,
+        };
         await other.feed.publish(message);
         const deadline = Date.now() + (options.feedDeliveryMs ?? 2000);
-        while (!received.some((m) => m.sessionId === message.sessionId) && Date.now() < deadline) await sleep(10);
+        while (!received.some((m) => m.sessionId === message.sessionId) && Date.now() < deadline)
+          await sleep(10);
         expect(received).toContainEqual(message);
         await unsubscribe();
         const after: InvalidationMessage = { ...message, sessionId: newSessionId() };

@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { AccessTokenKeyRing } from '../src/access-token.js';
+import { ManualClock } from '../src/clock.js';
+import { SessionKitError } from '../src/errors.js';
+import { MemoryStore } from '../src/memory-store.js';
+import { SessionManager } from '../src/session-manager.js';
+import type { SessionStore } from '../src/store.js';
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return error instanceof SessionKitError ? error.code : `untyped: ${String(error)}`;
+  }
+}
+
+/** Counts store reads, to show which validations skip the store. */
+function countingReads(inner: SessionStore): { store: SessionStore; reads: () => number } {
+  let reads = 0;
+  const store: SessionStore = {
+    feed: inner.feed,
+    get: (id) => {
+      reads += 1;
+      return inner.get(id);
+    },
+    create: (input) => inner.create(input),
+    listByUser: (userId, options) => inner.listByUser(userId, options),
+    update: (next, version) => inner.update(next, version),
+    rotateRefresh: (input) => inner.rotateRefresh(input),
+    revoke: (id, options) => inner.revoke(id, options),
+    revokeUser: (userId, options) => inner.revokeUser(userId, options),
+    revokeTree: (id, options) => inner.revokeTree(id, options),
+    deleteExpired: (options) => inner.deleteExpired(options),
+    health: () => inner.health(),
+    close: () => inner.close(),
+  };
+  return { store, reads: () => reads };
+}
+
+/** Two app instances sharing one store and one invalidation feed, with one signing key ring. */
+async function twoInstances(validationCache = false) {
+  const clock = new ManualClock(Date.UTC(2026, 5, 1));
+  const shared = new MemoryStore({ now: () => clock.now() });
+  const keys = await AccessTokenKeyRing.generate({ issuer: 'i', audience: 'a', ttlMs: 300_000, clock });
+  const make = () => {
+    const counted = countingReads(shared);
+    const manager = new SessionManager({
+      store: counted.store,
+      clock,
+      accessTokens: keys,
+      config: { validationCache: { enabled: validationCache, maxAgeMs: 1000 } },
+    });
+    return { manager, reads: counted.reads };
+  };
+  const a = make();
+  const b = make();
+  await a.manager.start();
+  await b.manager.start();
+  return { clock, a, b, keys };
+}
+
+describe('fast tier: access tokens', () => {
+  it('verifies a repeated access token once, with no store read', async () => {
+    const { a } = await twoInstances();
+    const issued = await a.manager.create({ userId: 'alice' });
+    const before = a.reads();
+    for (let i = 0; i < 20; i += 1) {
+      const result = await a.manager.validate(issued.accessToken, { tier: 'fast' });
+      expect(result).toMatchObject({ source: 'access-token', userId: 'alice', sessionId: issued.session.id });
+    }
+    expect(a.reads()).toBe(before);
+  });
+
+  it('rejects an access token on instance B once instance A revoked its session', async () => {
+    const { a, b } = await twoInstances();
+    const issued = await a.manager.create({ userId: 'alice' });
+    await expect(b.manager.validate(issued.accessToken, { tier: 'fast' })).resolves.toBeDefined();
+    await a.manager.revoke(issued.session.id);
+    expect(await codeOf(b.manager.validate(issued.accessToken, { tier: 'fast' }))).toBe('session.revoked');
+  });
+
+  it('full tier on an access token also checks the stored session', async () => {
+    const { a, b } = await twoInstances();
+    const issued = await a.manager.create({ userId: 'alice' });
+    await b.manager.close();
+    await a.manager.revoke(issued.session.id);
+    expect(await codeOf(b.manager.validate(issued.accessToken, { tier: 'fast' }))).toBe('resolved');
+    expect(await codeOf(b.manager.validate(issued.accessToken, { tier: 'full' }))).toBe('session.revoked');
+  });
+
+  it('rejects access tokens when none are configured, and garbage JWTs', async () => {
+    const { a } = await twoInstances();
+    const plain = new SessionManager({ store: new MemoryStore() });
+    const issued = await a.manager.create({ userId: 'alice' });
+    expect(await codeOf(plain.validate(issued.accessToken))).toBe('token.invalid');
+    expect(await codeOf(a.manager.validate('aaa.bbb.ccc'))).toBe('token.invalid');
+  });
+
+  it('carries refreshed access tokens with the session AAL', async () => {
+    const { a } = await twoInstances();
+    const issued = await a.manager.create({ userId: 'alice', aal: 2 });
+    const refreshed = await a.manager.refresh(issued.refreshToken);
+    const result = await a.manager.validate(refreshed.accessToken, { requiredAal: 2 });
+    expect(result.aal).toBe(2);
+  });
+});
+
+describe('fast tier: local validation cache for opaque tokens', () => {
+  it('serves repeated validations within maxAge without a store read', async () => {
+    const { a, clock } = await twoInstances(true);
+    const issued = await a.manager.create({ userId: 'alice' });
+    await a.manager.validate(issued.token, { tier: 'fast' });
+    const reads = a.reads();
+    for (let i = 0; i < 10; i += 1) {
+      expect((await a.manager.validate(issued.token, { tier: 'fast' })).source).toBe('cache');
+    }
+    expect(a.reads()).toBe(reads);
+    clock.advance(1001);
+    expect((await a.manager.validate(issued.token, { tier: 'fast' })).source).toBe('store');
+  });
+
+  it('never serves a wrong secret from the cache', async () => {
+    const { a } = await twoInstances(true);
+    const issued = await a.manager.create({ userId: 'alice' });
+    await a.manager.validate(issued.token, { tier: 'fast' });
+    const forged = `${issued.session.id}.${'A'.repeat(43)}`;
+    expect(await codeOf(a.manager.validate(forged, { tier: 'fast' }))).toBe('token.invalid');
+  });
+
+  it('drops a cached session at once when another instance revokes it (feed), and within maxAge without the feed', async () => {
+    const { a, b, clock } = await twoInstances(true);
+    const issued = await a.manager.create({ userId: 'alice' });
+    await b.manager.validate(issued.token, { tier: 'fast' });
+    await a.manager.revoke(issued.session.id);
+    expect(await codeOf(b.manager.validate(issued.token, { tier: 'fast' }))).toBe('session.revoked');
+
+    const second = await a.manager.create({ userId: 'alice' });
+    await b.manager.validate(second.token, { tier: 'fast' });
+    await b.manager.close();
+    await a.manager.revoke(second.session.id);
+    // Without the feed the stale copy may serve until maxAgeMs, and not a millisecond longer.
+    expect(await codeOf(b.manager.validate(second.token, { tier: 'fast' }))).toBe('resolved');
+    clock.advance(1000);
+    expect(await codeOf(b.manager.validate(second.token, { tier: 'fast' }))).toBe('session.revoked');
+  });
+
+  it('invalidates the cache when step-up replaces the token', async () => {
+    const { a, b } = await twoInstances(true);
+    const issued = await a.manager.create({ userId: 'alice' });
+    await b.manager.validate(issued.token, { tier: 'fast' });
+    await a.manager.stepUp(issued.session.id, { aal: 2 });
+    expect(await codeOf(b.manager.validate(issued.token, { tier: 'fast' }))).toBe('token.invalid');
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { parseSessionConfig } from '../src/config.js';
+import { deserializeSession, serializeSession } from '../src/session-record.js';
+import { sampleRecord } from '../src/testing/index.js';
+
+describe('session record', () => {
+  it('round-trips through its stored form exactly, dates included', () => {
+    const record = sampleRecord({
+      tenantId: 't',
+      revokedAt: Date.UTC(2026, 0, 2, 3, 4, 5, 678),
+      revokeReason: 'x',
+    });
+    const restored = deserializeSession(serializeSession(record));
+    expect(restored).toEqual(record);
+    expect(new Date(restored.revokedAt ?? 0).toISOString()).toBe('2026-01-02T03:04:05.678Z');
+  });
+
+  it('turns corrupt or foreign values into store.corrupt, never a wrong session', () => {
+    expect(() => deserializeSession('{not json')).toThrow(expect.objectContaining({ code: 'store.corrupt' }));
+    expect(() => deserializeSession('{"cookie":{"maxAge":1}}')).toThrow(
+      expect.objectContaining({ code: 'store.corrupt' }),
+    );
+    const tampered = { ...sampleRecord(), state: 'superuser' };
+    expect(() => deserializeSession(JSON.stringify(tampered))).toThrow(
+      expect.objectContaining({ code: 'store.corrupt' }),
+    );
+    const huge = sampleRecord({ metadata: { blob: 'x'.repeat(5000) } });
+    expect(() => deserializeSession(JSON.stringify(huge))).toThrow(
+      expect.objectContaining({ code: 'store.corrupt' }),
+    );
+  });
+});
+
+describe('session config', () => {
+  it('has safe defaults', () => {
+    const config = parseSessionConfig();
+    expect(config).toMatchObject({
+      idleTimeoutMs: 30 * 60_000,
+      absoluteLifetimeMs: 12 * 3_600_000,
+      onLimit: 'evict-oldest',
+      requiredAal: 1,
+      freshnessMaxAgeMs: 15 * 60_000,
+      refresh: { enabled: true, graceMs: 10_000 },
+      contextChange: { ip: 'flag', device: 'flag' },
+      validationCache: { enabled: false, maxAgeMs: 1000 },
+    });
+  });
+
+  it('throws input.invalid naming each bad field', () => {
+    const attempt = () =>
+      parseSessionConfig({
+        idleTimeoutMs: -1,
+        onLimit: 'drop',
+        contextChange: { ip: 'ignore' },
+        refresh: { graceMs: 'x' },
+      });
+    expect(attempt).toThrow(expect.objectContaining({ code: 'input.invalid' }));
+    try {
+      attempt();
+    } catch (error) {
+      const message = (error as Error).message;
+      for (const field of ['idleTimeoutMs', 'onLimit', 'contextChange.ip', 'refresh.graceMs'])
+        expect(message).toContain(field);
+    }
+    expect(() => parseSessionConfig({ idleTimeoutMs: 60_000, absoluteLifetimeMs: 1000 })).toThrow(
+      /absoluteLifetimeMs/,
+    );
+    expect(() => parseSessionConfig({ ipHashKey: 'short' })).toThrow(/ipHashKey/);
+  });
+});
