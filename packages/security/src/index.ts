@@ -1,6 +1,13 @@
+export type { BruteForceGuardOptions, LockoutVerdict, LoginAttempt } from './brute-force-guard.js';
+export { BruteForceGuard } from './brute-force-guard.js';
 export type { DegradedEvent, DegradedListener } from './degraded.js';
 export type { GcraDecision, GcraState } from './gcra.js';
 export { emissionIntervalUs, gcraDecide } from './gcra.js';
+export type { Backoff, LockoutPolicy, LockoutPolicyInput, LockoutSubject } from './lockout-policy.js';
+export { backoffDelayMs, lockoutPolicySchema, parseLockoutPolicy } from './lockout-policy.js';
+export type { LockoutFailure, LockoutState, LockoutStore } from './lockout-store.js';
+export { MemoryEventLog } from './memory-event-log.js';
+export { MemoryLockoutStore } from './memory-lockout-store.js';
 export type { MemoryRateLimiterOptions } from './memory-rate-limiter.js';
 export { MemoryRateLimiter } from './memory-rate-limiter.js';
 export type {
@@ -13,7 +20,19 @@ export type {
   StoreDownMode,
 } from './rate-limit-rule.js';
 export { parseRateLimitRule, rateLimitKey, rateLimitRuleSchema, rateLimitScopes } from './rate-limit-rule.js';
+export type { RedisEventLogOptions } from './redis-event-log.js';
+export { RedisEventLog } from './redis-event-log.js';
+export type { RedisLockoutStoreOptions } from './redis-lockout-store.js';
+export { RedisLockoutStore } from './redis-lockout-store.js';
 export type { RedisRateLimiterOptions } from './redis-rate-limiter.js';
 export { RedisRateLimiter } from './redis-rate-limiter.js';
 export type { RuleLimiter } from './request-rate-limits.js';
 export { RequestRateLimits } from './request-rate-limits.js';
+export type {
+  LockedAccount,
+  RiskySession,
+  SecurityEvent,
+  SecurityEventLog,
+  SecuritySummary,
+} from './security-event.js';
+export { securityEventSchema, summarize } from './security-event.js';
