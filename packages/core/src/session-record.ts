@@ -31,7 +31,12 @@ const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
 );
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-export const METADATA_MAX_BYTES = 4096;
+export const METADATA_MAX_BYTES = 16_384;
+/**
+ * Metadata keys in this namespace belong to the engine and its modules (e.g. the sealed upstream token vault):
+ * they live in the record so they share its compare-and-set, and `toView` never lets them out.
+ */
+export const RESERVED_METADATA_PREFIX = 'sk.';
 export const metadataSchema = z
   .record(z.string(), jsonValue)
   .refine((value) => JSON.stringify(value).length <= METADATA_MAX_BYTES, {

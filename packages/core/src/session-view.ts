@@ -1,4 +1,5 @@
 import type { SessionRecord } from './session-record.js';
+import { RESERVED_METADATA_PREFIX } from './session-record.js';
 
 /**
  * What may leave the engine: the record without its secret hash, refresh state or transfer code.
@@ -32,5 +33,8 @@ export function toView(record: SessionRecord): SessionView {
     ...rest
   } = record;
   const { firstIpHash: _first, ...publicDevice } = device;
-  return { ...rest, device: publicDevice };
+  const metadata = Object.fromEntries(
+    Object.entries(rest.metadata).filter(([key]) => !key.startsWith(RESERVED_METADATA_PREFIX)),
+  );
+  return { ...rest, device: publicDevice, metadata };
 }

@@ -24,7 +24,7 @@ describe('session record', () => {
     expect(() => deserializeSession(JSON.stringify(tampered))).toThrow(
       expect.objectContaining({ code: 'store.corrupt' }),
     );
-    const huge = sampleRecord({ metadata: { blob: 'x'.repeat(5000) } });
+    const huge = sampleRecord({ metadata: { blob: 'x'.repeat(17_000) } });
     expect(() => deserializeSession(JSON.stringify(huge))).toThrow(
       expect.objectContaining({ code: 'store.corrupt' }),
     );
@@ -66,5 +66,15 @@ describe('session config', () => {
       /absoluteLifetimeMs/,
     );
     expect(() => parseSessionConfig({ ipHashKey: 'short' })).toThrow(/ipHashKey/);
+  });
+});
+
+describe('session view', () => {
+  it('never lets hashes, refresh state or reserved metadata out', async () => {
+    const { toView } = await import('../src/session-view.js');
+    const view = toView(sampleRecord({ metadata: { plan: 'pro', 'sk.upstream': 'sealed' } }));
+    expect(view.metadata).toEqual({ plan: 'pro' });
+    for (const key of ['secretHash', 'refresh', 'transfer', 'version']) expect(view).not.toHaveProperty(key);
+    expect(view.device).not.toHaveProperty('firstIpHash');
   });
 });
