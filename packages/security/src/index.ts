@@ -1,6 +1,18 @@
 export type { BruteForceGuardOptions, LockoutVerdict, LoginAttempt } from './brute-force-guard.js';
 export { BruteForceGuard } from './brute-force-guard.js';
 export type { DegradedEvent, DegradedListener } from './degraded.js';
+export type { FingerprintComponents, FingerprintInput } from './device-fingerprint.js';
+export {
+  deviceFingerprint,
+  fingerprintInputFromHeaders,
+  fingerprintInputSchema,
+} from './device-fingerprint.js';
+export type { FingerprintComparison, SimilarityOptions } from './fingerprint-similarity.js';
+export {
+  compareFingerprints,
+  defaultComponentWeights,
+  similarityOptionsSchema,
+} from './fingerprint-similarity.js';
 export type { GcraDecision, GcraState } from './gcra.js';
 export { emissionIntervalUs, gcraDecide } from './gcra.js';
 export type { Backoff, LockoutPolicy, LockoutPolicyInput, LockoutSubject } from './lockout-policy.js';
