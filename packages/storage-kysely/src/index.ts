@@ -1,0 +1,11 @@
+export type { Cleanup, CleanupOptions } from './cleanup.js';
+export { startCleanup } from './cleanup.js';
+export type { Database, RefreshHistoryTable, SessionsTable } from './database.js';
+export { DEFAULT_CHANNEL } from './invalidation-message.js';
+export type { KyselyStoreOptions, StoreFeed } from './kysely-store.js';
+export { KyselyStore } from './kysely-store.js';
+export type { MigrateOptions } from './migrations.js';
+export { DEFAULT_SCHEMA, migrateDown, migrateToLatest, sessionMigrations } from './migrations.js';
+export { PGliteDialect } from './pglite-dialect.js';
+export type { PGliteInvalidationFeedOptions } from './pglite-feed.js';
+export { PGliteInvalidationFeed } from './pglite-feed.js';

@@ -1,0 +1,355 @@
+import type {
+  CreateSessionInput,
+  CreateSessionResult,
+  InvalidationFeed,
+  ListOptions,
+  RevokeOptions,
+  RevokeUserOptions,
+  RotateRefreshInput,
+  RotateRefreshResult,
+  SessionRecord,
+  SessionStore,
+} from '@sessionkit/core';
+import {
+  chooseEvictions,
+  decideRotation,
+  InvalidInputError,
+  isLive,
+  LimitExceededError,
+  parseInput,
+  REUSE_REVOKE_REASON,
+  revokedCopy,
+  SessionNotFoundError,
+  SessionRevokedError,
+  StoreUnavailableError,
+  sessionRecordSchema,
+  truncateHash,
+  VersionConflictError,
+} from '@sessionkit/core';
+import type { Kysely, Transaction } from 'kysely';
+import { sql } from 'kysely';
+import type { Database } from './database.js';
+import { isUniqueViolation, toStoreError } from './database-errors.js';
+import { DEFAULT_SCHEMA } from './migrations.js';
+import { recordToRow, rowToRecord } from './session-row.js';
+
+/** A feed the store may shut down with itself. */
+export type StoreFeed = InvalidationFeed & { close?(): Promise<void> };
+
+export interface KyselyStoreOptions {
+  /** The store owns it: `close()` destroys it (for pg, that ends the pool). */
+  db: Kysely<Database>;
+  /** PgInvalidationFeed in production, PGliteInvalidationFeed embedded; closed with the store if it can be. */
+  feed: StoreFeed;
+  /** The schema `migrateToLatest` created the tables in. Defaults to `sessionkit`. */
+  schema?: string;
+}
+
+/** First key of the two-key advisory lock: keeps our per-user locks apart from any the application takes. */
+const USER_LOCK_NAMESPACE = 0x5e55;
+const EVICT_REASON = 'limit.evicted';
+const LIVE_STATES = sql<boolean>`state in ('active', 'suspended')`;
+
+/**
+ * The SessionStore on PostgreSQL (pg) or PGlite through kysely. Every atomic point of the contract is one
+ * statement or one transaction, correct under READ COMMITTED with any number of connections:
+ * - create: a per-user advisory transaction lock serialises creates (and revoke-all) of one user, then the
+ *   user's live rows are read FOR UPDATE so the eviction decision sees every committed session;
+ * - update: a single UPDATE conditioned on id, version, user and state (compare-and-set);
+ * - rotateRefresh: SELECT ... FOR UPDATE, then core's decideRotation, then the write, in one transaction.
+ */
+export class KyselyStore implements SessionStore {
+  readonly feed: StoreFeed;
+  readonly #root: Kysely<Database>;
+  readonly #db: Kysely<Database>;
+  #closed = false;
+
+  constructor(options: KyselyStoreOptions) {
+    this.#root = options.db;
+    this.#db = options.db.withSchema(options.schema ?? DEFAULT_SCHEMA);
+    this.feed = options.feed;
+  }
+
+  async create(input: CreateSessionInput): Promise<CreateSessionResult> {
+    const session = parseInput(sessionRecordSchema, input.session, 'session record');
+    const { maxSessions, onLimit, now } = input;
+    if (!Number.isInteger(maxSessions) || maxSessions < 1) {
+      throw new InvalidInputError('maxSessions must be a positive integer');
+    }
+    return this.#run(async () => {
+      try {
+        return await this.#db.transaction().execute(async (trx) => {
+          await this.#lockUser(trx, session.userId);
+          const rows = await trx
+            .selectFrom('sessions')
+            .selectAll()
+            .where('user_id', '=', session.userId)
+            .where(LIVE_STATES)
+            .forUpdate()
+            .execute();
+          const victims = chooseEvictions(rows.map(rowToRecord), maxSessions, now);
+          if (victims.length > 0 && onLimit === 'reject') throw new LimitExceededError(maxSessions);
+          const evicted = victims.map((victim) => revokedCopy(victim, EVICT_REASON, now));
+          if (evicted.length > 0) {
+            await trx
+              .updateTable('sessions')
+              .set({
+                state: 'revoked',
+                revoked_at: new Date(now),
+                revoke_reason: EVICT_REASON,
+                version: sql`version + 1`,
+              })
+              .where(
+                'id',
+                'in',
+                evicted.map((record) => record.id),
+              )
+              .execute();
+          }
+          await trx.insertInto('sessions').values(recordToRow(session)).execute();
+          return { session, evicted };
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new InvalidInputError('Session id already exists');
+        throw error;
+      }
+    });
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && rowToRecord(row);
+    });
+  }
+
+  async listByUser(userId: string, options: ListOptions = {}): Promise<SessionRecord[]> {
+    return this.#run(async () => {
+      let query = this.#db.selectFrom('sessions').selectAll().where('user_id', '=', userId);
+      if (options.tenantId !== undefined) query = query.where('tenant_id', '=', options.tenantId);
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+      return rows.map(rowToRecord);
+    });
+  }
+
+  async update(next: SessionRecord, expectedVersion: number): Promise<SessionRecord> {
+    const written = parseInput(
+      sessionRecordSchema,
+      { ...next, version: expectedVersion + 1 },
+      'session record',
+    );
+    return this.#run(async () => {
+      const { id, user_id, ...changes } = recordToRow(written);
+      const updated = await this.#db
+        .updateTable('sessions')
+        .set(changes)
+        .where('id', '=', id)
+        .where('user_id', '=', user_id)
+        .where('version', '=', expectedVersion)
+        .where('state', '<>', 'revoked')
+        .returning('id')
+        .executeTakeFirst();
+      if (updated) return written;
+      // Nothing written: say why, in the order the contract ranks the reasons.
+      const current = await this.#db
+        .selectFrom('sessions')
+        .select(['user_id', 'state'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!current) throw new SessionNotFoundError();
+      if (current.user_id !== user_id) throw new InvalidInputError('A session cannot change its user');
+      if (current.state === 'revoked') throw new SessionRevokedError();
+      throw new VersionConflictError();
+    });
+  }
+
+  async rotateRefresh(input: RotateRefreshInput): Promise<RotateRefreshResult> {
+    return this.#run(() =>
+      this.#db.transaction().execute(async (trx): Promise<RotateRefreshResult> => {
+        const row = await trx
+          .selectFrom('sessions')
+          .selectAll()
+          .where('id', '=', input.sessionId)
+          .forUpdate()
+          .executeTakeFirst();
+        const record = row && rowToRecord(row);
+        const decision = decideRotation(record, input);
+        if (decision.result.outcome === 'unknown') {
+          return record && (await this.#wasRetired(trx, record, input.presentedHash))
+            ? this.#reuseOfOldToken(trx, record, input.now)
+            : decision.result;
+        }
+        if (!decision.write) return decision.result;
+        const written = parseInput(sessionRecordSchema, decision.write, 'rotated session record');
+        await this.#write(trx, written);
+        if (decision.result.outcome === 'rotated') {
+          await trx
+            .insertInto('refresh_history')
+            .values({
+              session_id: written.id,
+              hash: truncateHash(input.presentedHash),
+              retired_at: new Date(input.now),
+            })
+            .onConflict((conflict) => conflict.doNothing())
+            .execute();
+        }
+        return { outcome: decision.result.outcome, session: written };
+      }),
+    );
+  }
+
+  async revoke(id: string, options: RevokeOptions): Promise<SessionRecord | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db
+        .updateTable('sessions')
+        .set(revokedColumns(options))
+        .where('id', '=', id)
+        .where('state', '<>', 'revoked')
+        .returningAll()
+        .executeTakeFirst();
+      if (row) return rowToRecord(row);
+      // Already revoked (returned unchanged) or absent.
+      const current = await this.#db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return current && rowToRecord(current);
+    });
+  }
+
+  async revokeUser(userId: string, options: RevokeUserOptions): Promise<SessionRecord[]> {
+    return this.#run(() =>
+      // Under the user's lock, so a create racing "log out everywhere" is either revoked here or sees it.
+      this.#db
+        .transaction()
+        .execute(async (trx) => {
+          await this.#lockUser(trx, userId);
+          let query = trx
+            .updateTable('sessions')
+            .set(revokedColumns(options))
+            .where('user_id', '=', userId)
+            .where('state', '<>', 'revoked');
+          if (options.exceptId !== undefined) query = query.where('id', '<>', options.exceptId);
+          if (options.tenantId !== undefined) query = query.where('tenant_id', '=', options.tenantId);
+          const rows = await query.returningAll().execute();
+          return rows.map(rowToRecord);
+        }),
+    );
+  }
+
+  async revokeTree(rootId: string, options: RevokeOptions): Promise<SessionRecord[]> {
+    return this.#run(async () => {
+      // UNION (not UNION ALL) stops at ids already found, so even a corrupted cycle of parents terminates.
+      const rows = await this.#db
+        .withRecursive('tree(id)', (db) =>
+          db
+            .selectFrom('sessions')
+            .select('id')
+            .where('id', '=', rootId)
+            .union(
+              db
+                .selectFrom('sessions')
+                .innerJoin('tree', 'tree.id', 'sessions.parent_id')
+                .select('sessions.id'),
+            ),
+        )
+        .updateTable('sessions')
+        .set(revokedColumns(options))
+        .where('id', 'in', (db) => db.selectFrom('tree').select('tree.id'))
+        .where('state', '<>', 'revoked')
+        .returningAll()
+        .execute();
+      return rows.map(rowToRecord);
+    });
+  }
+
+  async deleteExpired(options: { now: number; batchSize: number }): Promise<number> {
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+      throw new InvalidInputError('batchSize must be a positive integer');
+    }
+    return this.#run(async () => {
+      // SKIP LOCKED lets several instances clean at once without queueing on each other's batches.
+      const result = await this.#db
+        .deleteFrom('sessions')
+        .where('id', 'in', (db) =>
+          db
+            .selectFrom('sessions')
+            .select('id')
+            .where('expires_at', '<=', new Date(options.now))
+            .orderBy('expires_at')
+            .limit(options.batchSize)
+            .forUpdate()
+            .skipLocked(),
+        )
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
+  async health(): Promise<void> {
+    await this.#run(() => sql`select 1`.execute(this.#db));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.feed.close?.();
+    await this.#root.destroy();
+  }
+
+  async #run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreUnavailableError('Session store is closed');
+    try {
+      return await operation();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  async #lockUser(trx: Transaction<Database>, userId: string): Promise<void> {
+    // Its own statement: a READ COMMITTED snapshot taken after the lock sees every session created before it.
+    await sql`select pg_advisory_xact_lock(${USER_LOCK_NAMESPACE}::int, hashtext(${userId}))`.execute(trx);
+  }
+
+  /** Whether the presented token is one this session rotated away longer ago than the record remembers. */
+  async #wasRetired(
+    trx: Transaction<Database>,
+    record: SessionRecord,
+    presentedHash: string,
+  ): Promise<boolean> {
+    if (!record.refresh) return false;
+    const found = await trx
+      .selectFrom('refresh_history')
+      .select('hash')
+      .where('session_id', '=', record.id)
+      .where('hash', '=', truncateHash(presentedHash))
+      .executeTakeFirst();
+    return found !== undefined;
+  }
+
+  async #reuseOfOldToken(
+    trx: Transaction<Database>,
+    record: SessionRecord,
+    now: number,
+  ): Promise<RotateRefreshResult> {
+    if (!isLive(record, now)) return { outcome: 'inactive', session: record };
+    const revoked = revokedCopy(record, REUSE_REVOKE_REASON, now);
+    await this.#write(trx, revoked);
+    return { outcome: 'reused', session: revoked };
+  }
+
+  async #write(trx: Transaction<Database>, record: SessionRecord): Promise<void> {
+    const { id, user_id: _userId, ...changes } = recordToRow(record);
+    await trx.updateTable('sessions').set(changes).where('id', '=', id).execute();
+  }
+}
+
+function revokedColumns(options: RevokeOptions) {
+  return {
+    state: 'revoked',
+    revoked_at: new Date(options.now),
+    revoke_reason: options.reason,
+    version: sql<number>`version + 1`,
+  };
+}

@@ -1,0 +1,139 @@
+import { StoreUnavailableError } from '@sessionkit/core';
+import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from 'kysely';
+import { Migrator, NO_MIGRATIONS, sql } from 'kysely';
+
+/** Our own schema and migration table, so neither clashes with an application's `sessions` table or migrations. */
+export const DEFAULT_SCHEMA = 'sessionkit';
+const MIGRATION_TABLE = 'sessionkit_migration';
+const MIGRATION_LOCK_TABLE = 'sessionkit_migration_lock';
+
+export interface MigrateOptions {
+  /** PostgreSQL schema holding the tables; created if missing. Defaults to `sessionkit`. */
+  schema?: string;
+}
+
+/** The schema as code, one object per step, so the package ships no SQL files to locate at run time. */
+export function sessionMigrations(schema: string): Record<string, Migration> {
+  return {
+    '0001_sessions': {
+      async up(db: Kysely<unknown>) {
+        const builder = db.schema.withSchema(schema);
+        await builder
+          .createTable('sessions')
+          .addColumn('id', 'text', (col) => col.primaryKey())
+          .addColumn('user_id', 'text', (col) => col.notNull())
+          .addColumn('tenant_id', 'text')
+          .addColumn('state', 'text', (col) =>
+            col.notNull().check(sql`state in ('active', 'suspended', 'revoked', 'expired')`),
+          )
+          .addColumn('created_at', 'timestamptz', (col) => col.notNull())
+          .addColumn('last_seen_at', 'timestamptz', (col) => col.notNull())
+          .addColumn('idle_expires_at', 'timestamptz', (col) => col.notNull())
+          .addColumn('absolute_expires_at', 'timestamptz', (col) => col.notNull())
+          .addColumn('expires_at', 'timestamptz', (col) =>
+            col.notNull().generatedAlwaysAs(sql`least(idle_expires_at, absolute_expires_at)`).stored(),
+          )
+          .addColumn('aal', 'smallint', (col) => col.notNull())
+          .addColumn('authenticated_at', 'timestamptz', (col) => col.notNull())
+          .addColumn('secret_hash', 'text', (col) => col.notNull())
+          .addColumn('refresh_family_id', 'text')
+          .addColumn('refresh_generation', 'integer')
+          .addColumn('refresh_current_hash', 'text')
+          .addColumn('refresh_previous_hash', 'text')
+          .addColumn('refresh_rotated_at', 'timestamptz')
+          .addColumn('refresh_sealed_successor', 'text')
+          .addColumn('refresh_retired_hashes', sql`text[]`)
+          .addColumn('device', 'jsonb', (col) => col.notNull())
+          .addColumn('parent_id', 'text')
+          .addColumn('revoked_at', 'timestamptz')
+          .addColumn('revoke_reason', 'text')
+          .addColumn('transfer_code_hash', 'text')
+          .addColumn('transfer_expires_at', 'timestamptz')
+          .addColumn('transfer_mode', 'text')
+          .addColumn('version', 'integer', (col) => col.notNull())
+          .addColumn('metadata', 'jsonb', (col) => col.notNull())
+          .execute();
+        // Listing a user's devices, newest first.
+        await builder
+          .createIndex('sessions_by_user')
+          .on('sessions')
+          .columns(['user_id', 'created_at desc'])
+          .execute();
+        // The per-user limit and revoke-all read only live rows: a partial index keeps revoked ones out of the way.
+        await builder
+          .createIndex('sessions_live_by_user')
+          .on('sessions')
+          .columns(['user_id', 'created_at'])
+          .where(sql.ref('state'), 'in', ['active', 'suspended'])
+          .execute();
+        await builder.createIndex('sessions_by_expiry').on('sessions').column('expires_at').execute();
+        await builder
+          .createIndex('sessions_by_tenant')
+          .on('sessions')
+          .columns(['tenant_id', 'created_at desc'])
+          .where(sql.ref('tenant_id'), 'is not', null)
+          .execute();
+        // revokeTree walks parent -> children.
+        await builder
+          .createIndex('sessions_by_parent')
+          .on('sessions')
+          .column('parent_id')
+          .where(sql.ref('parent_id'), 'is not', null)
+          .execute();
+        await builder
+          .createTable('refresh_history')
+          .addColumn('session_id', 'text', (col) =>
+            col.notNull().references('sessions.id').onDelete('cascade'),
+          )
+          .addColumn('hash', 'text', (col) => col.notNull())
+          .addColumn('retired_at', 'timestamptz', (col) => col.notNull())
+          .addPrimaryKeyConstraint('refresh_history_pk', ['session_id', 'hash'])
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.withSchema(schema).dropTable('refresh_history').execute();
+        await db.schema.withSchema(schema).dropTable('sessions').execute();
+      },
+    },
+  };
+}
+
+function migrator<DB>(db: Kysely<DB>, schema: string): Migrator {
+  const migrations = sessionMigrations(schema);
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  return new Migrator({
+    db,
+    provider,
+    migrationTableSchema: schema,
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+  });
+}
+
+/**
+ * Brings the schema up to date. Explicit by design: call it from a deploy step or at start-up, never on import.
+ * Safe to run concurrently from several instances (kysely holds an advisory lock) and a no-op when up to date.
+ * Returns the names of the migrations it applied.
+ */
+export async function migrateToLatest<DB>(db: Kysely<DB>, options: MigrateOptions = {}): Promise<string[]> {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  // The migration table lives in the schema, so the schema must exist before kysely looks for its table.
+  try {
+    await db.schema.createSchema(schema).ifNotExists().execute();
+  } catch (cause) {
+    throw new StoreUnavailableError(`Cannot create schema ${schema}`, { cause });
+  }
+  return applied(await migrator(db, schema).migrateToLatest());
+}
+
+/** Reverts every migration (drops the tables, keeps the schema): for tests and uninstalling. */
+export async function migrateDown<DB>(db: Kysely<DB>, options: MigrateOptions = {}): Promise<string[]> {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  return applied(await migrator(db, schema).migrateTo(NO_MIGRATIONS));
+}
+
+function applied({ error, results }: MigrationResultSet): string[] {
+  if (error !== undefined)
+    throw new StoreUnavailableError('Session store migration failed', { cause: error });
+  return (results ?? []).map((result) => result.migrationName);
+}

@@ -1,0 +1,154 @@
+import type { InvalidationFeed, InvalidationListener, InvalidationMessage } from '@sessionkit/core';
+import { parseInput, StoreUnavailableError } from '@sessionkit/core';
+import pg from 'pg';
+import { toStoreError } from '../database-errors.js';
+import { channelSchema, DEFAULT_CHANNEL, dispatch, encodeMessage } from '../invalidation-message.js';
+
+export interface PgInvalidationFeedOptions {
+  /** Publishes through it (NOTIFY needs no dedicated connection). */
+  pool: pg.Pool;
+  /** Settings of the dedicated LISTEN connection; defaults to the pool's. */
+  connection?: pg.ClientConfig;
+  channel?: string;
+  /** Reconnect backoff after the LISTEN connection is lost: doubles from min to max, with jitter. */
+  reconnectDelayMs?: { min: number; max: number };
+  /** Told when the LISTEN connection is lost or a reconnect fails, and about bad payloads or throwing listeners. */
+  onError?: (error: unknown) => void;
+  /**
+   * Called once the feed listens again after an outage. Messages published meanwhile were not delivered, so
+   * whoever caches what the feed invalidates should drop that cache now.
+   */
+  onReconnect?: () => void;
+}
+
+/**
+ * Invalidations over PostgreSQL LISTEN/NOTIFY. Listening holds one dedicated connection (a pooled one could be
+ * handed to someone else with our LISTEN still on it); when it drops, e.g. on a server restart, the feed
+ * reconnects with backoff and LISTENs again for as long as anyone is subscribed.
+ */
+export class PgInvalidationFeed implements InvalidationFeed {
+  readonly #pool: pg.Pool;
+  readonly #connection: pg.ClientConfig;
+  readonly #channel: string;
+  readonly #delay: { min: number; max: number };
+  readonly #onError: (error: unknown) => void;
+  readonly #onReconnect: () => void;
+  readonly #listeners = new Set<InvalidationListener>();
+  /** The connection currently listening; set only once its LISTEN succeeded. */
+  #client: pg.Client | undefined;
+  #connecting: Promise<void> | undefined;
+  #retry: NodeJS.Timeout | undefined;
+
+  constructor(options: PgInvalidationFeedOptions) {
+    this.#pool = options.pool;
+    this.#connection = options.connection ?? options.pool.options;
+    this.#channel = parseInput(channelSchema, options.channel ?? DEFAULT_CHANNEL, 'channel');
+    this.#delay = options.reconnectDelayMs ?? { min: 100, max: 5000 };
+    this.#onError = options.onError ?? (() => {});
+    this.#onReconnect = options.onReconnect ?? (() => {});
+  }
+
+  /** Whether the LISTEN connection is up (for readiness checks). */
+  get listening(): boolean {
+    return this.#client !== undefined;
+  }
+
+  async publish(message: InvalidationMessage): Promise<void> {
+    const payload = encodeMessage(message);
+    try {
+      await this.#pool.query('select pg_notify($1, $2)', [this.#channel, payload]);
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  async subscribe(listener: InvalidationListener): Promise<() => Promise<void>> {
+    const entry: InvalidationListener = (message) => listener(message);
+    this.#listeners.add(entry);
+    try {
+      await this.#listen();
+    } catch (error) {
+      this.#listeners.delete(entry);
+      if (this.#listeners.size === 0) await this.close();
+      throw toStoreError(error);
+    }
+    return async () => {
+      this.#listeners.delete(entry);
+      if (this.#listeners.size === 0) await this.close();
+    };
+  }
+
+  /** Drops every subscription and the LISTEN connection; subscribing again starts over. */
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+    await this.#connecting?.catch(() => {});
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.end().catch(() => {});
+  }
+
+  #listen(): Promise<void> {
+    if (this.#client) return Promise.resolve();
+    this.#connecting ??= this.#connect().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  async #connect(): Promise<void> {
+    const client = new pg.Client(this.#connection);
+    // Errors during connect() arrive as its rejection; afterwards only the current client's losses matter.
+    client.on('error', (error) => this.#lost(client, error));
+    client.on('end', () =>
+      this.#lost(client, new StoreUnavailableError('Invalidation feed connection ended')),
+    );
+    client.on('notification', (notification) => {
+      if (notification.channel === this.#channel && notification.payload !== undefined) {
+        dispatch(notification.payload, this.#listeners, this.#onError);
+      }
+    });
+    try {
+      await client.connect();
+      await client.query(`listen "${this.#channel}"`);
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    if (this.#listeners.size === 0) {
+      // Everyone unsubscribed while we were connecting.
+      await client.end().catch(() => {});
+      return;
+    }
+    this.#client = client;
+  }
+
+  #lost(client: pg.Client, error: unknown): void {
+    if (client !== this.#client) return;
+    this.#client = undefined;
+    client.end().catch(() => {});
+    this.#onError(error);
+    this.#reconnect(0);
+  }
+
+  #reconnect(attempt: number): void {
+    if (this.#listeners.size === 0) return;
+    const ceiling = Math.min(this.#delay.max, this.#delay.min * 2 ** attempt);
+    // Full jitter between half and all of the ceiling, so instances restarted together do not reconnect in step.
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#listen().then(
+        () => {
+          if (this.#client) this.#onReconnect();
+        },
+        (error: unknown) => {
+          this.#onError(error);
+          this.#reconnect(attempt + 1);
+        },
+      );
+    }, delay);
+    this.#retry.unref();
+  }
+}

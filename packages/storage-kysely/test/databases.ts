@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { Database } from '../src/index.js';
+import { KyselyStore, migrateToLatest, PGliteDialect, PGliteInvalidationFeed } from '../src/index.js';
+import { createPgPool, PgInvalidationFeed } from '../src/pg/index.js';
+
+/** The shared server every package tests against; each run works in a schema of its own. */
+export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+export function uniqueSchema(prefix: string): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+export function postgresDb(connectionString = POSTGRES_URL, timeoutMs = 5000): Kysely<Database> {
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: createPgPool({ connectionString, max: 8, timeoutMs }) }),
+  });
+}
+
+/** Connects store handles to one PostgreSQL schema, as separate app instances would (own pool, own feed). */
+export function postgresStores(schema: string, connectionString = POSTGRES_URL) {
+  let migrated: Promise<string[]> | undefined;
+  return {
+    async connect(options: { timeoutMs?: number; onReconnect?: () => void } = {}): Promise<KyselyStore> {
+      const pool = createPgPool({ connectionString, max: 8, timeoutMs: options.timeoutMs ?? 5000 });
+      const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+      migrated ??= migrateToLatest(db, { schema });
+      await migrated;
+      const feed = new PgInvalidationFeed({
+        pool,
+        channel: schema,
+        reconnectDelayMs: { min: 50, max: 500 },
+        ...(options.onReconnect && { onReconnect: options.onReconnect }),
+      });
+      return new KyselyStore({ db, feed, schema });
+    },
+    async dropSchema(): Promise<void> {
+      const db = postgresDb(connectionString);
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
+      await db.destroy();
+    },
+  };
+}
+
+/** Store handles sharing one in-memory PGlite instance. */
+export function pgliteStores() {
+  const pglite = new PGlite();
+  let migrated: Promise<string[]> | undefined;
+  return {
+    pglite,
+    async connect(): Promise<KyselyStore> {
+      const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+      migrated ??= migrateToLatest(db);
+      await migrated;
+      return new KyselyStore({ db, feed: new PGliteInvalidationFeed(pglite) });
+    },
+    async close(): Promise<void> {
+      await pglite.close();
+    },
+  };
+}

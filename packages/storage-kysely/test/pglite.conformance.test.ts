@@ -1,0 +1,9 @@
+import { describeStoreConformance } from '@sessionkit/core/testing';
+import { pgliteStores } from './databases.js';
+
+const stores = pgliteStores();
+
+describeStoreConformance('KyselyStore on PGlite (in-memory)', {
+  connect: () => stores.connect(),
+  teardown: () => stores.close(),
+});

@@ -1,0 +1,9 @@
+import { describeStoreConformance } from '@sessionkit/core/testing';
+import { postgresStores, uniqueSchema } from './databases.js';
+
+const stores = postgresStores(uniqueSchema('sk_conformance'));
+
+describeStoreConformance('KyselyStore on PostgreSQL 127.0.0.1:5432', {
+  connect: () => stores.connect(),
+  teardown: () => stores.dropSchema(),
+});
