@@ -1,0 +1,106 @@
+import { SessionKitError, StoreCorruptError, StoreUnavailableError } from '@sessionkit/core';
+import type { RedisClient } from './redis-client.js';
+
+/** Replies a primary or cluster gives while it changes role or loads its data: the write was not applied. */
+const TRANSIENT_REPLIES = ['READONLY', 'LOADING', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN'];
+const RETRY_PAUSE_MS = 25;
+
+/**
+ * Runs one Redis command with the store's failure policy: a command is only sent while the client is ready (so
+ * none waits in ioredis' offline queue), every command answers or fails with `store.unavailable` within the
+ * timeout, and failover replies (READONLY, LOADING, ...) are retried inside that same budget.
+ */
+export class CommandGuard {
+  readonly #client: RedisClient;
+  readonly #timeoutMs: number;
+
+  constructor(client: RedisClient, timeoutMs: number) {
+    this.#client = client;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  get timeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
+  async call<T>(command: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.#timeoutMs;
+    for (;;) {
+      await this.#ready(deadline);
+      try {
+        return await beforeDeadline(command(), deadline, this.#timeoutMs);
+      } catch (error) {
+        const transient = transientReply(error);
+        if (transient === undefined || Date.now() + RETRY_PAUSE_MS >= deadline) throw toStoreError(error);
+        // A primary demoted to replica answers READONLY; reconnecting reaches whatever the address (or the
+        // Sentinel) now names as primary. Only the first caller to see it reconnects.
+        if (transient === 'READONLY' && !this.#client.isCluster && this.#client.status === 'ready') {
+          this.#client.disconnect(true);
+        }
+        await sleep(RETRY_PAUSE_MS);
+      }
+    }
+  }
+
+  async #ready(deadline: number): Promise<void> {
+    const client = this.#client;
+    if (client.status === 'ready') return;
+    if (client.status === 'end') throw new StoreUnavailableError('Redis connection has ended');
+    await new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(
+        () => {
+          client.off('ready', onReady);
+          reject(
+            new StoreUnavailableError(
+              `Redis is not connected (${client.status}) after ${this.#timeoutMs} ms`,
+            ),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      client.once('ready', onReady);
+    });
+  }
+}
+
+/** Settles with `promise`, or rejects with `store.unavailable` once `deadline` passes. */
+export async function beforeDeadline<T>(
+  promise: Promise<T>,
+  deadline: number,
+  timeoutMs: number,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new StoreUnavailableError(`Redis did not answer within ${timeoutMs} ms`)),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function transientReply(error: unknown): string | undefined {
+  if (!(error instanceof Error) || error.name !== 'ReplyError') return undefined;
+  return TRANSIENT_REPLIES.find((prefix) => error.message.startsWith(prefix));
+}
+
+export function toStoreError(error: unknown): SessionKitError {
+  if (error instanceof SessionKitError) return error;
+  if (error instanceof Error && error.message.startsWith('WRONGTYPE')) {
+    return new StoreCorruptError('A session key holds a value of another type', { cause: error });
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`Redis command failed: ${reason}`, { cause: error });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

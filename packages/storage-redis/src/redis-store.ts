@@ -1,0 +1,405 @@
+import type {
+  CreateSessionInput,
+  CreateSessionResult,
+  ListOptions,
+  RevokeOptions,
+  RevokeUserOptions,
+  RotateRefreshInput,
+  RotateRefreshResult,
+  SessionRecord,
+  SessionStore,
+} from '@sessionkit/core';
+import {
+  expiresAt,
+  InvalidInputError,
+  LimitExceededError,
+  parseInput,
+  RETIRED_HASHES_KEPT,
+  REUSE_REVOKE_REASON,
+  SessionNotFoundError,
+  SessionRevokedError,
+  StoreCorruptError,
+  StoreUnavailableError,
+  sessionRecordSchema,
+  VersionConflictError,
+} from '@sessionkit/core';
+import { z } from 'zod';
+import { CommandGuard } from './command-guard.js';
+import { KeyLayout } from './key-layout.js';
+import { LuaScript } from './lua-script.js';
+import {
+  CREATE_SCRIPT,
+  LIST_SCRIPT,
+  REVOKE_IDS_SCRIPT,
+  REVOKE_USER_SCRIPT,
+  ROTATE_SCRIPT,
+  UPDATE_SCRIPT,
+} from './lua-scripts.js';
+import { OwnerCache } from './owner-cache.js';
+import { fromHashFields, pairsToFields, toHashFields } from './record-fields.js';
+import type { RedisClient } from './redis-client.js';
+import { RedisInvalidationFeed } from './redis-invalidation-feed.js';
+import type { RedisStoreOptions } from './redis-store-options.js';
+import { redisStoreOptionsSchema } from './redis-store-options.js';
+
+const EVICT_REASON = 'limit.evicted';
+
+const {
+  id: sessionId,
+  userId: userIdSchema,
+  createdAt: timestamp,
+  secretHash: hash,
+} = sessionRecordSchema.shape;
+const sessionIdPattern = /^[A-Za-z0-9_-]{22}$/;
+
+const createInputSchema = z.object({
+  session: sessionRecordSchema,
+  maxSessions: z.number().int().positive(),
+  onLimit: z.enum(['evict-oldest', 'reject']),
+  now: timestamp,
+});
+const rotateInputSchema = z.object({
+  sessionId,
+  presentedHash: hash,
+  successorHash: hash,
+  sealedSuccessor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .max(256),
+  now: timestamp,
+  graceMs: z.number().int().nonnegative(),
+  idleExpiresAt: timestamp,
+});
+const revokeOptionsSchema = z.object({ reason: z.string().min(1).max(200), now: timestamp });
+const revokeUserOptionsSchema = revokeOptionsSchema.extend({
+  exceptId: z.string().max(64).optional(),
+  tenantId: z.string().min(1).max(256).optional(),
+});
+const expiryOptionsSchema = z.object({ now: timestamp, batchSize: z.number().int().positive() });
+
+/* Replies of the Lua scripts (lua-scripts.ts); a reply of any other shape is `store.corrupt`. */
+const fieldList = z.array(z.string());
+const recordEntry = z.tuple([z.string(), fieldList]);
+const createReply = z.union([
+  z.tuple([z.enum(['exists', 'limit'])]),
+  z.tuple([z.literal('ok'), z.array(recordEntry)]),
+]);
+const updateReply = z.union([
+  z.tuple([z.enum(['missing', 'revoked', 'conflict'])]),
+  z.tuple([z.literal('ok'), z.string(), z.string()]),
+]);
+const rotateReply = z.union([
+  z.tuple([z.literal('unknown')]),
+  z.tuple([z.enum(['rotated', 'grace', 'reused', 'inactive']), fieldList]),
+]);
+const revokeIdsReply = z.array(z.tuple([z.string(), z.number(), fieldList]));
+const recordListReply = z.array(recordEntry);
+
+const scripts = {
+  create: new LuaScript(CREATE_SCRIPT),
+  update: new LuaScript(UPDATE_SCRIPT),
+  rotate: new LuaScript(ROTATE_SCRIPT),
+  revokeIds: new LuaScript(REVOKE_IDS_SCRIPT),
+  revokeUser: new LuaScript(REVOKE_USER_SCRIPT),
+  list: new LuaScript(LIST_SCRIPT),
+};
+
+function parseReply<S extends z.ZodType>(schema: S, reply: unknown): z.output<S> {
+  const result = schema.safeParse(reply);
+  if (!result.success) throw new StoreCorruptError('A store script answered in an unexpected shape');
+  return result.data;
+}
+
+function countsAsLive(record: SessionRecord): '1' | '0' {
+  return record.state === 'active' || record.state === 'suspended' ? '1' : '0';
+}
+
+/**
+ * The session store on Redis (one node, Sentinel or Cluster). Every decision that must be atomic runs in one Lua
+ * script over one user's keys; see README.md for the key layout and the failure behaviour.
+ */
+export class RedisStore implements SessionStore {
+  readonly feed: RedisInvalidationFeed;
+  readonly #client: RedisClient;
+  readonly #keys: KeyLayout;
+  readonly #guard: CommandGuard;
+  readonly #owners: OwnerCache;
+  readonly #onClientError: (error: Error) => void;
+  #closed = false;
+
+  constructor(options: RedisStoreOptions) {
+    const config = parseInput(redisStoreOptionsSchema, options, 'Redis store options');
+    const onError = config.onError ?? (() => {});
+    this.#client = config.client;
+    this.#keys = new KeyLayout(config.prefix);
+    this.#guard = new CommandGuard(config.client, config.commandTimeoutMs);
+    this.#owners = new OwnerCache(config.ownerCacheSize);
+    // Without an 'error' listener an ioredis connection error is an uncaught exception that ends the process.
+    this.#onClientError = (error) => onError(error);
+    this.#client.on('error', this.#onClientError);
+    this.feed = new RedisInvalidationFeed(config.client, this.#keys.feedChannel(), this.#guard, onError);
+  }
+
+  async create(input: CreateSessionInput): Promise<CreateSessionResult> {
+    const { session, maxSessions, onLimit, now } = parseInput(createInputSchema, input, 'create input');
+    const keys = this.#keys;
+    const owner = keys.owner(session.id);
+    // The owner pointer is written first (and only if the id is new): a record is never unreachable by id.
+    const claimed = await this.#call(() =>
+      this.#client.set(owner, session.userId, 'PXAT', session.absoluteExpiresAt, 'NX'),
+    );
+    if (claimed === null) throw new InvalidInputError('Session id already exists');
+    if (session.parentId !== undefined) await this.#linkChild(session.parentId, session);
+    const reply = parseReply(
+      createReply,
+      await this.#run(
+        scripts.create,
+        session.userId,
+        [keys.record(session.userId, session.id)],
+        [
+          keys.recordPrefix(session.userId),
+          session.id,
+          now,
+          maxSessions,
+          onLimit === 'reject' ? 'reject' : 'evict',
+          EVICT_REASON,
+          expiresAt(session),
+          session.createdAt,
+          countsAsLive(session),
+          ...toHashFields(session),
+        ],
+      ),
+    );
+    if (reply[0] !== 'ok') {
+      await this.#call(() => this.#client.del(owner));
+      if (reply[0] === 'limit') throw new LimitExceededError(maxSessions);
+      throw new InvalidInputError('Session id already exists');
+    }
+    this.#owners.set(session.id, session.userId);
+    const evicted = reply[1].map(([id, fields]) => fromHashFields(id, session.userId, pairsToFields(fields)));
+    return { session, evicted };
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    this.#assertOpen();
+    if (!sessionIdPattern.test(id)) return undefined;
+    const userId = await this.#ownerOf(id);
+    if (userId === undefined) return undefined;
+    const fields = await this.#call(() => this.#client.hgetall(this.#keys.record(userId, id)));
+    if (Object.keys(fields).length === 0) return undefined;
+    return fromHashFields(id, userId, fields);
+  }
+
+  async listByUser(userId: string, options: ListOptions = {}): Promise<SessionRecord[]> {
+    const user = parseInput(userIdSchema, userId, 'user id');
+    const records = await this.#userRecords(user, scripts.list, [this.#keys.recordPrefix(user)]);
+    return records
+      .filter((record) => options.tenantId === undefined || record.tenantId === options.tenantId)
+      .sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  async update(next: SessionRecord, expectedVersion: number): Promise<SessionRecord> {
+    const record = parseInput(sessionRecordSchema, next, 'session record');
+    const expected = parseInput(z.number().int().positive(), expectedVersion, 'expected version');
+    const owner = await this.#ownerOf(record.id);
+    if (owner === undefined) throw new SessionNotFoundError();
+    if (owner !== record.userId) throw new InvalidInputError('A session cannot change its user');
+    const written: SessionRecord = { ...record, version: expected + 1 };
+    const keys = this.#keys;
+    const reply = parseReply(
+      updateReply,
+      await this.#run(
+        scripts.update,
+        owner,
+        [keys.record(owner, record.id)],
+        [
+          keys.recordPrefix(owner),
+          record.id,
+          expected,
+          expiresAt(written),
+          written.createdAt,
+          countsAsLive(written),
+          ...toHashFields(written),
+        ],
+      ),
+    );
+    if (reply[0] === 'missing') throw new SessionNotFoundError();
+    if (reply[0] === 'revoked') throw new SessionRevokedError();
+    if (reply[0] === 'conflict') throw new VersionConflictError();
+    const [, previousAbsolute, previousParent] = reply;
+    if (written.absoluteExpiresAt > Number(previousAbsolute)) {
+      await this.#call(() => this.#client.pexpireat(keys.owner(record.id), written.absoluteExpiresAt, 'GT'));
+    }
+    if (written.parentId !== undefined && written.parentId !== previousParent) {
+      await this.#linkChild(written.parentId, written);
+    }
+    return written;
+  }
+
+  async rotateRefresh(input: RotateRefreshInput): Promise<RotateRefreshResult> {
+    const rotation = parseInput(rotateInputSchema, input, 'refresh rotation');
+    const owner = await this.#ownerOf(rotation.sessionId);
+    if (owner === undefined) return { outcome: 'unknown' };
+    const keys = this.#keys;
+    const reply = parseReply(
+      rotateReply,
+      await this.#run(
+        scripts.rotate,
+        owner,
+        [keys.record(owner, rotation.sessionId)],
+        [
+          keys.recordPrefix(owner),
+          rotation.sessionId,
+          rotation.now,
+          rotation.presentedHash,
+          rotation.successorHash,
+          rotation.sealedSuccessor,
+          rotation.graceMs,
+          rotation.idleExpiresAt,
+          REUSE_REVOKE_REASON,
+          RETIRED_HASHES_KEPT,
+        ],
+      ),
+    );
+    if (reply[0] === 'unknown') return { outcome: 'unknown' };
+    return { outcome: reply[0], session: fromHashFields(rotation.sessionId, owner, pairsToFields(reply[1])) };
+  }
+
+  async revoke(id: string, options: RevokeOptions): Promise<SessionRecord | undefined> {
+    const { reason, now } = parseInput(revokeOptionsSchema, options, 'revoke options');
+    if (!sessionIdPattern.test(id)) return undefined;
+    const owner = await this.#ownerOf(id);
+    if (owner === undefined) return undefined;
+    const [result] = await this.#revokeIds(owner, [id], reason, now);
+    return result?.record;
+  }
+
+  async revokeUser(userId: string, options: RevokeUserOptions): Promise<SessionRecord[]> {
+    const user = parseInput(userIdSchema, userId, 'user id');
+    const { reason, now, exceptId, tenantId } = parseInput(
+      revokeUserOptionsSchema,
+      options,
+      'revoke options',
+    );
+    return this.#userRecords(user, scripts.revokeUser, [
+      this.#keys.recordPrefix(user),
+      now,
+      reason,
+      exceptId ?? '',
+      tenantId ?? '',
+    ]);
+  }
+
+  /**
+   * Walks the tree level by level through the children sets. Children can belong to other users (other slots),
+   * so this is one atomic, idempotent step per user and level, not one transaction: a walk cut short by a
+   * failure is finished by calling it again.
+   */
+  async revokeTree(rootId: string, options: RevokeOptions): Promise<SessionRecord[]> {
+    const { reason, now } = parseInput(revokeOptionsSchema, options, 'revoke options');
+    const revoked: SessionRecord[] = [];
+    const seen = new Set<string>();
+    let level = sessionIdPattern.test(rootId) ? [rootId] : [];
+    while (level.length > 0) {
+      const fresh = [...new Set(level)].filter((id) => !seen.has(id));
+      for (const id of fresh) seen.add(id);
+      const byUser = new Map<string, string[]>();
+      const owners = await Promise.all(fresh.map((id) => this.#ownerOf(id)));
+      fresh.forEach((id, index) => {
+        const owner = owners[index];
+        if (owner !== undefined) byUser.set(owner, [...(byUser.get(owner) ?? []), id]);
+      });
+      const results = await Promise.all(
+        [...byUser].map(([owner, ids]) => this.#revokeIds(owner, ids, reason, now)),
+      );
+      for (const result of results.flat()) if (result.changed) revoked.push(result.record);
+      const children = await Promise.all(
+        fresh.map((id) => this.#call(() => this.#client.smembers(this.#keys.children(id)))),
+      );
+      level = children.flat().filter((id) => sessionIdPattern.test(id));
+    }
+    return revoked;
+  }
+
+  /**
+   * Records, owner pointers, children sets and user indexes all carry Redis TTLs, so Redis deletes expired data
+   * itself and each script prunes its user's index first. Nothing is left to sweep: this always answers 0.
+   */
+  async deleteExpired(options: { now: number; batchSize: number }): Promise<number> {
+    parseInput(expiryOptionsSchema, options, 'expiry options');
+    this.#assertOpen();
+    return 0;
+  }
+
+  async health(): Promise<void> {
+    await this.#call(() => this.#client.ping());
+  }
+
+  /** Ends the feed's connection and detaches from the client; the client itself stays yours to close. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.feed.close();
+    this.#client.off('error', this.#onClientError);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreUnavailableError('Redis store is closed');
+  }
+
+  #call<T>(command: () => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    return this.#guard.call(command);
+  }
+
+  #run(script: LuaScript, userId: string, extraKeys: string[], args: (string | number)[]): Promise<unknown> {
+    const keys = [this.#keys.all(userId), this.#keys.live(userId), ...extraKeys];
+    return this.#call(() => script.run(this.#client, keys, args));
+  }
+
+  async #ownerOf(id: string): Promise<string | undefined> {
+    const cached = this.#owners.get(id);
+    if (cached !== undefined) return cached;
+    const owner = await this.#call(() => this.#client.get(this.#keys.owner(id)));
+    if (owner === null) return undefined;
+    this.#owners.set(id, owner);
+    return owner;
+  }
+
+  /** Adds the child to its parent's children set, which lives as long as the longest-lived child. */
+  async #linkChild(parentId: string, child: SessionRecord): Promise<void> {
+    const key = this.#keys.children(parentId);
+    await this.#call(() =>
+      this.#client
+        .multi()
+        .sadd(key, child.id)
+        .pexpireat(key, child.absoluteExpiresAt, 'NX')
+        .pexpireat(key, child.absoluteExpiresAt, 'GT')
+        .exec(),
+    );
+  }
+
+  async #revokeIds(
+    userId: string,
+    ids: string[],
+    reason: string,
+    now: number,
+  ): Promise<{ changed: boolean; record: SessionRecord }[]> {
+    const reply = parseReply(
+      revokeIdsReply,
+      await this.#run(scripts.revokeIds, userId, [], [this.#keys.recordPrefix(userId), now, reason, ...ids]),
+    );
+    return reply.map(([id, changed, fields]) => ({
+      changed: changed === 1,
+      record: fromHashFields(id, userId, pairsToFields(fields)),
+    }));
+  }
+
+  async #userRecords(userId: string, script: LuaScript, args: (string | number)[]): Promise<SessionRecord[]> {
+    const reply = parseReply(recordListReply, await this.#run(script, userId, [], args));
+    return reply.map(([id, fields]) => {
+      this.#owners.set(id, userId);
+      return fromHashFields(id, userId, pairsToFields(fields));
+    });
+  }
+}

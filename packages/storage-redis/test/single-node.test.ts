@@ -1,0 +1,146 @@
+import { hashSecret, newSecret, SessionKitError } from '@sessionkit/core';
+import { describeStoreConformance, sampleRecord } from '@sessionkit/core/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../src/index.js';
+import { deleteKeys, runPrefix } from './prefix-cleanup.js';
+
+const prefix = runPrefix();
+const clients: Redis[] = [];
+
+function connectClient(): Redis {
+  const client = new Redis({ host: '127.0.0.1', port: 6379, enableOfflineQueue: false });
+  clients.push(client);
+  return client;
+}
+
+function codeOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'resolved',
+    (error: unknown) => (error instanceof SessionKitError ? error.code : `untyped: ${String(error)}`),
+  );
+}
+
+describeStoreConformance('RedisStore on 127.0.0.1:6379', {
+  connect: async () => new RedisStore({ client: connectClient(), prefix }),
+  feedDeliveryMs: 2000,
+});
+
+describe('RedisStore on 127.0.0.1:6379: storage details', () => {
+  let admin: Redis;
+  let store: RedisStore;
+
+  beforeAll(() => {
+    admin = connectClient();
+    store = new RedisStore({ client: connectClient(), prefix, ownerCacheSize: 0 });
+  });
+
+  afterAll(async () => {
+    await store.close();
+    await deleteKeys(admin, prefix);
+    for (const client of clients) client.disconnect();
+  });
+
+  it('stores a record as one hash in the user slot, an owner pointer, and two index entries', async () => {
+    const record = sampleRecord();
+    await store.create({ session: record, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() });
+    const recordKey = `${prefix}:{${record.userId}}:s:${record.id}`;
+    expect(await admin.type(recordKey)).toBe('hash');
+    expect(await admin.get(`${prefix}:o:{${record.id}}`)).toBe(record.userId);
+    expect(await admin.zscore(`${prefix}:{${record.userId}}:all`, record.id)).toBe(
+      String(record.idleExpiresAt),
+    );
+    expect(await admin.zscore(`${prefix}:{${record.userId}}:live`, record.id)).toBe(String(record.createdAt));
+    expect(await admin.pexpiretime(recordKey)).toBe(record.idleExpiresAt);
+    expect(await admin.pexpiretime(`${prefix}:o:{${record.id}}`)).toBe(record.absoluteExpiresAt);
+  });
+
+  it('sets the key TTL to the earlier deadline, and a touch extends it only up to the absolute deadline', async () => {
+    const now = Date.now();
+    const record = sampleRecord({ idleExpiresAt: now + 10_000, absoluteExpiresAt: now + 60_000 });
+    await store.create({ session: record, maxSessions: 5, onLimit: 'evict-oldest', now });
+    const recordKey = `${prefix}:{${record.userId}}:s:${record.id}`;
+    expect(await admin.pexpiretime(recordKey)).toBe(now + 10_000);
+    const touched = await store.update({ ...record, lastSeenAt: now + 5, idleExpiresAt: now + 30_000 }, 1);
+    expect(await admin.pexpiretime(recordKey)).toBe(now + 30_000);
+    await store.update({ ...touched, idleExpiresAt: now + 3_600_000 }, touched.version);
+    expect(await admin.pexpiretime(recordKey)).toBe(now + 60_000);
+  });
+
+  it('prunes an expired id from the user index on the next operation on that user', async () => {
+    const now = Date.now();
+    const userId = `user-${newSecret().slice(0, 8)}`;
+    const short = sampleRecord({ userId, idleExpiresAt: now + 100 });
+    const long = sampleRecord({ userId });
+    for (const record of [short, long]) {
+      await store.create({ session: record, maxSessions: 5, onLimit: 'evict-oldest', now });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await admin.exists(`${prefix}:{${userId}}:s:${short.id}`)).toBe(0);
+    expect(await admin.zrange(`${prefix}:{${userId}}:all`, 0, -1)).toHaveLength(2);
+    await store.listByUser(userId);
+    expect(await admin.zrange(`${prefix}:{${userId}}:all`, 0, -1)).toEqual([long.id]);
+    expect(await admin.zrange(`${prefix}:{${userId}}:live`, 0, -1)).toEqual([long.id]);
+  });
+
+  it('reads a value of the wrong type as store.corrupt', async () => {
+    const record = sampleRecord();
+    await store.create({ session: record, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() });
+    await admin.set(`${prefix}:{${record.userId}}:s:${record.id}`, 'garbage');
+    expect(await codeOf(store.get(record.id))).toBe('store.corrupt');
+  });
+
+  it('reads garbage fields as store.corrupt and never as a session', async () => {
+    const records = [sampleRecord(), sampleRecord(), sampleRecord()];
+    for (const record of records) {
+      await store.create({ session: record, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() });
+    }
+    const key = (index: number) => `${prefix}:{${records[index]?.userId}}:s:${records[index]?.id}`;
+    await admin.hset(key(0), 'm', '{not json');
+    await admin.hset(key(1), 'v', '');
+    await admin.hset(key(2), 'sh', 'not-a-hash');
+    for (const record of records) expect(await codeOf(store.get(record.id))).toBe('store.corrupt');
+    expect(await codeOf(store.listByUser(records[0]?.userId ?? ''))).toBe('store.corrupt');
+  });
+
+  it('rejects malformed input with input.invalid and writes nothing', async () => {
+    const record = sampleRecord();
+    expect(
+      await codeOf(
+        store.create({ session: { ...record, secretHash: 'x' }, maxSessions: 5, onLimit: 'reject', now: 1 }),
+      ),
+    ).toBe('input.invalid');
+    expect(await admin.exists(`${prefix}:o:{${record.id}}`)).toBe(0);
+    await store.create({ session: record, maxSessions: 5, onLimit: 'reject', now: Date.now() });
+    expect(await codeOf(store.update({ ...record, userId: 'someone-else' }, 1))).toBe('input.invalid');
+    const rotation = {
+      sessionId: record.id,
+      presentedHash: 'short',
+      successorHash: hashSecret(newSecret()),
+      sealedSuccessor: 'abc',
+      now: Date.now(),
+      graceMs: 1000,
+      idleExpiresAt: Date.now() + 1000,
+    };
+    expect(await codeOf(store.rotateRefresh(rotation))).toBe('input.invalid');
+    expect(await store.get(record.id)).toEqual(record);
+  });
+
+  it('answers undefined without a Redis read for an id that is not a session id', async () => {
+    expect(await store.get('../../etc')).toBeUndefined();
+    expect(await store.revoke('{x}', { reason: 'test', now: Date.now() })).toBeUndefined();
+  });
+
+  it('reloads its scripts after SCRIPT FLUSH (NOSCRIPT)', async () => {
+    const record = sampleRecord();
+    await admin.script('FLUSH');
+    await store.create({ session: record, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() });
+    expect((await store.revoke(record.id, { reason: 'logout', now: Date.now() }))?.state).toBe('revoked');
+  });
+
+  it('refuses to work once closed', async () => {
+    const closed = new RedisStore({ client: connectClient(), prefix });
+    await closed.close();
+    expect(await codeOf(closed.get(sampleRecord().id))).toBe('store.unavailable');
+  });
+});

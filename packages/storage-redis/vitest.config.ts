@@ -1,0 +1,12 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['@sessionkit/source'] },
+  test: {
+    name: '@sessionkit/storage-redis',
+    include: ['test/**/*.test.ts'],
+    // Cluster start-up and the restart test wait on real servers.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
