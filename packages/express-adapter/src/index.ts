@@ -1,0 +1,59 @@
+export type { AdapterErrorCode } from './adapter-errors.js';
+export {
+  AccessDeniedError,
+  AdapterError,
+  AuthenticationRequiredError,
+  CsrfRejectedError,
+} from './adapter-errors.js';
+export type { BackChannelLogoutOptions, LogoutTokenClaims } from './back-channel-logout-router.js';
+export { BACKCHANNEL_LOGOUT_EVENT, backChannelLogoutRouter } from './back-channel-logout-router.js';
+export type { CookieOptions, CookieSettings } from './cookies.js';
+export {
+  clearSessionCookie,
+  cookieSettings,
+  MAX_COOKIE_BYTES,
+  readSessionCookie,
+  setSessionCookie,
+} from './cookies.js';
+export type { CsrfOptions } from './csrf.js';
+export { csrfProtection } from './csrf.js';
+export { csrfTokenFor } from './csrf-token.js';
+export type { AuthorizationPredicate, RolesResolver } from './guards.js';
+export {
+  requireAal,
+  requireAuthorization,
+  requireFresh,
+  requireRole,
+  requireSession,
+  rolesFromMetadata,
+  sessionOf,
+  storeBackedSession,
+} from './guards.js';
+export type { IntrospectionRouterOptions } from './introspection-router.js';
+export { introspectionRouter } from './introspection-router.js';
+export type { JwksRouterOptions } from './jwks-router.js';
+export { jwksRouter } from './jwks-router.js';
+export type { ClientAuthenticator } from './oauth-endpoint.js';
+export type {
+  HttpErrorCode,
+  Problem,
+  ProblemCode,
+  ProblemDocument,
+  ProblemHandlerOptions,
+  ProblemOptions,
+} from './problem-details.js';
+export { problemFor, problemHandler, STATUS_BY_CODE, sendProblem } from './problem-details.js';
+export type { RateLimitOptions } from './rate-limit-middleware.js';
+export { rateLimit } from './rate-limit-middleware.js';
+export type { ReplayCache } from './replay-cache.js';
+export { MemoryReplayCache } from './replay-cache.js';
+export type { RequestContextOptions } from './request-context.js';
+export { requestContext } from './request-context.js';
+export type { RevocationRouterOptions } from './revocation-router.js';
+export { revocationRouter } from './revocation-router.js';
+export type { SelfServiceOptions, SessionListing } from './self-service-router.js';
+export { selfServiceRouter } from './self-service-router.js';
+export type { EstablishOptions } from './session-lifecycle.js';
+export { endSession, establishSession, stepUpSession } from './session-lifecycle.js';
+export type { SessionKitRequest, SessionMiddlewareOptions, ValidationTier } from './session-middleware.js';
+export { sessionMiddleware } from './session-middleware.js';

@@ -1,0 +1,89 @@
+import type { Clock, SessionManager, ValidatedSession } from '@sessionkit/core';
+import { looksLikeJwt, SessionKitError, systemClock } from '@sessionkit/core';
+import type { Router } from 'express';
+import express from 'express';
+import { asyncHandler } from './async-handler.js';
+import type { ClientAuthenticator } from './oauth-endpoint.js';
+import {
+  authenticateClient,
+  oauthBodyParsers,
+  sendOAuthError,
+  tokenRequestSchema,
+} from './oauth-endpoint.js';
+import { sessionOfRefreshToken } from './refresh-token-check.js';
+
+export interface IntrospectionRouterOptions {
+  manager: SessionManager;
+  /** Required: RFC 7662 §4 warns that an open endpoint lets anyone scan for live tokens. */
+  authenticateClient: ClientAuthenticator;
+  clock?: Clock;
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/**
+ * RFC 7662 token introspection at `POST /` (mount at e.g. `/oauth/introspect`): `token` as a form field or
+ * JSON. Session and access tokens are checked against the store (so a revoked session reads inactive at
+ * once); refresh tokens are looked at without being rotated. Anything that is not a live token of ours
+ * answers `{"active": false}`; only a store that cannot answer is an error (503), never "inactive".
+ */
+export function introspectionRouter(options: IntrospectionRouterOptions): Router {
+  const clock = options.clock ?? systemClock;
+  const router = express.Router();
+  router.post(
+    '/',
+    ...oauthBodyParsers(),
+    asyncHandler(async (req, res) => {
+      if (!(await authenticateClient(req, res, options.authenticateClient))) return;
+      const parsed = tokenRequestSchema.safeParse(req.body);
+      if (!parsed.success)
+        return sendOAuthError(res, 400, 'invalid_request', 'The token parameter is required');
+      res.setHeader('cache-control', 'no-store');
+      res.json(await introspect(options.manager, parsed.data.token, clock.now()));
+    }),
+  );
+  return router;
+}
+
+async function introspect(
+  manager: SessionManager,
+  token: string,
+  now: number,
+): Promise<Record<string, unknown>> {
+  if (token.startsWith('rt_')) {
+    const record = await sessionOfRefreshToken(manager, token, now);
+    if (!record) return { active: false };
+    return {
+      active: true,
+      token_type: 'refresh_token',
+      sub: record.userId,
+      sid: record.id,
+      exp: seconds(record.absoluteExpiresAt),
+      ...(record.tenantId === undefined ? {} : { tid: record.tenantId }),
+    };
+  }
+  let session: ValidatedSession;
+  try {
+    // The introspecting server's IP and user agent say nothing about the token holder: no context.
+    session = await manager.validate(token, { tier: 'full' });
+  } catch (error) {
+    if (
+      error instanceof SessionKitError &&
+      error.code !== 'store.unavailable' &&
+      error.code !== 'store.corrupt'
+    ) {
+      return { active: false };
+    }
+    throw error;
+  }
+  return {
+    active: true,
+    token_type: looksLikeJwt(token) ? 'access_token' : 'session_token',
+    sub: session.userId,
+    sid: session.sessionId,
+    aal: session.aal,
+    auth_time: seconds(session.authenticatedAt),
+    exp: seconds(session.expiresAt),
+    ...(session.tenantId === undefined ? {} : { tid: session.tenantId }),
+  };
+}

@@ -1,0 +1,51 @@
+import type { RateLimiter, RateLimitResult } from '@sessionkit/core';
+import { RateLimitedError, StoreUnavailableError } from '@sessionkit/core';
+import type { Request, RequestHandler, Response } from 'express';
+import { asyncHandler } from './async-handler.js';
+
+export interface RateLimitOptions {
+  /** Any limiter with core's `RateLimiter` shape, e.g. the Redis or in-memory ones of @sessionkit/security. */
+  limiter: RateLimiter;
+  /** What to count against; `undefined` lets the request through uncounted. Default: the client IP. */
+  key?: (req: Request) => string | undefined;
+  /**
+   * When the limiter itself fails: `closed` (default) answers 503, as login and refresh limiters must;
+   * `open` lets the request through and reports the failure to `onLimiterError`.
+   */
+  onFailure?: 'closed' | 'open';
+  onLimiterError?: (error: unknown, req: Request) => void;
+  now?: () => number;
+}
+
+/**
+ * Counts each request with the limiter, sends `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
+ * (IETF httpapi-ratelimit-headers, delta seconds) on every answer, and refuses with 429 `rate.limited` and
+ * `Retry-After` once the limit is reached.
+ */
+export function rateLimit(options: RateLimitOptions): RequestHandler {
+  const keyOf = options.key ?? ((req: Request) => (req.ip === undefined ? undefined : `ip:${req.ip}`));
+  const now = options.now ?? Date.now;
+  return asyncHandler(async (req, res, next) => {
+    const key = keyOf(req);
+    if (key === undefined) return next();
+    let result: RateLimitResult;
+    try {
+      result = await options.limiter.consume(key);
+    } catch (error) {
+      options.onLimiterError?.(error, req);
+      if (options.onFailure === 'open') return next();
+      throw new StoreUnavailableError('Rate limiter is unavailable', { cause: error });
+    }
+    setHeaders(res, result, now());
+    if (result.allowed) return next();
+    throw new RateLimitedError(Math.max(1, result.retryAfterMs));
+  });
+}
+
+function setHeaders(res: Response, result: RateLimitResult, now: number): void {
+  res.setHeader('ratelimit-limit', String(Math.max(0, Math.floor(result.limit))));
+  res.setHeader('ratelimit-remaining', String(Math.max(0, Math.floor(result.remaining))));
+  res.setHeader('ratelimit-reset', String(Math.max(0, Math.ceil((result.resetAt - now) / 1000))));
+  if (!result.allowed)
+    res.setHeader('retry-after', String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))));
+}

@@ -1,0 +1,70 @@
+import type { Clock, SessionManager } from '@sessionkit/core';
+import { looksLikeJwt, SessionKitError, systemClock } from '@sessionkit/core';
+import type { Router } from 'express';
+import express from 'express';
+import { asyncHandler } from './async-handler.js';
+import type { ClientAuthenticator } from './oauth-endpoint.js';
+import {
+  authenticateClient,
+  oauthBodyParsers,
+  sendOAuthError,
+  tokenRequestSchema,
+} from './oauth-endpoint.js';
+import { sessionOfRefreshToken } from './refresh-token-check.js';
+
+export interface RevocationRouterOptions {
+  manager: SessionManager;
+  authenticateClient: ClientAuthenticator;
+  clock?: Clock;
+}
+
+/**
+ * RFC 7009 token revocation at `POST /` (mount at e.g. `/oauth/revoke`). A token proves itself before
+ * anything is revoked: session and access tokens by validation, refresh tokens by their current hash.
+ * Revoking any of them ends the session (an access token cannot be revoked alone: it is stateless, and its
+ * session's revocation reaches it through the denylist). Unknown, invalid and already-revoked tokens answer
+ * 200 too (§2.2); only a store that cannot answer is 503 (§2.2.1).
+ */
+export function revocationRouter(options: RevocationRouterOptions): Router {
+  const clock = options.clock ?? systemClock;
+  const router = express.Router();
+  router.post(
+    '/',
+    ...oauthBodyParsers(),
+    asyncHandler(async (req, res) => {
+      if (!(await authenticateClient(req, res, options.authenticateClient))) return;
+      const parsed = tokenRequestSchema.safeParse(req.body);
+      if (!parsed.success)
+        return sendOAuthError(res, 400, 'invalid_request', 'The token parameter is required');
+      const sessionId = await provenSessionId(options.manager, parsed.data.token, clock.now());
+      if (sessionId !== undefined) {
+        await options.manager.revoke(sessionId, { reason: 'oauth.revoked', by: 'user' });
+      }
+      res.setHeader('cache-control', 'no-store');
+      res.status(200).end();
+    }),
+  );
+  return router;
+}
+
+async function provenSessionId(
+  manager: SessionManager,
+  token: string,
+  now: number,
+): Promise<string | undefined> {
+  if (token.startsWith('rt_')) return (await sessionOfRefreshToken(manager, token, now))?.id;
+  try {
+    // An access token is proven by its signature alone; a session token needs the store.
+    const validated = await manager.validate(token, { tier: looksLikeJwt(token) ? 'fast' : 'full' });
+    return validated.sessionId;
+  } catch (error) {
+    if (
+      error instanceof SessionKitError &&
+      error.code !== 'store.unavailable' &&
+      error.code !== 'store.corrupt'
+    ) {
+      return undefined;
+    }
+    throw error;
+  }
+}

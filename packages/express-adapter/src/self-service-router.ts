@@ -1,0 +1,115 @@
+import type { ActivitySource, SessionView } from '@sessionkit/core';
+import { parseInput, SessionNotFoundError } from '@sessionkit/core';
+import type { Router } from 'express';
+import express from 'express';
+import { z } from 'zod';
+import { asyncHandler } from './async-handler.js';
+import { clearSessionCookie } from './cookies.js';
+import { storeBackedSession } from './guards.js';
+import { requestContext } from './request-context.js';
+import { stateOf } from './request-state.js';
+
+export interface SelfServiceOptions {
+  /** Serves `GET /activity` from it (e.g. @sessionkit/audit's reader). Without it that route does not exist. */
+  activity?: ActivitySource;
+}
+
+export type SessionListing = SessionView & { current: boolean };
+
+const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
+const activityQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(512).optional(),
+});
+
+/**
+ * "Your devices" for the signed-in user, to mount under e.g. `/api/me`:
+ * `GET /sessions`, `GET /sessions/current`, `DELETE /sessions/:id`, `POST /sessions/revoke-others`,
+ * and `GET /activity` when an activity source is given. Every route validates against the store, so a
+ * session revoked elsewhere loses access on its next request.
+ */
+export function selfServiceRouter(options: SelfServiceOptions = {}): Router {
+  const router = express.Router();
+
+  router.get(
+    '/sessions',
+    asyncHandler(async (req, res) => {
+      const me = await storeBackedSession(req, res);
+      const sessions = await stateOf(req).manager.list(me.userId, tenantOf(me.tenantId));
+      const listing: SessionListing[] = sessions
+        .filter((session) => session.state === 'active' || session.state === 'suspended')
+        .map((session) => ({ ...session, current: session.id === me.sessionId }));
+      res.json(listing);
+    }),
+  );
+
+  router.get(
+    '/sessions/current',
+    asyncHandler(async (req, res) => {
+      const me = await storeBackedSession(req, res);
+      const view = me.session ?? (await stateOf(req).manager.get(me.sessionId));
+      if (!view) throw new SessionNotFoundError();
+      res.json({ session: { ...view, current: true } satisfies SessionListing });
+    }),
+  );
+
+  router.post(
+    '/sessions/revoke-others',
+    asyncHandler(async (req, res) => {
+      const me = await storeBackedSession(req, res);
+      const revoked = await stateOf(req).manager.revokeAllForUser(me.userId, {
+        exceptId: me.sessionId,
+        reason: 'revoked.others',
+        by: 'user',
+        context: requestContext(req),
+        ...tenantOf(me.tenantId),
+      });
+      res.json({ revoked });
+    }),
+  );
+
+  router.delete(
+    '/sessions/:id',
+    asyncHandler(async (req, res) => {
+      const me = await storeBackedSession(req, res);
+      const state = stateOf(req);
+      const raw: unknown = req.params.id;
+      const id = typeof raw === 'string' ? raw : '';
+      // Not found, malformed and someone else's all answer alike, so ids cannot be probed.
+      const target = SESSION_ID.test(id) ? await state.manager.get(id) : undefined;
+      if (!target || target.userId !== me.userId || target.tenantId !== me.tenantId)
+        throw new SessionNotFoundError();
+      await state.manager.revoke(id, {
+        reason: 'revoked.self_service',
+        by: 'user',
+        context: requestContext(req),
+      });
+      if (id === me.sessionId && req.sessionkit?.transport === 'cookie')
+        clearSessionCookie(res, state.cookies);
+      res.status(204).end();
+    }),
+  );
+
+  const activity = options.activity;
+  if (activity) {
+    router.get(
+      '/activity',
+      asyncHandler(async (req, res) => {
+        const me = await storeBackedSession(req, res);
+        const query = parseInput(activityQuery, req.query, 'activity query');
+        const page = await activity.listActivity(me.userId, {
+          limit: query.limit,
+          ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+        });
+        res.setHeader('cache-control', 'no-store');
+        res.json(page);
+      }),
+    );
+  }
+
+  return router;
+}
+
+function tenantOf(tenantId: string | undefined): { tenantId?: string } {
+  return tenantId === undefined ? {} : { tenantId };
+}

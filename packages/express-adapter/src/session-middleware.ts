@@ -1,0 +1,144 @@
+import type { Clock, RequestContext, SessionManager, ValidatedSession } from '@sessionkit/core';
+import { InvalidTokenError, parseInput, SessionKitError, systemClock } from '@sessionkit/core';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { asyncHandler } from './async-handler.js';
+import type { CookieOptions, CookieSettings } from './cookies.js';
+import { clearSessionCookie, cookieSettings, readSessionCookie } from './cookies.js';
+import { csrfTokenFor } from './csrf-token.js';
+import type { RequestContextOptions } from './request-context.js';
+import { requestContext } from './request-context.js';
+import { attachState, stateOf } from './request-state.js';
+
+export type ValidationTier = 'fast' | 'full';
+
+/** What the middleware puts on `req.sessionkit`. No raw token: it stays inside the middleware. */
+export interface SessionKitRequest {
+  requestId: string;
+  context: RequestContext;
+  /** Where the presented token came from; absent when none was presented. */
+  transport?: 'cookie' | 'bearer';
+  /** The validated session; absent when no token was presented or it did not validate. */
+  session?: ValidatedSession;
+  /** Why a presented token did not validate; guards answer with it. */
+  error?: SessionKitError;
+  /** The CSRF token of a cookie session, for server-rendered forms (`_csrf`) or an `X-CSRF-Token` header. */
+  csrfToken?: string;
+}
+
+declare global {
+  namespace Express {
+    interface Request {
+      sessionkit?: SessionKitRequest;
+    }
+  }
+}
+
+export interface SessionMiddlewareOptions {
+  manager: SessionManager;
+  /** Default tier for every route; `requireSession({ tier: 'full' })` raises it per route. Default `full`. */
+  tier?: ValidationTier;
+  /** Accept `Authorization: Bearer <session token or access token>`. Default true. */
+  bearer?: boolean;
+  cookie?: CookieOptions;
+  context?: RequestContextOptions;
+  /** The clock guards measure freshness with; pass the manager's own clock. */
+  clock?: Clock;
+}
+
+const optionsSchema = z.object({
+  tier: z.enum(['fast', 'full']).default('full'),
+  bearer: z.boolean().default(true),
+});
+
+// A JWT access token is a few hundred bytes; anything this long is not one of ours and is not worth parsing.
+const MAX_BEARER_LENGTH = 4096;
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/** Errors that mean "this token does not authenticate": the request goes on as anonymous and guards refuse. */
+const ANONYMOUS_CODES = new Set<string>([
+  'token.invalid',
+  'token.expired',
+  'session.not_found',
+  'session.expired',
+  'session.revoked',
+  'session.suspended',
+  'context.rejected',
+  'aal.insufficient',
+  'auth.stale',
+]);
+/** Errors after which the cookie can never authenticate again, so the browser is told to drop it. */
+const ENDED_CODES = new Set<string>([
+  'token.invalid',
+  'session.not_found',
+  'session.expired',
+  'session.revoked',
+  'context.rejected',
+]);
+
+/**
+ * Reads the session token from `Authorization: Bearer` or the session cookie, validates it and exposes the
+ * result on `req.sessionkit`. It never rejects a request itself (guards do), except when the store cannot
+ * answer: then it fails closed with `store.unavailable`. Touches are throttled by core, so a validation
+ * writes to the store at most once per `touchThrottleMs`.
+ */
+export function sessionMiddleware(options: SessionMiddlewareOptions) {
+  const { tier, bearer } = parseInput(optionsSchema, options, 'session middleware options');
+  const cookies = cookieSettings(options.cookie);
+  const clock = options.clock ?? systemClock;
+  return asyncHandler(async (req, res, next) => {
+    const context = requestContext(req, options.context);
+    const requestId = context.requestId ?? '';
+    res.setHeader('x-request-id', requestId);
+    const kit: SessionKitRequest = { requestId, context };
+    req.sessionkit = kit;
+    const presented = presentedToken(req, bearer, cookies);
+    attachState(req, {
+      manager: options.manager,
+      cookies,
+      clock,
+      ...(presented.token === undefined ? {} : { token: presented.token }),
+    });
+    if (presented.transport !== undefined) kit.transport = presented.transport;
+    if (presented.error) kit.error = presented.error;
+    await validateRequest(req, res, tier);
+    next();
+  });
+}
+
+/**
+ * (Re)validates the request's token at `tier` and records the outcome on `req.sessionkit`. Store failures
+ * propagate; every other SessionKit error leaves the request anonymous with `error` set.
+ */
+export async function validateRequest(req: Request, res: Response, tier: ValidationTier): Promise<void> {
+  const state = stateOf(req);
+  const kit = req.sessionkit;
+  if (!kit || state.token === undefined) return;
+  try {
+    kit.session = await state.manager.validate(state.token, { tier, context: kit.context });
+    delete kit.error;
+    if (kit.transport === 'cookie') kit.csrfToken = csrfTokenFor(state.token);
+  } catch (error) {
+    if (!(error instanceof SessionKitError) || !ANONYMOUS_CODES.has(error.code)) throw error;
+    delete kit.session;
+    delete kit.csrfToken;
+    kit.error = error;
+    if (kit.transport === 'cookie' && ENDED_CODES.has(error.code)) clearSessionCookie(res, state.cookies);
+  }
+}
+
+function presentedToken(
+  req: Request,
+  acceptBearer: boolean,
+  cookies: CookieSettings,
+): { token?: string; transport?: 'cookie' | 'bearer'; error?: SessionKitError } {
+  const authorization = acceptBearer ? req.headers.authorization : undefined;
+  // Other schemes (Basic for OAuth client authentication, say) are not ours to judge.
+  if (authorization !== undefined && /^bearer(\s|$)/i.test(authorization)) {
+    const match = authorization.length <= MAX_BEARER_LENGTH ? BEARER.exec(authorization) : null;
+    if (!match?.[1]) return { transport: 'bearer', error: new InvalidTokenError('Malformed bearer token') };
+    return { token: match[1], transport: 'bearer' };
+  }
+  const fromCookie = readSessionCookie(req, cookies);
+  return fromCookie === undefined ? {} : { token: fromCookie, transport: 'cookie' };
+}
