@@ -1,0 +1,154 @@
+// The page talks to the same HTTP API as any client; the session cookie is HttpOnly, so the script never sees
+// the token, only the session-bound CSRF token it must echo on unsafe requests.
+let csrfToken = '';
+
+const $ = (id) => document.getElementById(id);
+
+function say(message, isError = false) {
+  const status = $('status');
+  status.textContent = message;
+  status.classList.toggle('error', isError);
+}
+
+async function api(method, path, body) {
+  const headers = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : undefined;
+  return { ok: response.ok, status: response.status, data };
+}
+
+const when = (ms) => new Date(ms).toLocaleString();
+
+function show(section) {
+  $('signin').hidden = section !== 'signin';
+  $('account').hidden = section !== 'account';
+}
+
+async function refreshAccount() {
+  const current = await api('GET', '/api/me/sessions/current');
+  if (!current.ok) {
+    show('signin');
+    if (current.status === 401 && current.data?.code !== 'token.invalid' && current.data?.code !== 'session.missing') {
+      say('You have been signed out.', true);
+    }
+    return;
+  }
+  csrfToken = current.data.csrfToken ?? csrfToken;
+  const session = current.data.session;
+  $('who').textContent = current.data.user?.displayName ?? session.userId;
+  $('aal').textContent = String(session.aal);
+  $('fresh').textContent = `Last authenticated ${when(session.authenticatedAt)}.`;
+  show('account');
+  await Promise.all([renderDevices(), renderActivity()]);
+}
+
+async function renderDevices() {
+  const list = $('devices');
+  const result = await api('GET', '/api/me/sessions');
+  list.replaceChildren();
+  if (!result.ok) return;
+  for (const session of result.data.filter((s) => s.state === 'active')) {
+    const item = document.createElement('li');
+    item.dataset.sessionId = session.id;
+    const title = document.createElement('div');
+    title.className = 'device-title';
+    title.textContent = session.metadata?.device ?? session.device?.label ?? 'Unknown device';
+    if (session.current) {
+      const badge = document.createElement('span');
+      badge.className = 'badge';
+      badge.textContent = 'This device';
+      title.append(badge);
+    }
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    const network = session.metadata?.network ? `Network ${session.metadata.network} · ` : '';
+    meta.textContent = `${network}Signed in ${when(session.createdAt)} · Last active ${when(session.lastSeenAt)}`;
+    item.append(title, meta);
+    if (!session.current) {
+      const revoke = document.createElement('button');
+      revoke.type = 'button';
+      revoke.className = 'secondary';
+      revoke.textContent = 'Sign out this device';
+      revoke.setAttribute('aria-label', `Sign out ${title.textContent}`);
+      revoke.addEventListener('click', async () => {
+        const answer = await api('DELETE', `/api/me/sessions/${encodeURIComponent(session.id)}`);
+        say(answer.ok ? 'Device signed out.' : answer.data?.title ?? 'Could not sign out that device.', !answer.ok);
+        await refreshAccount();
+      });
+      item.append(revoke);
+    }
+    list.append(item);
+  }
+}
+
+async function renderActivity() {
+  const list = $('activity');
+  const result = await api('GET', '/api/me/activity?limit=10');
+  list.replaceChildren();
+  for (const entry of result.ok ? result.data.entries : []) {
+    const item = document.createElement('li');
+    const where = entry.device ? ` — ${entry.device}` : '';
+    item.textContent = `${when(entry.at)}: ${entry.action} (${entry.outcome})${where}`;
+    list.append(item);
+  }
+}
+
+$('signin-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const body = { email: $('email').value, password: $('password').value };
+  if (!$('otp-row').hidden && $('otp').value) body.otp = $('otp').value;
+  const result = await api('POST', '/api/auth/login', body);
+  if (result.ok) {
+    csrfToken = result.data.csrfToken ?? '';
+    $('password').value = '';
+    $('otp').value = '';
+    $('otp-row').hidden = true;
+    say('Signed in.');
+    await refreshAccount();
+    return;
+  }
+  if (result.data?.code === 'otp.required') {
+    $('otp-row').hidden = false;
+    $('otp').focus();
+    say('Enter the one-time code from your authenticator app.');
+    return;
+  }
+  say(result.data?.detail ?? result.data?.title ?? 'Sign-in failed.', true);
+});
+
+$('signout').addEventListener('click', async () => {
+  await api('POST', '/api/auth/logout');
+  csrfToken = '';
+  say('Signed out.');
+  show('signin');
+});
+
+$('signout-others').addEventListener('click', async () => {
+  const result = await api('POST', '/api/me/sessions/revoke-others');
+  say(result.ok ? `Signed out ${result.data.revoked} other session(s).` : 'Could not sign out other sessions.', !result.ok);
+  await refreshAccount();
+});
+
+$('stepup-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const result = await api('POST', '/api/auth/step-up', { otp: $('stepup-otp').value });
+  $('stepup-otp').value = '';
+  if (result.ok) csrfToken = result.data.csrfToken ?? csrfToken;
+  say(result.ok ? 'Stepped up: assurance level 2.' : result.data?.title ?? 'Step-up failed.', !result.ok);
+  await refreshAccount();
+});
+
+$('sensitive').addEventListener('click', async () => {
+  const result = await api('POST', '/api/me/sensitive');
+  say(result.ok ? 'Sensitive action done.' : `${result.data?.title ?? 'Refused'} (${result.data?.code ?? result.status})`, !result.ok);
+});
+
+refreshAccount();

@@ -1,0 +1,62 @@
+import type { Generated, Kysely, Migration } from 'kysely';
+import { Migrator, sql } from 'kysely';
+
+/** The app's own tables, beside those the SessionKit packages migrate for themselves. */
+export interface UsersTable {
+  id: string;
+  email: string;
+  display_name: string;
+  password_hash: string;
+  totp_secret: string | null;
+  /** Highest TOTP time step ever accepted: a code is never accepted twice (replay protection). */
+  last_totp_step: string | null;
+  disabled: Generated<boolean>;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  private_jwk: unknown;
+  created_at: Generated<Date>;
+}
+
+export interface AppDatabase {
+  users: UsersTable;
+  signing_keys: SigningKeysTable;
+}
+
+const migrations: Record<string, Migration> = {
+  '2026-11-24-users-and-keys': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('email', 'text', (column) => column.notNull().unique())
+        .addColumn('display_name', 'text', (column) => column.notNull())
+        .addColumn('password_hash', 'text', (column) => column.notNull())
+        .addColumn('totp_secret', 'text')
+        .addColumn('last_totp_step', 'bigint')
+        .addColumn('disabled', 'boolean', (column) => column.notNull().defaultTo(false))
+        .execute();
+      await db.schema
+        .createTable('signing_keys')
+        .addColumn('kid', 'text', (column) => column.primaryKey())
+        .addColumn('private_jwk', 'jsonb', (column) => column.notNull())
+        .addColumn('created_at', 'timestamptz', (column) => column.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+  },
+};
+
+export const APP_SCHEMA = 'reference';
+
+/** Explicit, idempotent, and serialised by kysely's migration lock, so concurrent instances are safe. */
+export async function migrateAppSchema(db: Kysely<unknown>): Promise<void> {
+  await db.schema.createSchema(APP_SCHEMA).ifNotExists().execute();
+  const migrator = new Migrator({
+    db: db.withSchema(APP_SCHEMA),
+    provider: { getMigrations: async () => migrations },
+    migrationTableSchema: APP_SCHEMA,
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}

@@ -1,0 +1,31 @@
+import { parseInput } from '@sessionkit/core';
+import { z } from 'zod';
+
+const flag = z
+  .enum(['0', '1', 'true', 'false'])
+  .optional()
+  .transform((value) => value === '1' || value === 'true');
+
+/** Everything the app reads from its environment, validated once at start-up. */
+export const appConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  /** PGlite's data directory for the embedded default: sessions, users and audit survive a restart. */
+  DATA_DIR: z.string().default('./data'),
+  /** With it, the SQL data (users, audit, signing keys; sessions too unless REDIS_URL) live in PostgreSQL. */
+  DATABASE_URL: z.string().url().optional(),
+  /** With it, sessions and rate limits live in Redis. */
+  REDIS_URL: z.string().url().optional(),
+  /** Marks cookies Secure and `__Host-` prefixed; on by default, off only for plain-HTTP local use. */
+  COOKIE_SECURE: flag,
+  /** HMAC key for IP hashes in sessions, audit and security; instances sharing data must share it. */
+  IP_HASH_KEY: z.string().min(32).optional(),
+  DEMO_IDP: flag,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type AppConfig = z.output<typeof appConfigSchema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  return parseInput(appConfigSchema, env, 'environment');
+}
