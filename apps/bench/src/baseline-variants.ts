@@ -1,0 +1,88 @@
+import { RedisStore as ConnectRedisStore } from 'connect-redis';
+import type { Express } from 'express';
+import express from 'express';
+import session from 'express-session';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { payload, ROUTE } from './payload.js';
+import type { Variant } from './variant.js';
+
+/** (a) bare Express, no session: the ceiling. */
+export const bareExpress: Variant = {
+  name: 'a: bare Express',
+  async start() {
+    const app = express();
+    app.get(ROUTE, (_req, res) => {
+      res.type('application/json').send(payload('u-000001'));
+    });
+    return { app, headers: {}, close: async () => {} };
+  },
+};
+
+/** (b) what most apps run today: express-session + connect-redis (node-redis client) on the same Redis. */
+export const expressSession: Variant = {
+  name: 'b: express-session + connect-redis',
+  async start(redisUrl) {
+    const client = createClient({ url: redisUrl });
+    await client.connect();
+    const app: Express = express();
+    app.use(
+      session({
+        store: new ConnectRedisStore({ client, prefix: `bench-es:${process.pid}:` }),
+        secret: 'bench-secret-bench-secret-bench-secret',
+        resave: false,
+        saveUninitialized: false,
+        cookie: { httpOnly: true, sameSite: 'lax' },
+      }),
+    );
+    app.post('/login', (req, res) => {
+      (req.session as unknown as { userId: string }).userId = 'u-000001';
+      res.sendStatus(204);
+    });
+    app.get(ROUTE, (req, res) => {
+      const userId = (req.session as unknown as { userId?: string }).userId;
+      if (!userId) {
+        res.sendStatus(401);
+        return;
+      }
+      res.type('application/json').send(payload(userId));
+    });
+    return {
+      app,
+      // The orchestrator logs in once and replays the cookie.
+      login: { method: 'POST', path: '/login' },
+      headers: {},
+      close: async () => {
+        await client.quit();
+      },
+    };
+  },
+};
+
+/** (f) the physical limit for a Redis-backed session: bare Express plus one raw GET of the token's key. */
+export const rawRedisGet: Variant = {
+  name: 'f: bare Express + raw ioredis GET',
+  async start(redisUrl) {
+    const redis = new Redis(redisUrl);
+    const key = `bench-raw:${process.pid}`;
+    await redis.set(key, JSON.stringify({ userId: 'u-000001', state: 'active', pad: 'x'.repeat(400) }));
+    const app = express();
+    app.get(ROUTE, async (req, res) => {
+      const raw = await redis.get(req.get('authorization') === undefined ? '' : key);
+      if (!raw) {
+        res.sendStatus(401);
+        return;
+      }
+      const record = JSON.parse(raw) as { userId: string };
+      res.type('application/json').send(payload(record.userId));
+    });
+    return {
+      app,
+      headers: { authorization: 'Bearer raw' },
+      close: async () => {
+        await redis.del(key);
+        redis.disconnect();
+      },
+    };
+  },
+};
