@@ -22,8 +22,9 @@ export class RedisServerProcess {
     this.dir = dir ?? mkdtempSync(join(tmpdir(), `sk-redis-${port}-`));
   }
 
-  async start(extraArgs: string[] = []): Promise<void> {
-    if (await answers(this.port)) throw new Error(`Port ${this.port} is already in use`);
+  /** Resolves once the server answers PING, or, with `untilLoading`, once it answers at all (even LOADING). */
+  async start(extraArgs: string[] = [], untilLoading = false): Promise<void> {
+    if (await answers(this.port, true)) throw new Error(`Port ${this.port} is already in use`);
     const args = [
       '--port',
       String(this.port),
@@ -37,7 +38,7 @@ export class RedisServerProcess {
     const child = spawn('redis-server', [...args, ...this.#extraArgs, ...extraArgs], { stdio: 'ignore' });
     this.#child = child;
     const deadline = Date.now() + 10_000;
-    while (!(await answers(this.port))) {
+    while (!(await answers(this.port, untilLoading))) {
       if (child.exitCode !== null)
         throw new Error(`redis-server on ${this.port} exited with ${child.exitCode}`);
       if (Date.now() > deadline) throw new Error(`redis-server on ${this.port} did not start`);
@@ -66,11 +67,11 @@ export class RedisServerProcess {
   }
 }
 
-/** True when something answers PING on the port. */
-export async function answers(port: number): Promise<boolean> {
+/** True when a server on the port answers PING (or, with `orLoading`, says it is still loading). */
+export async function answers(port: number, orLoading = false): Promise<boolean> {
   try {
     const { stdout } = await run('redis-cli', ['-p', String(port), 'ping'], { timeout: 2000 });
-    return stdout.trim() === 'PONG';
+    return stdout.trim() === 'PONG' || (orLoading && stdout.includes('LOADING'));
   } catch {
     return false;
   }

@@ -1,0 +1,102 @@
+import type { InvalidationMessage } from '@sessionkit/core';
+import { SessionKitError } from '@sessionkit/core';
+import { sampleRecord } from '@sessionkit/core/testing';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../src/index.js';
+import { RedisServerProcess, sleep } from './redis-server-process.js';
+
+const TIMEOUT_MS = 300;
+const server = new RedisServerProcess(6390, ['--save', '']);
+const clients: Redis[] = [];
+const stores: RedisStore[] = [];
+
+function connectStore(clientOptions: { enableOfflineQueue: boolean }): RedisStore {
+  const client = new Redis({ host: '127.0.0.1', port: 6390, ...clientOptions });
+  clients.push(client);
+  const store = new RedisStore({ client, prefix: 'sk', commandTimeoutMs: TIMEOUT_MS });
+  stores.push(store);
+  return store;
+}
+
+async function timedCode(promise: Promise<unknown>): Promise<{ code: string; ms: number }> {
+  const started = performance.now();
+  const code = await promise.then(
+    () => 'resolved',
+    (error: unknown) => (error instanceof SessionKitError ? error.code : `untyped: ${String(error)}`),
+  );
+  return { code, ms: performance.now() - started };
+}
+
+async function waitFor(condition: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+afterAll(async () => {
+  for (const store of stores) await store.close();
+  for (const client of clients) client.disconnect();
+  await server.destroy();
+});
+
+describe('RedisStore across a Redis restart (own redis-server on 6390)', () => {
+  it('fails fast with store.unavailable while Redis is down, then recovers the store and the feed', async () => {
+    await server.start();
+    const subscriberSide = connectStore({ enableOfflineQueue: false });
+    const publisherSide = connectStore({ enableOfflineQueue: false });
+    // ioredis' default client queues offline commands without limit; the store must still fail in time.
+    const defaultClientSide = connectStore({ enableOfflineQueue: true });
+    const received: InvalidationMessage[] = [];
+    await subscriberSide.feed.subscribe((message) => received.push(message));
+    const before = sampleRecord();
+    await subscriberSide.create({
+      session: before,
+      maxSessions: 5,
+      onLimit: 'evict-oldest',
+      now: Date.now(),
+    });
+    expect(await defaultClientSide.get(before.id)).toEqual(before);
+
+    await server.stop();
+    for (const store of [subscriberSide, defaultClientSide]) {
+      for (const call of [
+        () => store.get(before.id),
+        () => store.health(),
+        () =>
+          store.create({ session: sampleRecord(), maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() }),
+        () => store.feed.publish({ sessionId: before.id, kind: 'revoked', expiresAt: Date.now() + 60_000 }),
+      ]) {
+        const { code, ms } = await timedCode(call());
+        expect(code).toBe('store.unavailable');
+        expect(ms).toBeLessThan(TIMEOUT_MS + 150);
+      }
+    }
+
+    await server.start();
+    const healthy = async () => (await timedCode(publisherSide.health())).code === 'resolved';
+    expect(await waitFor(healthy, 10_000)).toBe(true);
+    const after = sampleRecord();
+    await defaultClientSide.create({
+      session: after,
+      maxSessions: 5,
+      onLimit: 'evict-oldest',
+      now: Date.now(),
+    });
+    expect(await subscriberSide.get(after.id)).toEqual(after);
+
+    const message: InvalidationMessage = {
+      sessionId: after.id,
+      kind: 'revoked',
+      expiresAt: Date.now() + 60_000,
+    };
+    const delivered = async () => {
+      await publisherSide.feed.publish(message);
+      return received.some((entry) => entry.sessionId === after.id);
+    };
+    expect(await waitFor(delivered, 10_000)).toBe(true);
+  });
+});
