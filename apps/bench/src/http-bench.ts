@@ -83,7 +83,7 @@ for (let round = 0; round < ROUNDS; round += 1) {
   const order = round % 2 === 0 ? keys : [...keys].reverse();
   for (const key of order) {
     const result = await runOnce(key);
-    (runs[key] ??= []).push(result);
+    runs[key] = [...(runs[key] ?? []), result];
     console.error(
       `round ${round + 1}: ${key} ${Math.round(result.requestsPerSec)} req/s p99 ${result.p99} ms`,
     );
