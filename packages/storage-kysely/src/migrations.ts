@@ -6,6 +6,7 @@ import { Migrator, NO_MIGRATIONS, sql } from 'kysely';
 export const DEFAULT_SCHEMA = 'sessionkit';
 const MIGRATION_TABLE = 'sessionkit_migration';
 const MIGRATION_LOCK_TABLE = 'sessionkit_migration_lock';
+const SCHEMA_LOCK_NAMESPACE = 0x5e56;
 
 export interface MigrateOptions {
   /** PostgreSQL schema holding the tables; created if missing. Defaults to `sessionkit`. */
@@ -118,8 +119,14 @@ function migrator<DB>(db: Kysely<DB>, schema: string): Migrator {
 export async function migrateToLatest<DB>(db: Kysely<DB>, options: MigrateOptions = {}): Promise<string[]> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   // The migration table lives in the schema, so the schema must exist before kysely looks for its table.
+  // CREATE SCHEMA IF NOT EXISTS is not safe against itself: instances starting together take turns.
   try {
-    await db.schema.createSchema(schema).ifNotExists().execute();
+    await db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${SCHEMA_LOCK_NAMESPACE}::int, hashtext(${schema}))`.execute(
+        trx,
+      );
+      await trx.schema.createSchema(schema).ifNotExists().execute();
+    });
   } catch (cause) {
     throw new StoreUnavailableError(`Cannot create schema ${schema}`, { cause });
   }

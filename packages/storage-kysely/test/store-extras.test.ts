@@ -1,0 +1,174 @@
+import type { SessionRecord } from '@sessionkit/core';
+import { hashSecret, newSecret, SessionKitError } from '@sessionkit/core';
+import { sampleRecord } from '@sessionkit/core/testing';
+import type { Kysely } from 'kysely';
+import { Kysely as KyselyClass, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database, KyselyStore } from '../src/index.js';
+import { DEFAULT_SCHEMA, PGliteDialect } from '../src/index.js';
+import { pgliteStores, postgresDb, postgresStores, uniqueSchema } from './databases.js';
+
+function codeOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'resolved',
+    (error: unknown) => (error instanceof SessionKitError ? error.code : `untyped: ${String(error)}`),
+  );
+}
+
+interface Backend {
+  schema: string;
+  connect: () => Promise<KyselyStore>;
+  /** Direct access beside the store, as an operator (or an attacker with database access) has. */
+  raw: Kysely<Database>;
+  close: () => Promise<void>;
+}
+
+function postgresBackend(): Backend {
+  const schema = uniqueSchema('sk_extras');
+  const stores = postgresStores(schema);
+  const raw = postgresDb();
+  return {
+    schema,
+    connect: () => stores.connect(),
+    raw,
+    close: async () => {
+      await raw.destroy();
+      await stores.dropSchema();
+    },
+  };
+}
+
+function pgliteBackend(): Backend {
+  const stores = pgliteStores();
+  return {
+    schema: DEFAULT_SCHEMA,
+    connect: () => stores.connect(),
+    raw: new KyselyClass<Database>({ dialect: new PGliteDialect(stores.pglite) }),
+    close: () => stores.close(),
+  };
+}
+
+describe.each([
+  { name: 'PostgreSQL', open: postgresBackend },
+  { name: 'PGlite', open: pgliteBackend },
+])('KyselyStore on $name beyond the conformance suite', ({ open }) => {
+  const backend = open();
+  let store: KyselyStore;
+  const sessions = () => sql.table(`${backend.schema}.sessions`);
+
+  beforeAll(async () => {
+    store = await backend.connect();
+  });
+
+  afterAll(async () => {
+    await store.close();
+    await backend.close();
+  });
+
+  async function create(record: SessionRecord) {
+    return store.create({ session: record, maxSessions: 10, onLimit: 'reject', now: Date.now() });
+  }
+
+  it('reports a hand-corrupted row as store.corrupt, for get and listByUser', async () => {
+    const record = sampleRecord();
+    await create(record);
+    await sql`update ${sessions()} set secret_hash = 'not a hash' where id = ${record.id}`.execute(
+      backend.raw,
+    );
+    expect(await codeOf(store.get(record.id))).toBe('store.corrupt');
+    expect(await codeOf(store.listByUser(record.userId))).toBe('store.corrupt');
+    const other = sampleRecord();
+    await create(other);
+    await sql`update ${sessions()} set metadata = '[1, 2]'::jsonb where id = ${other.id}`.execute(
+      backend.raw,
+    );
+    expect(await codeOf(store.get(other.id))).toBe('store.corrupt');
+  });
+
+  it('stores times as timestamptz and JSON as jsonb, to the millisecond', async () => {
+    const record = sampleRecord({ createdAt: 1_700_000_000_123, lastSeenAt: 1_700_000_000_999 });
+    await create(record);
+    const { rows } = await sql<{ created: string; device_type: string; metadata_type: string }>`
+      select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') as created,
+             pg_typeof(device)::text as device_type, pg_typeof(metadata)::text as metadata_type
+      from ${sessions()} where id = ${record.id}`.execute(backend.raw);
+    expect(rows[0]).toEqual({
+      created: '2023-11-14T22:13:20.123',
+      device_type: 'jsonb',
+      metadata_type: 'jsonb',
+    });
+    expect(await store.get(record.id)).toEqual(record);
+  });
+
+  it('refuses an invalid record with input.invalid and stores nothing', async () => {
+    const record = { ...sampleRecord(), secretHash: 'short' };
+    expect(await codeOf(create(record))).toBe('input.invalid');
+    expect(await store.get(record.id)).toBeUndefined();
+    const valid = sampleRecord();
+    await create(valid);
+    expect(await codeOf(store.update({ ...valid, aal: 7 as 1 }, 1))).toBe('input.invalid');
+    expect(await store.get(valid.id)).toEqual(valid);
+  });
+
+  it('recognises the replay of a token older than the 8 the record remembers', async () => {
+    const record = sampleRecord();
+    await create(record);
+    const first = record.refresh?.currentHash ?? '';
+    let presented = first;
+    for (let generation = 0; generation < 12; generation += 1) {
+      const successorHash = hashSecret(newSecret());
+      const now = Date.now();
+      const result = await store.rotateRefresh({
+        sessionId: record.id,
+        presentedHash: presented,
+        successorHash,
+        sealedSuccessor: 'sealed',
+        now,
+        graceMs: 10_000,
+        idleExpiresAt: now + 60_000,
+      });
+      expect(result.outcome).toBe('rotated');
+      presented = successorHash;
+    }
+    const stored = await store.get(record.id);
+    expect(stored?.refresh?.retiredHashes).toHaveLength(8);
+    const now = Date.now();
+    const replay = await store.rotateRefresh({
+      sessionId: record.id,
+      presentedHash: first,
+      successorHash: hashSecret(newSecret()),
+      sealedSuccessor: 'sealed',
+      now,
+      graceMs: 10_000,
+      idleExpiresAt: now + 60_000,
+    });
+    expect(replay.outcome).toBe('reused');
+    expect((await store.get(record.id))?.state).toBe('revoked');
+  });
+
+  it('deletes the refresh history with its session', async () => {
+    const record = sampleRecord({ idleExpiresAt: Date.now() + 100 });
+    await create(record);
+    const now = Date.now();
+    await store.rotateRefresh({
+      sessionId: record.id,
+      presentedHash: record.refresh?.currentHash ?? '',
+      successorHash: hashSecret(newSecret()),
+      sealedSuccessor: 'sealed',
+      now,
+      graceMs: 10_000,
+      idleExpiresAt: now + 100,
+    });
+    const history = sql.table(`${backend.schema}.refresh_history`);
+    const count = async () =>
+      (
+        await sql<{
+          n: number;
+        }>`select count(*)::int as n from ${history} where session_id = ${record.id}`.execute(backend.raw)
+      ).rows[0]?.n;
+    expect(await count()).toBe(1);
+    while ((await store.deleteExpired({ now: Date.now() + 1000, batchSize: 1000 })) > 0);
+    expect(await store.get(record.id)).toBeUndefined();
+    expect(await count()).toBe(0);
+  });
+});
