@@ -15,13 +15,17 @@ export {
 } from './fingerprint-similarity.js';
 export type { GcraDecision, GcraState } from './gcra.js';
 export { emissionIntervalUs, gcraDecide } from './gcra.js';
+export { ipPrefix } from './ip-prefix.js';
 export type { Backoff, LockoutPolicy, LockoutPolicyInput, LockoutSubject } from './lockout-policy.js';
 export { backoffDelayMs, lockoutPolicySchema, parseLockoutPolicy } from './lockout-policy.js';
 export type { LockoutFailure, LockoutState, LockoutStore } from './lockout-store.js';
 export { MemoryEventLog } from './memory-event-log.js';
 export { MemoryLockoutStore } from './memory-lockout-store.js';
+export { MemoryProfileStore } from './memory-profile-store.js';
 export type { MemoryRateLimiterOptions } from './memory-rate-limiter.js';
 export { MemoryRateLimiter } from './memory-rate-limiter.js';
+export type { ProfileStore, VersionedProfile } from './profile-store.js';
+export { updateProfile } from './profile-updates.js';
 export type {
   RateLimitOutcome,
   RateLimitRule,
@@ -36,10 +40,22 @@ export type { RedisEventLogOptions } from './redis-event-log.js';
 export { RedisEventLog } from './redis-event-log.js';
 export type { RedisLockoutStoreOptions } from './redis-lockout-store.js';
 export { RedisLockoutStore } from './redis-lockout-store.js';
+export type { RedisProfileStoreOptions } from './redis-profile-store.js';
+export { RedisProfileStore } from './redis-profile-store.js';
 export type { RedisRateLimiterOptions } from './redis-rate-limiter.js';
 export { RedisRateLimiter } from './redis-rate-limiter.js';
 export type { RuleLimiter } from './request-rate-limits.js';
 export { RequestRateLimits } from './request-rate-limits.js';
+export type {
+  NetworkInfo,
+  NetworkResolver,
+  RiskAssessment,
+  RiskEngineOptions,
+  RiskSignal,
+} from './risk-engine.js';
+export { RiskEngine } from './risk-engine.js';
+export type { RiskPolicy, RiskPolicyInput, RiskSignalName } from './risk-policy.js';
+export { parseRiskPolicy, riskPolicySchema, riskSignals } from './risk-policy.js';
 export type {
   LockedAccount,
   RiskySession,
@@ -48,3 +64,5 @@ export type {
   SecuritySummary,
 } from './security-event.js';
 export { securityEventSchema, summarize } from './security-event.js';
+export type { Observation, SecurityProfile } from './security-profile.js';
+export { distanceKm, emptyProfile, learn, securityProfileSchema } from './security-profile.js';
