@@ -1,0 +1,312 @@
+import type { Clock, SessionEvents } from '@sessionkit/core';
+import { parseInput, randomToken, systemClock } from '@sessionkit/core';
+import { z } from 'zod';
+import type { AuditAction } from './actions.js';
+import { auditActions } from './actions.js';
+import type { AuditEntry } from './audit-record.js';
+import { BoundedQueue } from './bounded-queue.js';
+import { entryFromEvent } from './event-mapping.js';
+import type { IpPrivacyInput } from './ip-hasher.js';
+import { IpHasher, ipPrivacySchema } from './ip-hasher.js';
+import type { AuditLedger } from './ledger.js';
+import type { RawEntry } from './raw-entry.js';
+import type { AuditRecordInput } from './record-input.js';
+import { parseRecordInput } from './record-input.js';
+import { redactJson, redactText } from './redaction.js';
+import type { AuditSink } from './sink.js';
+import type { DropNotice, OutletStats } from './sink-outlet.js';
+import { SinkOutlet } from './sink-outlet.js';
+import { sleep } from './timing.js';
+import { UserAgentParser } from './user-agent.js';
+
+const count = z.number().int().positive();
+
+export const auditorConfigSchema = z.object({
+  /** One chain per tenant (records without a tenant go to `global`), or one chain for everything. */
+  chainBy: z.enum(['tenant', 'global']).default('tenant'),
+  ip: ipPrivacySchema,
+  /** The buffer between the request path and the ledger. */
+  buffer: z
+    .object({
+      maxRecords: count.default(10_000),
+      batchSize: count.max(1000).default(250),
+      flushIntervalMs: count.default(50),
+    })
+    .prefault({}),
+  /** Each sink's own buffer behind the ledger. */
+  sinkBuffer: z
+    .object({
+      maxRecords: count.default(10_000),
+      batchSize: count.max(1000).default(250),
+      maxAttempts: count.max(10).default(3),
+      retryDelayMs: count.default(100),
+      writeTimeoutMs: count.default(10_000),
+    })
+    .prefault({}),
+  /** Backoff while the ledger fails; the batch in hand is kept and retried, new records queue behind it. */
+  ledgerRetry: z
+    .object({ initialDelayMs: count.default(100), maxDelayMs: count.default(5000) })
+    .prefault({}),
+  /** At most one `audit.records_dropped` record per stage per interval, however many drops it sums up. */
+  dropReportIntervalMs: z.number().int().nonnegative().default(10_000),
+});
+export type AuditorConfigInput = z.input<typeof auditorConfigSchema>;
+
+export interface AuditorOptions extends AuditorConfigInput {
+  ledger: AuditLedger;
+  sinks?: AuditSink[];
+  clock?: Clock;
+  /** Called when a stage starts dropping (once per episode, not per record). */
+  onDrop?: (notice: DropNotice) => void;
+  /** Called for each failed ledger write (the batch is kept and retried). */
+  onLedgerError?: (error: unknown) => void;
+}
+
+export interface AuditorStats {
+  recorded: number;
+  written: number;
+  pending: number;
+  dropped: number;
+  ledgerFailures: number;
+  sinks: Record<string, OutletStats>;
+}
+
+interface DropTally {
+  count: number;
+  since: number;
+  until: number;
+}
+
+/**
+ * Records who did what to which session, when and from where. `record()` and the engine listener only
+ * validate and queue; hashing, parsing, redaction, chaining and writing happen in batches in the background,
+ * so a slow or failing ledger or sink costs the request path nothing but a bounded queue.
+ */
+export class Auditor {
+  readonly #config: z.output<typeof auditorConfigSchema>;
+  readonly #ledger: AuditLedger;
+  readonly #outlets: SinkOutlet[];
+  readonly #observers: AuditSink[];
+  readonly #clock: Clock;
+  readonly #ipHasher: IpHasher;
+  readonly #agents = new UserAgentParser();
+  readonly #queue: BoundedQueue<RawEntry>;
+  readonly #onDrop: ((notice: DropNotice) => void) | undefined;
+  readonly #onLedgerError: ((error: unknown) => void) | undefined;
+  readonly #detach = new Set<() => void>();
+  readonly #tallies = new Map<string, DropTally>();
+  #loop: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #retrying: AuditEntry[] | undefined;
+  #lastReportAt = Number.NEGATIVE_INFINITY;
+  #abandonAt = Number.POSITIVE_INFINITY;
+  #closed = false;
+  #recorded = 0;
+  #written = 0;
+  #dropped = 0;
+  #ledgerFailures = 0;
+
+  constructor(options: AuditorOptions) {
+    const { ledger, sinks, clock, onDrop, onLedgerError, ...config } = options;
+    this.#config = parseInput(auditorConfigSchema, config, 'auditor config');
+    this.#ledger = ledger;
+    this.#clock = clock ?? systemClock;
+    this.#ipHasher = new IpHasher(this.#config.ip as IpPrivacyInput);
+    this.#queue = new BoundedQueue(this.#config.buffer.maxRecords);
+    this.#onDrop = onDrop;
+    this.#onLedgerError = onLedgerError;
+    this.#outlets = (sinks ?? []).map(
+      (sink) => new SinkOutlet(sink, this.#config.sinkBuffer, (notice) => this.#noteDrop(notice)),
+    );
+    this.#observers = (sinks ?? []).filter((sink) => sink.observe !== undefined);
+  }
+
+  /** Subscribes to a session manager's events (`manager.events`); returns the unsubscribe function. */
+  attach(events: SessionEvents): () => void {
+    const unsubscribe = events.subscribe((event) => this.#enqueue(entryFromEvent(event)));
+    const detach = () => {
+      unsubscribe();
+      this.#detach.delete(detach);
+    };
+    this.#detach.add(detach);
+    return detach;
+  }
+
+  /**
+   * Records something the engine does not see: failed logins, MFA, rate limits, lockouts, admin actions.
+   * Throws `input.invalid` on bad input; never throws or waits because of a sink.
+   */
+  record<A extends AuditAction>(action: A, input: AuditRecordInput<A>): void {
+    this.#enqueue(parseRecordInput(action, input, this.#clock.now()));
+  }
+
+  /** The keyed hashes of an address under every key, to look up its records across key rotations. */
+  ipDigests(address: string): { keyId: string; hash: string }[] {
+    return this.#ipHasher.digests(address);
+  }
+
+  get stats(): AuditorStats {
+    return {
+      recorded: this.#recorded,
+      written: this.#written,
+      pending: this.#queue.size + (this.#retrying?.length ?? 0),
+      dropped: this.#dropped,
+      ledgerFailures: this.#ledgerFailures,
+      sinks: Object.fromEntries(this.#outlets.map((outlet) => [outlet.sink.name, outlet.stats])),
+    };
+  }
+
+  /** Writes out everything recorded so far; false if the ledger or a sink could not finish in time. */
+  async flush(timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && (this.#queue.size > 0 || this.#retrying || this.#loop)) {
+      this.#start();
+      await Promise.race([this.#loop, sleep(Math.max(1, deadline - Date.now()))]);
+    }
+    const drained = this.#queue.size === 0 && !this.#retrying && !this.#loop;
+    const sinksIdle = Promise.all(this.#outlets.map((outlet) => outlet.idle())).then(() => true);
+    const remaining = Math.max(1, deadline - Date.now());
+    return drained && (await Promise.race([sinksIdle, sleep(remaining).then(() => false)]));
+  }
+
+  /** Detaches, flushes for up to `timeoutMs`, then gives up on what is left (counted as dropped). */
+  async close(timeoutMs = 5000): Promise<boolean> {
+    for (const detach of [...this.#detach]) detach();
+    this.#closed = true;
+    this.#abandonAt = Date.now() + timeoutMs;
+    const flushed = await this.flush(timeoutMs);
+    clearTimeout(this.#timer);
+    return flushed;
+  }
+
+  #enqueue(entry: RawEntry): void {
+    if (this.#closed) return;
+    this.#recorded += 1;
+    const spec = auditActions[entry.action];
+    const observation = { action: entry.action, category: spec.category, severity: spec.severity, outcome: entry.outcome ?? spec.outcome };
+    for (const sink of this.#observers) {
+      try {
+        sink.observe?.(observation);
+      } catch {
+        // Observation is best effort; the record itself still goes through the buffer.
+      }
+    }
+    if (!this.#queue.push(entry)) {
+      this.#noteDrop({ stage: 'intake', count: 1, cause: 'overflow' });
+      return;
+    }
+    if (this.#loop) return;
+    if (this.#queue.size >= this.#config.buffer.batchSize) {
+      setImmediate(() => this.#start());
+    } else if (!this.#timer) {
+      this.#timer = setTimeout(() => this.#start(), this.#config.buffer.flushIntervalMs).unref();
+    }
+  }
+
+  #start(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#loop) return;
+    if (this.#queue.size === 0 && !this.#retrying) return;
+    this.#loop = this.#run().finally(() => {
+      this.#loop = undefined;
+      if (this.#queue.size > 0) this.#start();
+    });
+  }
+
+  async #run(): Promise<void> {
+    let delay = this.#config.ledgerRetry.initialDelayMs;
+    while (this.#queue.size > 0 || this.#retrying) {
+      const batch = this.#retrying ?? this.#nextBatch();
+      try {
+        const records = await this.#ledger.append(batch);
+        this.#retrying = undefined;
+        this.#written += records.length;
+        delay = this.#config.ledgerRetry.initialDelayMs;
+        for (const outlet of this.#outlets) outlet.push(records);
+      } catch (error) {
+        this.#ledgerFailures += 1;
+        this.#onLedgerError?.(error);
+        if (this.#closed && Date.now() >= this.#abandonAt) {
+          this.#retrying = undefined;
+          const left = batch.length + this.#queue.take(this.#queue.size).length;
+          this.#noteDrop({ stage: 'ledger', count: left, cause: 'shutdown', error });
+          return;
+        }
+        this.#retrying = batch;
+        await sleep(delay);
+        delay = Math.min(delay * 2, this.#config.ledgerRetry.maxDelayMs);
+      }
+    }
+  }
+
+  #nextBatch(): AuditEntry[] {
+    const raw = [...this.#dropReports(), ...this.#queue.take(this.#config.buffer.batchSize)];
+    return raw.map((entry) => this.#normalise(entry));
+  }
+
+  /** Drops become records in the trail itself, so a gap in what was recorded is on the record. */
+  #dropReports(): RawEntry[] {
+    const now = this.#clock.now();
+    if (this.#tallies.size === 0 || now - this.#lastReportAt < this.#config.dropReportIntervalMs) return [];
+    this.#lastReportAt = now;
+    const reports = [...this.#tallies].map(([stage, tally]): RawEntry => ({
+      action: 'audit.records_dropped',
+      at: now,
+      actor: { type: 'system' },
+      reason: `${tally.count} audit records dropped at ${stage}`,
+      details: { stage, count: tally.count, since: tally.since, until: tally.until },
+    }));
+    this.#tallies.clear();
+    return reports;
+  }
+
+  #noteDrop(notice: DropNotice): void {
+    this.#dropped += notice.count;
+    const now = this.#clock.now();
+    const tally = this.#tallies.get(notice.stage);
+    if (tally) {
+      tally.count += notice.count;
+      tally.until = now;
+      return;
+    }
+    this.#tallies.set(notice.stage, { count: notice.count, since: now, until: now });
+    try {
+      this.#onDrop?.(notice);
+    } catch {
+      // A failing alert hook must not turn a drop into a request failure.
+    }
+  }
+
+  #normalise(raw: RawEntry): AuditEntry {
+    const spec = auditActions[raw.action];
+    const base = this.#config.chainBy === 'tenant' && raw.tenantId !== undefined ? `tenant:${raw.tenantId}` : 'global';
+    const ip =
+      raw.ip !== undefined
+        ? this.#ipHasher.fromAddress(raw.ip)
+        : raw.engineIpHash === undefined
+          ? undefined
+          : this.#ipHasher.fromEngineHash(raw.engineIpHash);
+    const label = raw.deviceLabel === undefined ? undefined : redactText(raw.deviceLabel).slice(0, 200);
+    const device = this.#agents.describe(raw.userAgent, label);
+    return {
+      v: 1,
+      id: randomToken(16),
+      at: raw.at,
+      chain: this.#ledger.scope === undefined ? base : `${this.#ledger.scope}/${base}`,
+      action: raw.action,
+      category: spec.category,
+      severity: spec.severity,
+      outcome: raw.outcome ?? spec.outcome,
+      actor: raw.actor,
+      ...(raw.userId === undefined ? {} : { userId: raw.userId }),
+      ...(raw.sessionId === undefined ? {} : { sessionId: raw.sessionId }),
+      ...(raw.tenantId === undefined ? {} : { tenantId: raw.tenantId }),
+      ...(raw.requestId === undefined ? {} : { requestId: redactText(raw.requestId) }),
+      ...(raw.reason === undefined ? {} : { reason: redactText(raw.reason).slice(0, 200) }),
+      ...(ip === undefined ? {} : { ip }),
+      ...(device === undefined ? {} : { device }),
+      details: redactJson(raw.details) as AuditEntry['details'],
+    };
+  }
+}
