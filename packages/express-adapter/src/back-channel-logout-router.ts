@@ -22,7 +22,7 @@ const logoutClaimsSchema = z
     sid: z.string().min(1).max(256).optional(),
     events: z.looseObject({ [BACKCHANNEL_LOGOUT_EVENT]: z.record(z.string(), z.unknown()) }),
     // §2.4: a logout token must never carry a nonce, so an ID token can never pass for one.
-    nonce: z.undefined(),
+    nonce: z.never().optional(),
   })
   .refine((claims) => claims.sub !== undefined || claims.sid !== undefined, {
     message: 'a logout token names a sub or a sid',
