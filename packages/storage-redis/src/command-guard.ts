@@ -94,8 +94,8 @@ function transientReply(error: unknown): string | undefined {
 
 export function toStoreError(error: unknown): SessionKitError {
   if (error instanceof SessionKitError) return error;
-  if (error instanceof Error && error.message.startsWith('WRONGTYPE')) {
-    return new StoreCorruptError('A session key holds a value of another type', { cause: error });
+  if (error instanceof Error && /^(WRONGTYPE|SKCORRUPT)/.test(error.message)) {
+    return new StoreCorruptError('A stored session value is corrupt or of another type', { cause: error });
   }
   const reason = error instanceof Error ? error.message : String(error);
   return new StoreUnavailableError(`Redis command failed: ${reason}`, { cause: error });

@@ -1,3 +1,5 @@
+import { HEADER_FIELDS } from './record-encoding.js';
+
 /*
  * The store's server-side steps. Each script touches only one user's keys: KEYS[1] is the user's `all` index,
  * KEYS[2] the `live` index, and record keys are ARGV[1] (the user's record prefix) plus a session id. All of them
@@ -5,10 +7,46 @@
  * the caller's `now` (the contract's clock); index pruning uses the server's clock, which is the clock key TTLs
  * expire by, so an index never drops an id whose record Redis still holds.
  *
- * Records are hashes (see record-fields.ts); these scripts only read and write flat fields, never JSON.
+ * Records are strings of `header|json` (record-encoding.ts): the scripts edit header fields and copy the JSON.
  */
 
 const HELPERS = `
+local FIELDS = {${HEADER_FIELDS.map((field) => `'${field}'`).join(', ')}}
+
+-- The client maps SKCORRUPT replies to store.corrupt: a script never acts on a value it cannot read.
+local function corrupt(key)
+  error({err = 'SKCORRUPT stored session value ' .. key .. ' is malformed'})
+end
+
+local function decode(key, raw)
+  local record, position = {}, 1
+  for i = 1, #FIELDS do
+    local bar = string.find(raw, '|', position, true)
+    if not bar then corrupt(key) end
+    if bar > position then record[FIELDS[i]] = string.sub(raw, position + 1, bar - 1) end
+    position = bar + 1
+  end
+  record.body = string.sub(raw, position)
+  if not (record.st and tonumber(record.v) and tonumber(record.ie) and tonumber(record.ae)) then corrupt(key) end
+  if record.fc and not tonumber(record.fg) then corrupt(key) end
+  return record
+end
+
+local function encode(record)
+  local parts = {}
+  for i = 1, #FIELDS do
+    local value = record[FIELDS[i]]
+    parts[i] = value and ('=' .. value) or ''
+  end
+  return table.concat(parts, '|') .. '|' .. record.body
+end
+
+local function load(key)
+  local raw = redis.call('GET', key)
+  if not raw then return nil end
+  return decode(key, raw)
+end
+
 local function serverNow()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -34,21 +72,25 @@ local function fitIndexTtl(allKey, liveKey)
   end
 end
 
-local function isLive(state, idle, absolute, now)
-  return (state == 'active' or state == 'suspended') and idle ~= false and absolute ~= false
-    and now < tonumber(idle) and now < tonumber(absolute)
+local function isLive(record, now)
+  return (record.st == 'active' or record.st == 'suspended')
+    and now < (tonumber(record.ie) or 0) and now < (tonumber(record.ae) or 0)
 end
 
-local function revokeRecord(key, liveKey, id, now, reason)
-  redis.call('HSET', key, 'st', 'revoked', 'ra', now, 'rr', reason)
-  redis.call('HINCRBY', key, 'v', 1)
+-- Writes the revoked copy; the key keeps its TTL (a revoked record is kept until its deadline).
+local function revoke(key, liveKey, id, record, now, reason)
+  record.st, record.ra, record.rr = 'revoked', now, reason
+  record.v = string.format('%d', tonumber(record.v) + 1)
+  local value = encode(record)
+  redis.call('SET', key, value, 'KEEPTTL')
   redis.call('ZREM', liveKey, id)
+  return value
 end
 `;
 
 /**
- * ARGV: recordPrefix, id, now, maxSessions, onLimit, evictReason, deadline, createdAt, countsAsLive, fields...
- * KEYS[3]: the new record. Replies {'exists'}, {'limit'} or {'ok', {{id, fields}, ...evicted}}.
+ * ARGV: recordPrefix, id, now, maxSessions, onLimit, evictReason, deadline, createdAt, countsAsLive, value.
+ * KEYS[3]: the new record. Replies {'exists'}, {'limit'} or {'ok', {{id, value}, ...evicted}}.
  */
 export const CREATE_SCRIPT = `${HELPERS}
 local allKey, liveKey, recordKey = KEYS[1], KEYS[2], KEYS[3]
@@ -57,9 +99,9 @@ prune(allKey, liveKey)
 if redis.call('EXISTS', recordKey) == 1 then return {'exists'} end
 local alive = {}
 for _, sid in ipairs(redis.call('ZRANGE', liveKey, 0, -1)) do
-  local f = redis.call('HMGET', prefix .. sid, 'st', 'ie', 'ae')
-  if isLive(f[1], f[2], f[3], now) then
-    alive[#alive + 1] = sid
+  local record = load(prefix .. sid)
+  if record and isLive(record, now) then
+    alive[#alive + 1] = {sid, record}
   else
     redis.call('ZREM', liveKey, sid)
   end
@@ -69,13 +111,11 @@ if ARGV[9] == '1' then
   local excess = math.min(#alive + 1 - tonumber(ARGV[4]), #alive)
   if excess > 0 and ARGV[5] == 'reject' then return {'limit'} end
   for i = 1, excess do
-    local key = prefix .. alive[i]
-    revokeRecord(key, liveKey, alive[i], ARGV[3], ARGV[6])
-    evicted[#evicted + 1] = {alive[i], redis.call('HGETALL', key)}
+    local sid, record = alive[i][1], alive[i][2]
+    evicted[#evicted + 1] = {sid, revoke(prefix .. sid, liveKey, sid, record, ARGV[3], ARGV[6])}
   end
 end
-redis.call('HSET', recordKey, unpack(ARGV, 10))
-redis.call('PEXPIREAT', recordKey, ARGV[7])
+redis.call('SET', recordKey, ARGV[10], 'PXAT', ARGV[7])
 redis.call('ZADD', allKey, ARGV[7], id)
 if ARGV[9] == '1' then redis.call('ZADD', liveKey, ARGV[8], id) end
 fitIndexTtl(allKey, liveKey)
@@ -83,20 +123,18 @@ return {'ok', evicted}
 `;
 
 /**
- * Compare-and-set. ARGV: recordPrefix, id, expectedVersion, deadline, createdAt, countsAsLive, fields...
+ * Compare-and-set. ARGV: recordPrefix, id, expectedVersion, deadline, createdAt, countsAsLive, value.
  * Replies {'missing'}, {'revoked'}, {'conflict'} or {'ok', previousAbsoluteDeadline, previousParentId|''}.
  */
 export const UPDATE_SCRIPT = `${HELPERS}
 local allKey, liveKey, recordKey = KEYS[1], KEYS[2], KEYS[3]
 local id = ARGV[2]
 prune(allKey, liveKey)
-local f = redis.call('HMGET', recordKey, 'st', 'v', 'ae', 'p')
-if not f[1] then return {'missing'} end
-if f[1] == 'revoked' then return {'revoked'} end
-if f[2] ~= ARGV[3] then return {'conflict'} end
-redis.call('DEL', recordKey)
-redis.call('HSET', recordKey, unpack(ARGV, 7))
-redis.call('PEXPIREAT', recordKey, ARGV[4])
+local current = load(recordKey)
+if not current then return {'missing'} end
+if current.st == 'revoked' then return {'revoked'} end
+if current.v ~= ARGV[3] then return {'conflict'} end
+redis.call('SET', recordKey, ARGV[7], 'PXAT', ARGV[4])
 redis.call('ZADD', allKey, ARGV[4], id)
 if ARGV[6] == '1' then
   redis.call('ZADD', liveKey, ARGV[5], id)
@@ -104,53 +142,54 @@ else
   redis.call('ZREM', liveKey, id)
 end
 fitIndexTtl(allKey, liveKey)
-return {'ok', f[3], f[4] or ''}
+return {'ok', current.ae or '0', current.p or ''}
 `;
 
 /**
  * core's decideRotation, re-stated server-side. ARGV: recordPrefix, id, now, presentedHash, successorHash,
  * sealedSuccessor, graceMs, idleExpiresAt, reuseReason, retiredKept.
- * Replies {'unknown'} or {outcome, fields} with outcome rotated | grace | reused | inactive.
+ * Replies {'unknown'} or {outcome, value} with outcome rotated | grace | reused | inactive.
  */
 export const ROTATE_SCRIPT = `${HELPERS}
 local allKey, liveKey, recordKey = KEYS[1], KEYS[2], KEYS[3]
 local id, now, presented = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 prune(allKey, liveKey)
-local f = redis.call('HMGET', recordKey, 'st', 'ie', 'ae', 'fc', 'fp', 'ft', 'fr', 'fg')
-if not f[1] or not f[4] then return {'unknown'} end
-local retired = f[7] or ''
-local isCurrent = f[4] == presented
-local isPrevious = f[5] == presented
+local raw = redis.call('GET', recordKey)
+if not raw then return {'unknown'} end
+local record = decode(recordKey, raw)
+if not record.fc then return {'unknown'} end
+local retired = record.fr or ''
+local isCurrent = record.fc == presented
+local isPrevious = record.fp == presented
 local isRetired = string.find(',' .. retired .. ',', ',' .. string.sub(presented, 1, 22) .. ',', 1, true) ~= nil
-  or (isPrevious and now - (tonumber(f[6]) or 0) > tonumber(ARGV[7]))
+  or (isPrevious and now - (tonumber(record.ft) or 0) > tonumber(ARGV[7]))
 if not (isCurrent or isPrevious or isRetired) then return {'unknown'} end
-if not isLive(f[1], f[2], f[3], now) then return {'inactive', redis.call('HGETALL', recordKey)} end
-if isRetired then
-  revokeRecord(recordKey, liveKey, id, ARGV[3], ARGV[9])
-  return {'reused', redis.call('HGETALL', recordKey)}
-end
-if isPrevious then return {'grace', redis.call('HGETALL', recordKey)} end
-if f[5] then
-  local kept = {string.sub(f[5], 1, 22)}
+if not isLive(record, now) then return {'inactive', raw} end
+if isRetired then return {'reused', revoke(recordKey, liveKey, id, record, ARGV[3], ARGV[9])} end
+if isPrevious then return {'grace', raw} end
+if record.fp then
+  local kept = {string.sub(record.fp, 1, 22)}
   for hash in string.gmatch(retired, '[^,]+') do
     if #kept >= tonumber(ARGV[10]) then break end
     kept[#kept + 1] = hash
   end
   retired = table.concat(kept, ',')
 end
-local idle = string.format('%d', math.min(tonumber(ARGV[8]), tonumber(f[3])))
-redis.call('HSET', recordKey, 'ls', ARGV[3], 'ie', idle, 'fg', string.format('%d', tonumber(f[8]) + 1),
-  'fc', ARGV[5], 'fp', presented, 'ft', ARGV[3], 'fs', ARGV[6], 'fr', retired)
-redis.call('HINCRBY', recordKey, 'v', 1)
-redis.call('PEXPIREAT', recordKey, idle)
+local idle = string.format('%d', math.min(tonumber(ARGV[8]), tonumber(record.ae)))
+record.ls, record.ie, record.ft = ARGV[3], idle, ARGV[3]
+record.fg = string.format('%d', tonumber(record.fg) + 1)
+record.fc, record.fp, record.fs, record.fr = ARGV[5], presented, ARGV[6], retired
+record.v = string.format('%d', tonumber(record.v) + 1)
+local value = encode(record)
+redis.call('SET', recordKey, value, 'PXAT', idle)
 redis.call('ZADD', allKey, idle, id)
 fitIndexTtl(allKey, liveKey)
-return {'rotated', redis.call('HGETALL', recordKey)}
+return {'rotated', value}
 `;
 
 /**
  * Revokes the given sessions of one user, leaving already revoked ones unchanged. ARGV: recordPrefix, now,
- * reason, ids... Replies {{id, changed (0|1), fields}, ...} for the ids that exist.
+ * reason, ids... Replies {{id, changed (0|1), value}, ...} for the ids that exist.
  */
 export const REVOKE_IDS_SCRIPT = `${HELPERS}
 local allKey, liveKey = KEYS[1], KEYS[2]
@@ -158,14 +197,14 @@ prune(allKey, liveKey)
 local out = {}
 for i = 4, #ARGV do
   local key = ARGV[1] .. ARGV[i]
-  local state = redis.call('HGET', key, 'st')
-  if state then
-    local changed = 0
-    if state ~= 'revoked' then
-      revokeRecord(key, liveKey, ARGV[i], ARGV[2], ARGV[3])
-      changed = 1
+  local raw = redis.call('GET', key)
+  if raw then
+    local record = decode(key, raw)
+    if record.st == 'revoked' then
+      out[#out + 1] = {ARGV[i], 0, raw}
+    else
+      out[#out + 1] = {ARGV[i], 1, revoke(key, liveKey, ARGV[i], record, ARGV[2], ARGV[3])}
     end
-    out[#out + 1] = {ARGV[i], changed, redis.call('HGETALL', key)}
   end
 end
 return out
@@ -173,7 +212,7 @@ return out
 
 /**
  * Revokes every not-yet-revoked session of a user but one, optionally in one tenant. ARGV: recordPrefix, now,
- * reason, exceptId|'', tenantId|''. Replies {{id, fields}, ...} for those it revoked.
+ * reason, exceptId|'', encodedTenantId|''. Replies {{id, value}, ...} for those it revoked.
  */
 export const REVOKE_USER_SCRIPT = `${HELPERS}
 local allKey, liveKey = KEYS[1], KEYS[2]
@@ -182,24 +221,23 @@ local out = {}
 for _, sid in ipairs(redis.call('ZRANGE', allKey, 0, -1)) do
   if sid ~= ARGV[4] then
     local key = ARGV[1] .. sid
-    local f = redis.call('HMGET', key, 'st', 't')
-    if f[1] and f[1] ~= 'revoked' and (ARGV[5] == '' or f[2] == ARGV[5]) then
-      revokeRecord(key, liveKey, sid, ARGV[2], ARGV[3])
-      out[#out + 1] = {sid, redis.call('HGETALL', key)}
+    local record = load(key)
+    if record and record.st ~= 'revoked' and (ARGV[5] == '' or record.t == ARGV[5]) then
+      out[#out + 1] = {sid, revoke(key, liveKey, sid, record, ARGV[2], ARGV[3])}
     end
   end
 end
 return out
 `;
 
-/** Every stored record of a user, after pruning. ARGV: recordPrefix. Replies {{id, fields}, ...}. */
+/** Every stored record of a user, after pruning. ARGV: recordPrefix. Replies {{id, value}, ...}. */
 export const LIST_SCRIPT = `${HELPERS}
 local allKey, liveKey = KEYS[1], KEYS[2]
 prune(allKey, liveKey)
 local out = {}
 for _, sid in ipairs(redis.call('ZRANGE', allKey, 0, -1)) do
-  local fields = redis.call('HGETALL', ARGV[1] .. sid)
-  if #fields > 0 then out[#out + 1] = {sid, fields} end
+  local raw = redis.call('GET', ARGV[1] .. sid)
+  if raw then out[#out + 1] = {sid, raw} end
 end
 return out
 `;

@@ -36,7 +36,8 @@ import {
   UPDATE_SCRIPT,
 } from './lua-scripts.js';
 import { OwnerCache } from './owner-cache.js';
-import { fromHashFields, pairsToFields, toHashFields } from './record-fields.js';
+import { decodeRecord, encodeRecord, encodeText } from './record-encoding.js';
+
 import type { RedisClient } from './redis-client.js';
 import { RedisInvalidationFeed } from './redis-invalidation-feed.js';
 import type { RedisStoreOptions } from './redis-store-options.js';
@@ -78,8 +79,7 @@ const revokeUserOptionsSchema = revokeOptionsSchema.extend({
 const expiryOptionsSchema = z.object({ now: timestamp, batchSize: z.number().int().positive() });
 
 /* Replies of the Lua scripts (lua-scripts.ts); a reply of any other shape is `store.corrupt`. */
-const fieldList = z.array(z.string());
-const recordEntry = z.tuple([z.string(), fieldList]);
+const recordEntry = z.tuple([z.string(), z.string()]);
 const createReply = z.union([
   z.tuple([z.enum(['exists', 'limit'])]),
   z.tuple([z.literal('ok'), z.array(recordEntry)]),
@@ -90,9 +90,9 @@ const updateReply = z.union([
 ]);
 const rotateReply = z.union([
   z.tuple([z.literal('unknown')]),
-  z.tuple([z.enum(['rotated', 'grace', 'reused', 'inactive']), fieldList]),
+  z.tuple([z.enum(['rotated', 'grace', 'reused', 'inactive']), z.string()]),
 ]);
-const revokeIdsReply = z.array(z.tuple([z.string(), z.number(), fieldList]));
+const revokeIdsReply = z.array(z.tuple([z.string(), z.number(), z.string()]));
 const recordListReply = z.array(recordEntry);
 
 const scripts = {
@@ -162,11 +162,11 @@ export class RedisStore implements SessionStore {
           now,
           maxSessions,
           onLimit === 'reject' ? 'reject' : 'evict',
-          EVICT_REASON,
+          encodeText(EVICT_REASON),
           expiresAt(session),
           session.createdAt,
           countsAsLive(session),
-          ...toHashFields(session),
+          encodeRecord(session),
         ],
       ),
     );
@@ -176,7 +176,7 @@ export class RedisStore implements SessionStore {
       throw new InvalidInputError('Session id already exists');
     }
     this.#owners.set(session.id, session.userId);
-    const evicted = reply[1].map(([id, fields]) => fromHashFields(id, session.userId, pairsToFields(fields)));
+    const evicted = reply[1].map(([id, value]) => decodeRecord(id, session.userId, value));
     return { session, evicted };
   }
 
@@ -185,9 +185,8 @@ export class RedisStore implements SessionStore {
     if (!sessionIdPattern.test(id)) return undefined;
     const userId = await this.#ownerOf(id);
     if (userId === undefined) return undefined;
-    const fields = await this.#call(() => this.#client.hgetall(this.#keys.record(userId, id)));
-    if (Object.keys(fields).length === 0) return undefined;
-    return fromHashFields(id, userId, fields);
+    const value = await this.#call(() => this.#client.get(this.#keys.record(userId, id)));
+    return value === null ? undefined : decodeRecord(id, userId, value);
   }
 
   async listByUser(userId: string, options: ListOptions = {}): Promise<SessionRecord[]> {
@@ -219,7 +218,7 @@ export class RedisStore implements SessionStore {
           expiresAt(written),
           written.createdAt,
           countsAsLive(written),
-          ...toHashFields(written),
+          encodeRecord(written),
         ],
       ),
     );
@@ -256,13 +255,13 @@ export class RedisStore implements SessionStore {
           rotation.sealedSuccessor,
           rotation.graceMs,
           rotation.idleExpiresAt,
-          REUSE_REVOKE_REASON,
+          encodeText(REUSE_REVOKE_REASON),
           RETIRED_HASHES_KEPT,
         ],
       ),
     );
     if (reply[0] === 'unknown') return { outcome: 'unknown' };
-    return { outcome: reply[0], session: fromHashFields(rotation.sessionId, owner, pairsToFields(reply[1])) };
+    return { outcome: reply[0], session: decodeRecord(rotation.sessionId, owner, reply[1]) };
   }
 
   async revoke(id: string, options: RevokeOptions): Promise<SessionRecord | undefined> {
@@ -284,9 +283,9 @@ export class RedisStore implements SessionStore {
     return this.#userRecords(user, scripts.revokeUser, [
       this.#keys.recordPrefix(user),
       now,
-      reason,
+      encodeText(reason),
       exceptId ?? '',
-      tenantId ?? '',
+      tenantId === undefined ? '' : encodeText(tenantId),
     ]);
   }
 
@@ -387,19 +386,24 @@ export class RedisStore implements SessionStore {
   ): Promise<{ changed: boolean; record: SessionRecord }[]> {
     const reply = parseReply(
       revokeIdsReply,
-      await this.#run(scripts.revokeIds, userId, [], [this.#keys.recordPrefix(userId), now, reason, ...ids]),
+      await this.#run(
+        scripts.revokeIds,
+        userId,
+        [],
+        [this.#keys.recordPrefix(userId), now, encodeText(reason), ...ids],
+      ),
     );
-    return reply.map(([id, changed, fields]) => ({
+    return reply.map(([id, changed, value]) => ({
       changed: changed === 1,
-      record: fromHashFields(id, userId, pairsToFields(fields)),
+      record: decodeRecord(id, userId, value),
     }));
   }
 
   async #userRecords(userId: string, script: LuaScript, args: (string | number)[]): Promise<SessionRecord[]> {
     const reply = parseReply(recordListReply, await this.#run(script, userId, [], args));
-    return reply.map(([id, fields]) => {
+    return reply.map(([id, value]) => {
       this.#owners.set(id, userId);
-      return fromHashFields(id, userId, pairsToFields(fields));
+      return decodeRecord(id, userId, value);
     });
   }
 }

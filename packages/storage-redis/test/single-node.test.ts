@@ -38,14 +38,19 @@ describe('RedisStore on 127.0.0.1:6379: storage details', () => {
   afterAll(async () => {
     await store.close();
     await deleteKeys(admin, prefix);
-    for (const client of clients) client.disconnect();
+    // The stores are closed and have detached their error listeners; the clients are the test's to silence.
+    for (const client of clients) {
+      client.on('error', () => {});
+      client.disconnect();
+    }
   });
 
-  it('stores a record as one hash in the user slot, an owner pointer, and two index entries', async () => {
+  it('stores a record as one string in the user slot, an owner pointer, and two index entries', async () => {
     const record = sampleRecord();
     await store.create({ session: record, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() });
     const recordKey = `${prefix}:{${record.userId}}:s:${record.id}`;
-    expect(await admin.type(recordKey)).toBe('hash');
+    expect(await admin.type(recordKey)).toBe('string');
+    expect(await admin.get(recordKey)).toMatch(/^=active\|=1\|/);
     expect(await admin.get(`${prefix}:o:{${record.id}}`)).toBe(record.userId);
     expect(await admin.zscore(`${prefix}:{${record.userId}}:all`, record.id)).toBe(
       String(record.idleExpiresAt),
@@ -83,24 +88,37 @@ describe('RedisStore on 127.0.0.1:6379: storage details', () => {
     expect(await admin.zrange(`${prefix}:{${userId}}:live`, 0, -1)).toEqual([long.id]);
   });
 
-  it('reads a value of the wrong type as store.corrupt', async () => {
+  it('reads garbage written to a record key as store.corrupt, on every path, and never as a session', async () => {
+    const garbage = [
+      (value: string) => value.replace('=active', '=hacked'),
+      (value: string) => value.replace(/\|\{.*$/, '|{not json'),
+      (value: string) => value.replace(/^=active\|=1\|/, '=active||'),
+      () => 'garbage',
+    ];
+    for (const corrupt of garbage) {
+      const record = sampleRecord();
+      await store.create({ session: record, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() });
+      const key = `${prefix}:{${record.userId}}:s:${record.id}`;
+      await admin.set(key, corrupt((await admin.get(key)) ?? ''), 'KEEPTTL');
+      expect(await codeOf(store.get(record.id))).toBe('store.corrupt');
+      expect(await codeOf(store.listByUser(record.userId))).toBe('store.corrupt');
+      // Revoking may overwrite a bad state with 'revoked' (the safe direction); it never yields a live session.
+      const revoked = await store.revoke(record.id, { reason: 'x', now: Date.now() }).then(
+        (result) => result?.state,
+        (error: unknown) => (error instanceof SessionKitError ? error.code : String(error)),
+      );
+      expect(['store.corrupt', 'revoked']).toContain(revoked);
+    }
     const record = sampleRecord();
     await store.create({ session: record, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() });
-    await admin.set(`${prefix}:{${record.userId}}:s:${record.id}`, 'garbage');
+    const key = `${prefix}:{${record.userId}}:s:${record.id}`;
+    await admin.del(key);
+    await admin.hset(key, 'st', 'active');
     expect(await codeOf(store.get(record.id))).toBe('store.corrupt');
-  });
-
-  it('reads garbage fields as store.corrupt and never as a session', async () => {
-    const records = [sampleRecord(), sampleRecord(), sampleRecord()];
-    for (const record of records) {
-      await store.create({ session: record, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() });
-    }
-    const key = (index: number) => `${prefix}:{${records[index]?.userId}}:s:${records[index]?.id}`;
-    await admin.hset(key(0), 'm', '{not json');
-    await admin.hset(key(1), 'v', '');
-    await admin.hset(key(2), 'sh', 'not-a-hash');
-    for (const record of records) expect(await codeOf(store.get(record.id))).toBe('store.corrupt');
-    expect(await codeOf(store.listByUser(records[0]?.userId ?? ''))).toBe('store.corrupt');
+    const next = sampleRecord({ userId: record.userId });
+    expect(
+      await codeOf(store.create({ session: next, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() })),
+    ).toBe('store.corrupt');
   });
 
   it('rejects malformed input with input.invalid and writes nothing', async () => {
@@ -136,6 +154,30 @@ describe('RedisStore on 127.0.0.1:6379: storage details', () => {
     await admin.script('FLUSH');
     await store.create({ session: record, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() });
     expect((await store.revoke(record.id, { reason: 'logout', now: Date.now() }))?.state).toBe('revoked');
+  });
+
+  it('attaches an error listener, so a client that cannot connect never crashes the process', async () => {
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: 6398,
+      enableOfflineQueue: false,
+      retryStrategy: () => 50,
+    });
+    clients.push(client);
+    const errors: Error[] = [];
+    const offline = new RedisStore({
+      client,
+      prefix,
+      commandTimeoutMs: 100,
+      onError: (error) => errors.push(error),
+    });
+    expect(client.listenerCount('error')).toBe(1);
+    expect(await codeOf(offline.health())).toBe('store.unavailable');
+    expect(errors.length).toBeGreaterThan(0);
+    await offline.close();
+    expect(client.listenerCount('error')).toBe(0);
+    client.on('error', () => {});
+    client.disconnect();
   });
 
   it('refuses to work once closed', async () => {

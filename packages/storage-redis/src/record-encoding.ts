@@ -1,0 +1,136 @@
+import type { SessionRecord } from '@sessionkit/core';
+import { parseStoredSession, StoreCorruptError } from '@sessionkit/core';
+
+/*
+ * The stored form of a record is one Redis string: a header of the fields the Lua scripts read or change,
+ * then the rest of the record as JSON.
+ *
+ *   =active|=3|=1732400000000|...|=2|=<currentHash>|||...|{"createdAt":...,"device":{...},"metadata":{...}}
+ *
+ * Each header field is `=value`, or empty when absent; values are digits, base64url, a state name or
+ * percent-encoded text, so none contains `|`. The scripts edit the header and copy the JSON untouched: they
+ * never re-encode JSON (Redis' cjson would turn `[]` into `{}` and round long numbers). A string, unlike a hash,
+ * stays one allocation however long the user agent is. The id and user id are not stored: both are in the key.
+ */
+export const HEADER_FIELDS = [
+  'st',
+  'v',
+  'ls',
+  'ie',
+  'ae',
+  'ra',
+  'rr',
+  't',
+  'p',
+  'fi',
+  'fg',
+  'fc',
+  'fp',
+  'ft',
+  'fs',
+  'fr',
+];
+
+export function encodeRecord(record: SessionRecord): string {
+  const { refresh } = record;
+  const header: (string | number | undefined)[] = [
+    record.state,
+    record.version,
+    record.lastSeenAt,
+    record.idleExpiresAt,
+    record.absoluteExpiresAt,
+    record.revokedAt,
+    record.revokeReason === undefined ? undefined : encodeText(record.revokeReason),
+    record.tenantId === undefined ? undefined : encodeText(record.tenantId),
+    record.parentId,
+    refresh?.familyId,
+    refresh?.generation,
+    refresh?.currentHash,
+    refresh?.previousHash,
+    refresh?.rotatedAt,
+    refresh?.sealedSuccessor,
+    // Hashes are base64url, so a comma cannot occur inside one.
+    refresh?.retiredHashes?.join(','),
+  ];
+  const body = {
+    createdAt: record.createdAt,
+    aal: record.aal,
+    authenticatedAt: record.authenticatedAt,
+    secretHash: record.secretHash,
+    device: record.device,
+    transfer: record.transfer,
+    metadata: record.metadata,
+  };
+  return `${header.map((value) => (value === undefined ? '' : `=${value}`)).join('|')}|${JSON.stringify(body)}`;
+}
+
+/** Percent-encoding keeps free text (reasons, tenant ids) clear of the `|` separator. */
+export function encodeText(text: string): string {
+  return encodeURIComponent(text);
+}
+
+/**
+ * Rebuilds a record and validates it with core's schema: a corrupted or foreign value is `store.corrupt`, never
+ * a crash and never a silently wrong session.
+ */
+export function decodeRecord(id: string, userId: string, raw: string): SessionRecord {
+  const header: (string | undefined)[] = [];
+  let position = 0;
+  for (let i = 0; i < HEADER_FIELDS.length; i += 1) {
+    const bar = raw.indexOf('|', position);
+    if (bar < 0) throw new StoreCorruptError('Stored session value has no complete header');
+    header.push(bar === position ? undefined : raw.slice(position + 1, bar));
+    position = bar + 1;
+  }
+  const [st, v, ls, ie, ae, ra, rr, t, p, fi, fg, fc, fp, ft, fs, fr] = header;
+  const body = parseBody(raw.slice(position));
+  const record: Record<string, unknown> = {
+    ...body,
+    id,
+    userId,
+    state: st,
+    version: integer(v),
+    lastSeenAt: integer(ls),
+    idleExpiresAt: integer(ie),
+    absoluteExpiresAt: integer(ae),
+  };
+  if (ra !== undefined) record.revokedAt = integer(ra);
+  if (rr !== undefined) record.revokeReason = decodeText(rr);
+  if (t !== undefined) record.tenantId = decodeText(t);
+  if (p !== undefined) record.parentId = p;
+  if (fi !== undefined) {
+    const refresh: Record<string, unknown> = { familyId: fi, generation: integer(fg), currentHash: fc };
+    if (fp !== undefined) refresh.previousHash = fp;
+    if (ft !== undefined) refresh.rotatedAt = integer(ft);
+    if (fs !== undefined) refresh.sealedSuccessor = fs;
+    if (fr !== undefined) refresh.retiredHashes = fr === '' ? [] : fr.split(',');
+    record.refresh = refresh;
+  }
+  return parseStoredSession(record);
+}
+
+function parseBody(json: string): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = JSON.parse(json);
+  } catch (cause) {
+    throw new StoreCorruptError('Stored session body is not valid JSON', { cause });
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new StoreCorruptError('Stored session body is not an object');
+  }
+  return body as Record<string, unknown>;
+}
+
+function decodeText(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch (cause) {
+    throw new StoreCorruptError('Stored session text field is not percent-encoded', { cause });
+  }
+}
+
+/** Digits become a number; anything else is passed on unchanged so the schema rejects it (`''` is not 0). */
+function integer(value: string | undefined): unknown {
+  return value !== undefined && /^\d{1,16}$/.test(value) ? Number(value) : value;
+}
