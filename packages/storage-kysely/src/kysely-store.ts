@@ -26,11 +26,12 @@ import {
   truncateHash,
   VersionConflictError,
 } from '@sessionkit/core';
-import type { Kysely, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from './database.js';
 import { isUniqueViolation, toStoreError } from './database-errors.js';
 import { DEFAULT_SCHEMA } from './migrations.js';
+import type { SessionRow } from './session-row.js';
 import { recordToRow, rowToRecord } from './session-row.js';
 
 /** A feed the store may shut down with itself. */
@@ -62,12 +63,15 @@ export class KyselyStore implements SessionStore {
   readonly feed: StoreFeed;
   readonly #root: Kysely<Database>;
   readonly #db: Kysely<Database>;
+  /** get() is the validate path: compiled once, so each call only binds the id. */
+  readonly #getById: CompiledQuery<SessionRow>;
   #closed = false;
 
   constructor(options: KyselyStoreOptions) {
     this.#root = options.db;
     this.#db = options.db.withSchema(options.schema ?? DEFAULT_SCHEMA);
     this.feed = options.feed;
+    this.#getById = this.#db.selectFrom('sessions').selectAll().where('id', '=', '').compile();
   }
 
   async create(input: CreateSessionInput): Promise<CreateSessionResult> {
@@ -80,7 +84,10 @@ export class KyselyStore implements SessionStore {
       try {
         return await this.#db.transaction().execute(async (trx) => {
           await this.#lockUser(trx, session.userId);
+          // One round trip: the insert runs as a CTE, the SELECT (same snapshot) does not see the new row, which
+          // chooseEvictions counts on its own. Rejecting past the limit rolls the insert back with the rest.
           const rows = await trx
+            .with('inserted', (db) => db.insertInto('sessions').values(recordToRow(session)).returning('id'))
             .selectFrom('sessions')
             .selectAll()
             .where('user_id', '=', session.userId)
@@ -106,7 +113,6 @@ export class KyselyStore implements SessionStore {
               )
               .execute();
           }
-          await trx.insertInto('sessions').values(recordToRow(session)).execute();
           return { session, evicted };
         });
       } catch (error) {
@@ -118,8 +124,8 @@ export class KyselyStore implements SessionStore {
 
   async get(id: string): Promise<SessionRecord | undefined> {
     return this.#run(async () => {
-      const row = await this.#db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && rowToRecord(row);
+      const { rows } = await this.#db.executeQuery<SessionRow>({ ...this.#getById, parameters: [id] });
+      return rows[0] && rowToRecord(rows[0]);
     });
   }
 

@@ -27,7 +27,12 @@ describe('a PostgreSQL server restart mid-test (private server, never the shared
   beforeAll(async () => {
     server = await PrivatePostgres.start();
     stores = postgresStores('sessionkit', server.url);
-    listener = await stores.connect({ timeoutMs: 1000, onReconnect: () => (reconnects += 1) });
+    listener = await stores.connect({
+      timeoutMs: 1000,
+      onReconnect: () => {
+        reconnects += 1;
+      },
+    });
     publisher = await stores.connect({ timeoutMs: 1000 });
   });
 
