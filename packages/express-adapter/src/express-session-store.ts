@@ -215,7 +215,7 @@ function toJson(data: SessionData): JsonValue {
   return JSON.parse(JSON.stringify(data)) as JsonValue;
 }
 
-/** Refuses what the store would later read back as corrupt, e.g. session data over the 4 KiB metadata bound. */
+/** Refuses what the store would later read back as corrupt, e.g. session data over core's metadata bound. */
 function checked(record: SessionRecord): SessionRecord {
   return parseInput(sessionRecordSchema, record, 'express-session data');
 }

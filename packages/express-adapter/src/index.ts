@@ -5,8 +5,8 @@ export {
   AuthenticationRequiredError,
   CsrfRejectedError,
 } from './adapter-errors.js';
-export type { BackChannelLogoutOptions, LogoutTokenClaims } from './back-channel-logout-router.js';
-export { BACKCHANNEL_LOGOUT_EVENT, backChannelLogoutRouter } from './back-channel-logout-router.js';
+export type { BackChannelLogoutRouterOptions } from './back-channel-logout-router.js';
+export { backChannelLogoutRouter } from './back-channel-logout-router.js';
 export type { CookieOptions, CookieSettings } from './cookies.js';
 export {
   clearSessionCookie,
@@ -45,8 +45,6 @@ export type {
 export { problemFor, problemHandler, STATUS_BY_CODE, sendProblem } from './problem-details.js';
 export type { RateLimitOptions } from './rate-limit-middleware.js';
 export { rateLimit } from './rate-limit-middleware.js';
-export type { ReplayCache } from './replay-cache.js';
-export { MemoryReplayCache } from './replay-cache.js';
 export type { RequestContextOptions } from './request-context.js';
 export { requestContext } from './request-context.js';
 export type { RevocationRouterOptions } from './revocation-router.js';

@@ -17,7 +17,7 @@ export const tokenRequestSchema = z.object({
 export function sendOAuthError(
   res: Response,
   status: number,
-  error: 'invalid_request' | 'invalid_client' | 'temporarily_unavailable',
+  error: 'invalid_request' | 'invalid_client',
   description: string,
 ): void {
   res.status(status).setHeader('cache-control', 'no-store');

@@ -2,7 +2,8 @@ import type { JWK, JWTPayload } from 'jose';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import request from 'supertest';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BACKCHANNEL_LOGOUT_EVENT, backChannelLogoutRouter } from '../src/index.js';
+import { BACKCHANNEL_LOGOUT_EVENT, BackchannelLogoutReceiver } from '@sessionkit/core/upstream';
+import { backChannelLogoutRouter } from '../src/index.js';
 import type { StoreKind, TestApp } from './harness.js';
 import { storeKinds, testApp } from './harness.js';
 
@@ -28,11 +29,11 @@ function claims(overrides: JWTPayload = {}): JWTPayload {
 
 async function logoutToken(
   payload: JWTPayload,
-  options: { now: number; key?: Keys['privateKey']; iss?: string; aud?: string; iatOffset?: number },
+  options: { now: number; key?: Keys['privateKey']; iss?: string; aud?: string; iatOffset?: number; typ?: string },
 ) {
   const iat = Math.floor(options.now / 1000) + (options.iatOffset ?? 0);
   return new SignJWT(payload)
-    .setProtectedHeader({ alg: 'ES256', kid: 'idp-1', typ: 'logout+jwt' })
+    .setProtectedHeader({ alg: 'ES256', kid: 'idp-1', typ: options.typ ?? 'logout+jwt' })
     .setIssuer(options.iss ?? ISSUER)
     .setAudience(options.aud ?? CLIENT_ID)
     .setIssuedAt(iat)
@@ -52,23 +53,15 @@ describe.each(storeKinds)('OpenID Connect Back-Channel Logout receiver (%s store
   async function setup() {
     t = await testApp(kind, {
       extend: (app, manager, clock) => {
-        const keys = createLocalJWKSet({ keys: [issuerJwk] });
-        app.use(
-          '/bcl',
-          backChannelLogoutRouter({ manager, clock, issuer: ISSUER, audience: CLIENT_ID, keys }),
-        );
-        app.use(
-          '/bcl-sid',
-          backChannelLogoutRouter({
-            manager,
-            clock,
-            issuer: ISSUER,
-            audience: CLIENT_ID,
-            keys,
-            resolveSessions: (logout) =>
-              logout.sid === undefined ? [] : (providerSids.get(logout.sid) ?? []),
-          }),
-        );
+        const receiver = new BackchannelLogoutReceiver({
+          manager,
+          clock,
+          issuer: ISSUER,
+          audience: CLIENT_ID,
+          jwks: createLocalJWKSet({ keys: [issuerJwk] }),
+          sessionsForSid: (logout) => providerSids.get(logout.sid) ?? [],
+        });
+        app.use('/bcl', backChannelLogoutRouter({ receiver }));
       },
     });
   }
@@ -94,13 +87,13 @@ describe.each(storeKinds)('OpenID Connect Back-Channel Logout receiver (%s store
     expect(await isLive(bob.token)).toBe(true);
   });
 
-  it('revokes only the sessions the resolver maps a sid to', async () => {
+  it('revokes only the sessions the app maps a provider sid to', async () => {
     await setup();
     const phone = await login('alice');
     const laptop = await login('alice');
     providerSids.set('idp-sid-1', [phone.session.id]);
     const token = await logoutToken(claims({ sub: undefined, sid: 'idp-sid-1' }), { now: t.clock.now() });
-    await post('/bcl-sid', token).expect(200);
+    await post('/bcl', token).expect(200);
     expect(await isLive(phone.token)).toBe(false);
     expect(await isLive(laptop.token)).toBe(true);
   });
@@ -123,6 +116,7 @@ describe.each(storeKinds)('OpenID Connect Back-Channel Logout receiver (%s store
     ['the wrong event', {}, { events: { 'http://schemas.openid.net/event/other': {} } }],
     ['a non-object event value', {}, { events: { [BACKCHANNEL_LOGOUT_EVENT]: 'yes' } }],
     ['neither sub nor sid', {}, { sub: undefined }],
+    ['a token type other than logout+jwt', { typ: 'JWT' }, {}],
     ['no jti', {}, { jti: undefined }],
   ] as const)('answers 400 and revokes nothing for a token with %s', async (_name, signing, overrides) => {
     await setup();
@@ -135,6 +129,7 @@ describe.each(storeKinds)('OpenID Connect Back-Channel Logout receiver (%s store
       ...('iss' in signing ? { iss: signing.iss } : {}),
       ...('aud' in signing ? { aud: signing.aud } : {}),
       ...('iatOffset' in signing ? { iatOffset: signing.iatOffset } : {}),
+      ...('typ' in signing ? { typ: signing.typ } : {}),
     });
     const res = await post('/bcl', token).expect(400);
     expect(res.body).toMatchObject({ error: 'invalid_request' });
@@ -163,9 +158,18 @@ describe.each(storeKinds)('OpenID Connect Back-Channel Logout receiver (%s store
     expect(await isLive(alice.token)).toBe(true);
   });
 
-  it('answers 400 for a sid-only token when no resolver is configured', async () => {
+  it('answers 200 and revokes nothing for a sid the app does not know', async () => {
     await setup();
+    const alice = await login('alice');
     const token = await logoutToken(claims({ sub: undefined, sid: 'idp-sid-9' }), { now: t.clock.now() });
-    await post('/bcl', token).expect(400);
+    await post('/bcl', token).expect(200);
+    expect(await isLive(alice.token)).toBe(true);
+  });
+
+  it('answers 503, not 400, when the store cannot revoke, so the provider retries', async () => {
+    await setup();
+    await t.store.close();
+    const res = await post('/bcl', await logoutToken(claims(), { now: t.clock.now() })).expect(503);
+    expect(res.body).toMatchObject({ error: 'temporarily_unavailable' });
   });
 });

@@ -1,10 +1,18 @@
 import type { ActivitySource, RateLimiter, SessionConfigInput, SessionStore } from '@sessionkit/core';
-import { AccessTokenKeyRing, ManualClock, MemoryStore, randomToken, SessionManager } from '@sessionkit/core';
+import {
+  AccessTokenKeyRing,
+  ManualClock,
+  MemoryStore,
+  parseInput,
+  randomToken,
+  SessionManager,
+} from '@sessionkit/core';
 import { RedisStore } from '@sessionkit/storage-redis';
 import type { Express } from 'express';
 import express from 'express';
 import { Redis } from 'ioredis';
 import type { Response as TestResponse } from 'supertest';
+import { z } from 'zod';
 import {
   csrfProtection,
   endSession,
@@ -22,6 +30,13 @@ import {
   sessionMiddleware,
   stepUpSession,
 } from '../src/index.js';
+
+const loginSchema = z.object({
+  userId: z.string(),
+  aal: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
+  roles: z.array(z.string()).optional(),
+  bearer: z.boolean().optional(),
+});
 
 export type StoreKind = 'memory' | 'redis';
 export const storeKinds: readonly StoreKind[] = ['memory', 'redis'];
@@ -73,7 +88,7 @@ export async function testApp(kind: StoreKind, options: TestAppOptions = {}): Pr
   app.use(csrfProtection());
 
   app.post('/login', async (req, res) => {
-    const body = req.body as { userId: string; aal?: 1 | 2 | 3; roles?: string[]; bearer?: boolean };
+    const body = parseInput(loginSchema, req.body, 'login');
     const issued = await establishSession(
       req,
       res,

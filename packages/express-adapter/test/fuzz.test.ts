@@ -1,0 +1,152 @@
+import type { Server } from 'node:http';
+import fc from 'fast-check';
+import { createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackchannelLogoutReceiver } from '@sessionkit/core/upstream';
+import { backChannelLogoutRouter } from '../src/index.js';
+import type { StoreKind, TestApp } from './harness.js';
+import { browserOf, CLIENT_AUTH, CSRF_COOKIE, SECURE_COOKIE, storeKinds, testApp } from './harness.js';
+
+const printable = fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code));
+const text = (maxLength: number) => fc.string({ unit: printable, maxLength });
+const b64 = (length: number) =>
+  fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), minLength: length, maxLength: length });
+
+const paths = fc.oneof(
+  fc.constantFrom(
+    '/whoami',
+    '/whoami/full',
+    '/public',
+    '/echo',
+    '/login',
+    '/step-up',
+    '/logout',
+    '/sensitive',
+    '/admin',
+    '/api/me/sessions',
+    '/api/me/sessions/current',
+    '/api/me/sessions/revoke-others',
+    '/api/me/activity',
+    '/oauth/introspect',
+    '/oauth/revoke',
+    '/.well-known/jwks.json',
+    '/bcl',
+  ),
+  text(40).map((tail) => `/api/me/sessions/${encodeURIComponent(tail)}`),
+);
+
+describe.each(storeKinds)('fuzzing cookies, headers and bodies (%s store)', (kind: StoreKind) => {
+  let t: TestApp;
+  let server: Server;
+  let valid: { cookie: string; csrf: string; token: string; accessToken: string };
+
+  beforeAll(async () => {
+    const idp = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(idp.publicKey)), kid: 'idp', alg: 'ES256' };
+    t = await testApp(kind, {
+      accessTokens: true,
+      extend: (app, manager, clock) => {
+        const receiver = new BackchannelLogoutReceiver({
+          manager,
+          clock,
+          issuer: 'https://idp',
+          audience: 'rp',
+          jwks: createLocalJWKSet({ keys: [jwk] }),
+          sessionsForSid: () => [],
+        });
+        app.use('/bcl', backChannelLogoutRouter({ receiver }));
+      },
+    });
+    server = t.app.listen(0, '127.0.0.1');
+    const login = await request(server).post('/login').send({ userId: 'alice' });
+    valid = { ...browserOf(login), accessToken: (login.body as { accessToken: string }).accessToken };
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await t.close();
+  });
+
+  const sessionValue = fc.oneof(
+    fc.constant(() => valid.token),
+    fc.tuple(b64(22), b64(43)).map(([id, secret]) => () => `${id}.${secret}`),
+    text(200).map((value) => () => value),
+    fc.constant(() => `${valid.token}x`),
+    fc.constant(() => '%E0%A4%A'),
+    fc.nat({ max: 5000 }).map((length) => () => 'A'.repeat(length)),
+  );
+  const cookieHeader = fc.option(
+    fc.oneof(
+      text(300),
+      fc.tuple(sessionValue, fc.option(text(60))).map(
+        ([value, csrf]) =>
+          () =>
+            `${SECURE_COOKIE}=${value()}${csrf === null ? '' : `; ${CSRF_COOKIE}=${csrf}`}`,
+      ),
+      fc.constant(() => valid.cookie),
+      fc.constant(() => `${SECURE_COOKIE}=a; ${SECURE_COOKIE}=b; =; ;;; x`),
+    ),
+  );
+  const authorization = fc.option(
+    fc.oneof(
+      text(300),
+      sessionValue.map((value) => () => `Bearer ${value()}`),
+      fc.constant(() => `Bearer ${valid.accessToken}`),
+      fc.tuple(b64(30), b64(60), b64(40)).map(([a, b, c]) => () => `Bearer ${a}.${b}.${c}`),
+      fc.constant(() => CLIENT_AUTH),
+      fc.constant(() => 'Bearer'),
+    ),
+  );
+  const body = fc.oneof(
+    fc.constant(undefined),
+    text(500),
+    fc.json({ maxDepth: 3 }),
+    fc.record({ token: fc.oneof(text(100), fc.constant('')), logout_token: text(100), userId: text(20) }).map((record) =>
+      new URLSearchParams(record).toString(),
+    ),
+    fc.nat({ max: 40_000 }).map((length) => JSON.stringify({ userId: 'x'.repeat(length) })),
+  );
+  const contentType = fc.option(
+    fc.constantFrom(
+      'application/json',
+      'application/x-www-form-urlencoded',
+      'text/plain',
+      'application/json; charset=utf-7',
+      'multipart/form-data; boundary=x',
+      'application/problem+json',
+    ),
+  );
+  const extraHeaders = fc.dictionary(
+    fc.constantFrom('origin', 'sec-fetch-site', 'x-csrf-token', 'x-request-id', 'user-agent', 'accept-language', 'sec-ch-ua'),
+    text(600),
+  );
+
+  it('never answers 5xx, whatever the request looks like', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'),
+        paths,
+        cookieHeader,
+        authorization,
+        body,
+        contentType,
+        extraHeaders,
+        async (method, path, cookie, auth, payload, type, headers) => {
+          let req = request(server)[method.toLowerCase() as 'get' | 'post' | 'delete' | 'put'](path);
+          if (cookie !== null) req = req.set('cookie', typeof cookie === 'function' ? cookie() : cookie);
+          if (auth !== null) req = req.set('authorization', typeof auth === 'function' ? auth() : auth);
+          for (const [name, value] of Object.entries(headers)) req = req.set(name, value);
+          if (type !== null) req = req.set('content-type', type);
+          const res = await (payload === undefined ? req : req.send(payload));
+          expect(res.status, `${method} ${path} → ${res.status} ${res.text}`).toBeLessThan(500);
+          if (res.status >= 400 && res.headers['content-type']?.startsWith('application/problem+json')) {
+            expect(res.text).not.toMatch(/\n\s+at /);
+          }
+        },
+      ),
+      { numRuns: kind === 'memory' ? 400 : 150 },
+    );
+    expect(t.serverErrors).toEqual([]);
+  }, 60_000);
+});
