@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { withDeadline } from './degraded.js';
+import { DeadlineWatch } from './deadline-watch.js';
 import type { SecurityEvent, SecurityEventLog, SecuritySummary } from './security-event.js';
 import { securityEventSchema, summarize } from './security-event.js';
 
@@ -18,21 +18,21 @@ export class RedisEventLog implements SecurityEventLog {
   readonly #prefix: string;
   readonly #maxPerScope: number;
   readonly #retentionMs: number;
-  readonly #timeoutMs: number;
+  readonly #deadlines: DeadlineWatch;
 
   constructor(options: RedisEventLogOptions) {
     this.#redis = options.redis;
     this.#prefix = `${options.prefix ?? 'sk:'}ev:`;
     this.#maxPerScope = options.maxPerScope ?? 200;
     this.#retentionMs = options.retentionMs ?? 30 * 24 * 3_600_000;
-    this.#timeoutMs = options.timeoutMs ?? 500;
+    this.#deadlines = new DeadlineWatch(options.timeoutMs ?? 500, 'security event log');
   }
 
   async record(event: SecurityEvent): Promise<void> {
     const value = JSON.stringify(event);
     const keys = [this.#userKey(event.userId)];
     if (event.tenantId !== undefined) keys.push(this.#tenantKey(event.tenantId));
-    await withDeadline(
+    await this.#deadlines.track(
       Promise.all(
         keys.map((key) =>
           this.#redis
@@ -43,8 +43,6 @@ export class RedisEventLog implements SecurityEventLog {
             .exec(),
         ),
       ),
-      this.#timeoutMs,
-      'security event log',
     );
   }
 
@@ -60,7 +58,7 @@ export class RedisEventLog implements SecurityEventLog {
   }
 
   async #read(key: string): Promise<SecurityEvent[]> {
-    const raw = await withDeadline(this.#redis.lrange(key, 0, -1), this.#timeoutMs, 'security event log');
+    const raw = await this.#deadlines.track(this.#redis.lrange(key, 0, -1));
     const events: SecurityEvent[] = [];
     for (const item of raw) {
       // A line that is not one of our events is skipped, not trusted: the summary is advisory.

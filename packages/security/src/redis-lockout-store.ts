@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { withDeadline } from './degraded.js';
+import { DeadlineWatch } from './deadline-watch.js';
 import type { LockoutFailure, LockoutState, LockoutStore } from './lockout-store.js';
 
 /**
@@ -59,19 +59,19 @@ export interface RedisLockoutStoreOptions {
 export class RedisLockoutStore implements LockoutStore {
   readonly #redis: Redis & FailCommand;
   readonly #prefix: string;
-  readonly #timeoutMs: number;
+  readonly #deadlines: DeadlineWatch;
 
   constructor(options: RedisLockoutStoreOptions) {
     options.redis.defineCommand(COMMAND, { numberOfKeys: 2, lua: FAIL_LUA });
     this.#redis = options.redis as Redis & FailCommand;
     this.#prefix = `${options.prefix ?? 'sk:'}lo:`;
-    this.#timeoutMs = options.timeoutMs ?? 250;
+    this.#deadlines = new DeadlineWatch(options.timeoutMs ?? 250, 'lockout store');
   }
 
   async read(keys: readonly string[], _now: number): Promise<LockoutState[]> {
     const pipeline = this.#redis.pipeline();
     for (const key of keys) pipeline.hmget(this.#stateKey(key), 'f', 'u');
-    const replies = await withDeadline(pipeline.exec(), this.#timeoutMs, 'lockout store');
+    const replies = await this.#deadlines.track(pipeline.exec());
     return (replies ?? []).map(([error, value]) => {
       if (error) throw error;
       const [failures, lockedUntil] = value as [string | null, string | null];
@@ -82,7 +82,7 @@ export class RedisLockoutStore implements LockoutStore {
   async fail(key: string, failure: LockoutFailure): Promise<LockoutState> {
     const { backoff } = failure;
     const stateKey = this.#stateKey(key);
-    const [failures, lockedUntil] = await withDeadline(
+    const [failures, lockedUntil] = await this.#deadlines.track(
       this.#redis[COMMAND](
         stateKey,
         `${stateKey}:m`,
@@ -94,8 +94,6 @@ export class RedisLockoutStore implements LockoutStore {
         failure.jitterScale,
         failure.member ?? '',
       ),
-      this.#timeoutMs,
-      'lockout store',
     );
     return { failures, lockedUntil };
   }
@@ -103,7 +101,7 @@ export class RedisLockoutStore implements LockoutStore {
   async clear(keys: readonly string[]): Promise<void> {
     const all = keys.flatMap((key) => [this.#stateKey(key), `${this.#stateKey(key)}:m`]);
     // One DEL per subject: the keys of different subjects live in different Cluster slots.
-    await withDeadline(Promise.all(all.map((key) => this.#redis.del(key))), this.#timeoutMs, 'lockout store');
+    await this.#deadlines.track(Promise.all(all.map((key) => this.#redis.del(key))));
   }
 
   #stateKey(key: string): string {

@@ -1,6 +1,6 @@
 import { StoreCorruptError } from '@sessionkit/core';
 import type { Redis } from 'ioredis';
-import { withDeadline } from './degraded.js';
+import { DeadlineWatch } from './deadline-watch.js';
 import type { ProfileStore, VersionedProfile } from './profile-store.js';
 import type { SecurityProfile } from './security-profile.js';
 import { securityProfileSchema } from './security-profile.js';
@@ -32,31 +32,25 @@ export class RedisProfileStore implements ProfileStore {
   readonly #redis: Redis & PutCommand;
   readonly #prefix: string;
   readonly #ttlMs: number;
-  readonly #timeoutMs: number;
+  readonly #deadlines: DeadlineWatch;
 
   constructor(options: RedisProfileStoreOptions) {
     options.redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: PUT_LUA });
     this.#redis = options.redis as Redis & PutCommand;
     this.#prefix = `${options.prefix ?? 'sk:'}pf:`;
     this.#ttlMs = options.ttlMs ?? 90 * 24 * 3_600_000;
-    this.#timeoutMs = options.timeoutMs ?? 250;
+    this.#deadlines = new DeadlineWatch(options.timeoutMs ?? 250, 'security profile store');
   }
 
   async get(userId: string): Promise<VersionedProfile | undefined> {
-    const [version, raw] = await withDeadline(
-      this.#redis.hmget(this.#key(userId), 'v', 'p'),
-      this.#timeoutMs,
-      'security profile store',
-    );
+    const [version, raw] = await this.#deadlines.track(this.#redis.hmget(this.#key(userId), 'v', 'p'));
     if (!version || !raw) return undefined;
     return { version: Number(version), profile: parseProfile(raw) };
   }
 
   async put(userId: string, profile: SecurityProfile, expectedVersion: number): Promise<boolean> {
-    const written = await withDeadline(
+    const written = await this.#deadlines.track(
       this.#redis[COMMAND](this.#key(userId), expectedVersion, JSON.stringify(profile), this.#ttlMs),
-      this.#timeoutMs,
-      'security profile store',
     );
     return written === 1;
   }

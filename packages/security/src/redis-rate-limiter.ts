@@ -1,18 +1,20 @@
+import { createHash } from 'node:crypto';
 import type { Clock, RateLimiter } from '@sessionkit/core';
-import { parseInput, systemClock } from '@sessionkit/core';
+import { InvalidInputError, StoreUnavailableError, systemClock } from '@sessionkit/core';
 import type { Redis } from 'ioredis';
+import { DeadlineWatch } from './deadline-watch.js';
 import type { DegradedListener } from './degraded.js';
-import { withDeadline } from './degraded.js';
+import { asStoreUnavailable } from './degraded.js';
 import { emissionIntervalUs } from './gcra.js';
 import type { RateLimitRule, RateLimitRuleInput, RuleRateLimitResult } from './rate-limit-rule.js';
-import { parseRateLimitRule, rateLimitKeySchema } from './rate-limit-rule.js';
+import { parseRateLimitRule } from './rate-limit-rule.js';
 
 /**
  * gcra.ts in Lua: one EVALSHA per check, atomic on the server, so any number of app instances share one
  * exact budget. KEYS[1] holds the TAT in µs, KEYS[2] the block marker; both share a hash tag (Cluster-safe).
  * Returns {allowed, remaining, resetInMs, retryAfterMs, blocked}.
  */
-const GCRA_LUA = `
+export const GCRA_LUA = `
 local blockedMs = redis.call('PTTL', KEYS[2])
 if blockedMs > 0 then return {0, 0, blockedMs, blockedMs, 1} end
 local nowUs = tonumber(ARGV[1]) * 1000
@@ -34,19 +36,9 @@ redis.call('SET', KEYS[1], string.format('%d', nextTat), 'PX', resetInMs)
 return {1, math.floor((burst - (nextTat - nowUs)) / interval), resetInMs, 0, 0}
 `;
 
-const COMMAND = 'sessionkitGcra';
+const GCRA_SHA = createHash('sha1').update(GCRA_LUA).digest('hex');
 
 type GcraReply = [number, number, number, number, number];
-interface GcraCommand {
-  [COMMAND](
-    tatKey: string,
-    blockKey: string,
-    nowMs: number,
-    intervalUs: number,
-    limit: number,
-    blockMs: number,
-  ): Promise<GcraReply>;
-}
 
 export interface RedisRateLimiterOptions {
   redis: Redis;
@@ -63,10 +55,11 @@ export interface RedisRateLimiterOptions {
 
 export class RedisRateLimiter implements RateLimiter {
   readonly rule: RateLimitRule;
-  readonly #redis: Redis & GcraCommand;
+  readonly #redis: Redis;
   readonly #prefix: string;
   readonly #clock: Clock;
-  readonly #timeoutMs: number;
+  /** Undefined when the client's own `commandTimeout` already bounds every call as tightly. */
+  readonly #deadlines: DeadlineWatch | undefined;
   readonly #failClosedRetryMs: number;
   readonly #onDegraded: DegradedListener;
   readonly #intervalUs: number;
@@ -75,35 +68,35 @@ export class RedisRateLimiter implements RateLimiter {
     this.rule = parseRateLimitRule(options.rule);
     this.#prefix = `${options.prefix ?? 'sk:'}rl:${this.rule.name}:`;
     this.#clock = options.clock ?? systemClock;
-    this.#timeoutMs = options.timeoutMs ?? 250;
+    const timeoutMs = options.timeoutMs ?? 250;
+    const clientTimeout = options.redis.options.commandTimeout;
+    this.#deadlines =
+      clientTimeout !== undefined && clientTimeout <= timeoutMs
+        ? undefined
+        : new DeadlineWatch(timeoutMs, 'rate limit store');
     this.#failClosedRetryMs = options.failClosedRetryMs ?? 1000;
     this.#onDegraded = options.onDegraded ?? (() => {});
     this.#intervalUs = emissionIntervalUs(this.rule);
-    // defineCommand sends EVALSHA and falls back to EVAL once after a NOSCRIPT (script cache flushed).
-    options.redis.defineCommand(COMMAND, { numberOfKeys: 2, lua: GCRA_LUA });
-    this.#redis = options.redis as Redis & GcraCommand;
+    this.#redis = options.redis;
   }
 
   async consume(key: string): Promise<RuleRateLimitResult> {
-    parseInput(rateLimitKeySchema, key, 'rate limit key');
+    assertKey(key);
     const now = this.#clock.now();
     const tagged = `${this.#prefix}{${key}}`;
+    const args = [tagged, `${tagged}:b`, now, this.#intervalUs, this.rule.limit, this.rule.blockMs] as const;
     let reply: GcraReply;
     try {
-      reply = await withDeadline(
-        this.#redis[COMMAND](
-          tagged,
-          `${tagged}:b`,
-          now,
-          this.#intervalUs,
-          this.rule.limit,
-          this.rule.blockMs,
-        ),
-        this.#timeoutMs,
-        'rate limit store',
-      );
+      reply = await this.#bounded(this.#redis.evalsha(GCRA_SHA, 2, ...args) as Promise<GcraReply>);
     } catch (error) {
-      return this.#degraded(error, now);
+      if (!isNoScript(error)) return this.#degraded(error, now);
+      // The script cache was flushed (or this is a fresh server): EVAL runs it and caches it again. Handled
+      // here rather than by defineCommand, which costs an extra promise on every successful call.
+      try {
+        reply = await this.#bounded(this.#redis.eval(GCRA_LUA, 2, ...args) as Promise<GcraReply>);
+      } catch (retryError) {
+        return this.#degraded(retryError, now);
+      }
     }
     const [allowed, remaining, resetInMs, retryAfterMs, blocked] = reply;
     return {
@@ -119,13 +112,23 @@ export class RedisRateLimiter implements RateLimiter {
 
   async reset(key: string): Promise<void> {
     const tagged = `${this.#prefix}{${key}}`;
-    await withDeadline(this.#redis.del(tagged, `${tagged}:b`), this.#timeoutMs, 'rate limit store');
+    await this.#bounded(this.#redis.del(tagged, `${tagged}:b`));
+  }
+
+  #bounded<T>(call: Promise<T>): Promise<T> {
+    return this.#deadlines ? this.#deadlines.track(call) : call;
   }
 
   #degraded(error: unknown, now: number): RuleRateLimitResult {
     const mode = this.rule.onStoreDown;
     try {
-      this.#onDegraded({ component: 'rate-limit', name: this.rule.name, mode, at: now, error });
+      this.#onDegraded({
+        component: 'rate-limit',
+        name: this.rule.name,
+        mode,
+        at: now,
+        error: asStoreUnavailable(error, 'rate limit store'),
+      });
     } catch {
       // An alerting hook that throws must not turn a limiter decision into an exception.
     }
@@ -140,5 +143,19 @@ export class RedisRateLimiter implements RateLimiter {
       rule: this.rule.name,
       outcome: 'store.unavailable',
     };
+  }
+}
+
+function isNoScript(error: unknown): boolean {
+  const driverError = error instanceof StoreUnavailableError ? error.cause : error;
+  return driverError instanceof Error && driverError.message.startsWith('NOSCRIPT');
+}
+
+/** The key check on the hot path: the same bounds as `rateLimitKeySchema`, without a schema parse per call. */
+function assertKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > 512) {
+    throw new InvalidInputError('Invalid rate limit key: a string of 1 to 512 characters', [
+      { path: '(root)', message: 'must be a string of 1 to 512 characters' },
+    ]);
   }
 }

@@ -8,8 +8,8 @@ import type {
   SessionRecord,
 } from '@sessionkit/core';
 import { hmacSha256, InvalidInputError } from '@sessionkit/core';
+import { DeadlineWatch } from './deadline-watch.js';
 import type { DegradedListener } from './degraded.js';
-import { withDeadline } from './degraded.js';
 import type { FingerprintComponents } from './device-fingerprint.js';
 import { deviceFingerprint } from './device-fingerprint.js';
 import type { FingerprintComparison } from './fingerprint-similarity.js';
@@ -78,7 +78,7 @@ export class RiskEngine implements ContextAssessor {
   readonly #profiles: ProfileStore;
   readonly #networkHashKey: string;
   readonly #resolve: NetworkResolver | undefined;
-  readonly #resolverTimeoutMs: number;
+  readonly #resolverDeadlines: DeadlineWatch;
   readonly #events: SecurityEventLog | undefined;
   readonly #onDegraded: DegradedListener;
   readonly #pending = new Set<Promise<void>>();
@@ -93,7 +93,7 @@ export class RiskEngine implements ContextAssessor {
     this.#profiles = options.profiles;
     this.#networkHashKey = options.networkHashKey;
     this.#resolve = options.resolveNetwork;
-    this.#resolverTimeoutMs = options.resolverTimeoutMs ?? 100;
+    this.#resolverDeadlines = new DeadlineWatch(options.resolverTimeoutMs ?? 100, 'network resolver');
     this.#events = options.events;
     this.#onDegraded = options.onDegraded ?? (() => {});
   }
@@ -276,11 +276,7 @@ export class RiskEngine implements ContextAssessor {
   async #resolveNetwork(ip: string, now: number): Promise<NetworkInfo | undefined> {
     if (!this.#resolve) return undefined;
     try {
-      return await withDeadline(
-        Promise.resolve(this.#resolve(ip)),
-        this.#resolverTimeoutMs,
-        'network resolver',
-      );
+      return await this.#resolverDeadlines.track(Promise.resolve(this.#resolve(ip)));
     } catch (error) {
       this.#notify(error, now);
       return undefined;

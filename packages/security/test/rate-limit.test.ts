@@ -194,6 +194,9 @@ describe('when Redis is unreachable', () => {
     const open = limiterOn(client, 'fail-open', events);
     try {
       expect((await closed.consume('u:alice')).outcome).toBe('allowed');
+      // This private server's script cache can be flushed safely: the limiter reloads with EVAL.
+      await client.script('FLUSH');
+      expect(await closed.consume('u:alice')).toMatchObject({ outcome: 'allowed', remaining: 3 });
       server.kill('SIGKILL');
       await once(server, 'exit');
       const refused = await timed(closed.consume('u:alice'));
