@@ -50,7 +50,9 @@ export const auditActions = {
   'session.evicted': action('session', 'warning', 'success', {}),
   'session.suspended': action('session', 'warning', 'success', {}),
   'session.resumed': action('session', 'info', 'success', {}),
-  'session.transfer_code_issued': action('session', 'info', 'success', { mode: z.enum(['takeover', 'fork']) }),
+  'session.transfer_code_issued': action('session', 'info', 'success', {
+    mode: z.enum(['takeover', 'fork']),
+  }),
   'session.transferred': action('session', 'info', 'success', {
     fromSessionId: sessionId,
     mode: z.enum(['takeover', 'fork']),
@@ -94,7 +96,9 @@ export const auditActions = {
   'admin.user_sessions_revoked': action('admin', 'warning', 'success', { count }),
   'admin.all_sessions_revoked': action('admin', 'critical', 'success', { count }),
   'admin.user_disabled': action('admin', 'warning', 'success', {}),
-  'account.password_changed': action('account', 'info', 'success', { otherSessionsRevoked: count.optional() }),
+  'account.password_changed': action('account', 'info', 'success', {
+    otherSessionsRevoked: count.optional(),
+  }),
   'account.mfa_enrolled': action('account', 'info', 'success', { factor: shortText }),
   'account.mfa_removed': action('account', 'warning', 'success', { factor: shortText }),
   'audit.records_dropped': action('audit', 'critical', 'failure', {

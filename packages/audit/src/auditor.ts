@@ -44,9 +44,7 @@ export const auditorConfigSchema = z.object({
     })
     .prefault({}),
   /** Backoff while the ledger fails; the batch in hand is kept and retried, new records queue behind it. */
-  ledgerRetry: z
-    .object({ initialDelayMs: count.default(100), maxDelayMs: count.default(5000) })
-    .prefault({}),
+  ledgerRetry: z.object({ initialDelayMs: count.default(100), maxDelayMs: count.default(5000) }).prefault({}),
   /** At most one `audit.records_dropped` record per stage per interval, however many drops it sums up. */
   dropReportIntervalMs: z.number().int().nonnegative().default(10_000),
 });
@@ -183,7 +181,12 @@ export class Auditor {
     if (this.#closed) return;
     this.#recorded += 1;
     const spec = auditActions[entry.action];
-    const observation = { action: entry.action, category: spec.category, severity: spec.severity, outcome: entry.outcome ?? spec.outcome };
+    const observation = {
+      action: entry.action,
+      category: spec.category,
+      severity: spec.severity,
+      outcome: entry.outcome ?? spec.outcome,
+    };
     for (const sink of this.#observers) {
       try {
         sink.observe?.(observation);
@@ -250,13 +253,15 @@ export class Auditor {
     const now = this.#clock.now();
     if (this.#tallies.size === 0 || now - this.#lastReportAt < this.#config.dropReportIntervalMs) return [];
     this.#lastReportAt = now;
-    const reports = [...this.#tallies].map(([stage, tally]): RawEntry => ({
-      action: 'audit.records_dropped',
-      at: now,
-      actor: { type: 'system' },
-      reason: `${tally.count} audit records dropped at ${stage}`,
-      details: { stage, count: tally.count, since: tally.since, until: tally.until },
-    }));
+    const reports = [...this.#tallies].map(
+      ([stage, tally]): RawEntry => ({
+        action: 'audit.records_dropped',
+        at: now,
+        actor: { type: 'system' },
+        reason: `${tally.count} audit records dropped at ${stage}`,
+        details: { stage, count: tally.count, since: tally.since, until: tally.until },
+      }),
+    );
     this.#tallies.clear();
     return reports;
   }
@@ -280,7 +285,8 @@ export class Auditor {
 
   #normalise(raw: RawEntry): AuditEntry {
     const spec = auditActions[raw.action];
-    const base = this.#config.chainBy === 'tenant' && raw.tenantId !== undefined ? `tenant:${raw.tenantId}` : 'global';
+    const base =
+      this.#config.chainBy === 'tenant' && raw.tenantId !== undefined ? `tenant:${raw.tenantId}` : 'global';
     const ip =
       raw.ip !== undefined
         ? this.#ipHasher.fromAddress(raw.ip)

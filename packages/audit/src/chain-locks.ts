@@ -22,3 +22,18 @@ export class ChainLocks {
     }
   }
 }
+
+const shared = new WeakMap<object, ChainLocks>();
+
+/**
+ * The locks of one database handle, shared by every ledger and retention job built on it: single-connection
+ * drivers (PGlite) interleave transactions on their one connection, where row locks cannot separate them.
+ */
+export function chainLocksFor(handle: object): ChainLocks {
+  let locks = shared.get(handle);
+  if (!locks) {
+    locks = new ChainLocks();
+    shared.set(handle, locks);
+  }
+  return locks;
+}

@@ -61,9 +61,15 @@ export function entryFromEvent(event: SessionEvent): RawEntry {
     case 'session.refreshed':
       return { ...subject, action: event.type, actor: user, details: { generation: event.generation } };
     case 'session.stepped_up':
-      return { ...subject, action: event.type, actor: user, details: { fromAal: event.fromAal, toAal: event.toAal } };
+      return {
+        ...subject,
+        action: event.type,
+        actor: user,
+        details: { fromAal: event.fromAal, toAal: event.toAal },
+      };
     case 'session.revoked': {
-      const actor: AuditActor = event.by === 'user' ? user : { type: event.by === 'admin' ? 'admin' : event.by };
+      const actor: AuditActor =
+        event.by === 'user' ? user : { type: event.by === 'admin' ? 'admin' : event.by };
       return { ...subject, action: REVOKED_ACTION[event.by], actor, reason: event.reason, details: {} };
     }
     case 'session.expired':
@@ -87,7 +93,12 @@ export function entryFromEvent(event: SessionEvent): RawEntry {
         details: { fromSessionId: event.fromSessionId, mode: event.mode },
       };
     case 'token.reuse_detected':
-      return { ...subject, action: 'token.reuse_detected', actor: ANONYMOUS, details: { familyId: event.familyId } };
+      return {
+        ...subject,
+        action: 'token.reuse_detected',
+        actor: ANONYMOUS,
+        details: { familyId: event.familyId },
+      };
     case 'session.context_changed':
       return {
         ...subject,

@@ -1,4 +1,10 @@
-export type { AuditAction, AuditCategory, AuditDetailsInput, AuditOutcome, AuditSeverity } from './actions.js';
+export type {
+  AuditAction,
+  AuditCategory,
+  AuditDetailsInput,
+  AuditOutcome,
+  AuditSeverity,
+} from './actions.js';
 export {
   auditActionNames,
   auditActionSchema,
@@ -9,13 +15,19 @@ export {
   sessionEndingActions,
 } from './actions.js';
 export type { AuditActor, AuditEntry, AuditRecord, DeviceInfo, IpInfo } from './audit-record.js';
-export { actorSchema, auditEntrySchema, auditRecordSchema, deviceInfoSchema, ipInfoSchema } from './audit-record.js';
+export {
+  actorSchema,
+  auditEntrySchema,
+  auditRecordSchema,
+  deviceInfoSchema,
+  ipInfoSchema,
+} from './audit-record.js';
 export type { AuditorConfigInput, AuditorOptions, AuditorStats } from './auditor.js';
 export { Auditor, auditorConfigSchema } from './auditor.js';
 export { canonicalJson } from './canonical-json.js';
 export type { ChainHead } from './chain.js';
-export { EMPTY_HEAD, expectedHash, GENESIS_HASH, linkEntry } from './chain.js';
-export { ChainLocks } from './chain-locks.js';
+export { EMPTY_HEAD, expectedHash, GENESIS_HASH, linkEntry, sealInput } from './chain.js';
+export { ChainLocks, chainLocksFor } from './chain-locks.js';
 export type { ChainCheckpoint } from './checkpoint.js';
 export { checkpointIsAuthentic, checkpointSchema, signCheckpoint } from './checkpoint.js';
 export type { IpPrivacyInput } from './ip-hasher.js';

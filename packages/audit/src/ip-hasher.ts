@@ -45,13 +45,20 @@ export class IpHasher {
    * hands; no prefix can be had from a hash.
    */
   fromEngineHash(engineHash: string): IpInfo {
-    return { hash: this.#keys.signCurrent(`engine:${engineHash}`), keyId: this.#keys.currentKeyId, source: 'engine' };
+    return {
+      hash: this.#keys.signCurrent(`engine:${engineHash}`),
+      keyId: this.#keys.currentKeyId,
+      source: 'engine',
+    };
   }
 
   /** The address's hash under every key in the ring: how to find its records across rotations. */
   digests(address: string): { keyId: string; hash: string }[] {
     const ip = parseIp(address);
     if (!ip) return [];
-    return this.#keys.keyIds.map((keyId) => ({ keyId, hash: this.#keys.sign(`ip:${formatIp(ip)}`, keyId) as string }));
+    return this.#keys.keyIds.map((keyId) => ({
+      keyId,
+      hash: this.#keys.sign(`ip:${formatIp(ip)}`, keyId) as string,
+    }));
   }
 }

@@ -1,7 +1,9 @@
 import { hmacSha256, parseInput } from '@sessionkit/core';
 import { z } from 'zod';
 
-const keyIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'key ids are 1-64 characters of [A-Za-z0-9._-]');
+const keyIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'key ids are 1-64 characters of [A-Za-z0-9._-]');
 
 /**
  * HMAC keys by id. New values are keyed with `currentKeyId`; older keys stay listed so what they keyed can

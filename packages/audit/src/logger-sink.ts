@@ -41,7 +41,11 @@ export function loggerSink(options: LoggerSinkOptions): AuditSink {
       const value = details[key];
       if (typeof value === 'string') details[key] = hide(value);
     }
-    return { ...record, ...(record.sessionId === undefined ? {} : { sessionId: hide(record.sessionId) }), details };
+    return {
+      ...record,
+      ...(record.sessionId === undefined ? {} : { sessionId: hide(record.sessionId) }),
+      details,
+    };
   };
 
   return {
@@ -49,7 +53,13 @@ export function loggerSink(options: LoggerSinkOptions): AuditSink {
     async write(records) {
       const lines = records
         .map((record) =>
-          JSON.stringify({ level: LEVELS[record.severity], time: record.at, ...base, msg: record.action, audit: shape(record) }),
+          JSON.stringify({
+            level: LEVELS[record.severity],
+            time: record.at,
+            ...base,
+            msg: record.action,
+            audit: shape(record),
+          }),
         )
         .join('\n');
       if (stream.write(`${lines}\n`)) return;

@@ -41,7 +41,10 @@ export type AuditRecordInput<A extends AuditAction> = RecordInputBase &
     ? { details?: AuditDetailsInput<A> }
     : { details: AuditDetailsInput<A> });
 
-const schemas = new Map<AuditAction, z.ZodType<z.output<typeof recordInputBase> & { details: RawEntry['details'] }>>();
+const schemas = new Map<
+  AuditAction,
+  z.ZodType<z.output<typeof recordInputBase> & { details: RawEntry['details'] }>
+>();
 
 function schemaFor(action: AuditAction) {
   let schema = schemas.get(action);

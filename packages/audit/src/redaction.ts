@@ -1,14 +1,23 @@
 import type { JsonValue } from '@sessionkit/core';
 
 const REDACTED = '[redacted]';
-const TOKEN_CHARS = 'A-Za-z0-9_-';
+const TOKEN_CHARS = 'A-Za-z0-9_\\-';
 
 /** Free-text patterns, most specific first. Boundaries are explicit because `-` and `_` are token characters. */
 const TEXT_PATTERNS: readonly (readonly [RegExp, string])[] = [
   // JWTs (access and ID tokens): three base64url parts, the first a JSON header.
-  [new RegExp(`(?<![${TOKEN_CHARS}])eyJ[${TOKEN_CHARS}]+\\.[${TOKEN_CHARS}]+\\.[${TOKEN_CHARS}]*`, 'g'), '[jwt]'],
+  [
+    new RegExp(`(?<![${TOKEN_CHARS}])eyJ[${TOKEN_CHARS}]+\\.[${TOKEN_CHARS}]+\\.[${TOKEN_CHARS}]*`, 'g'),
+    '[jwt]',
+  ],
   // Our opaque tokens: optional rt_/tc_ prefix, 22-character id, dot, 43-character secret.
-  [new RegExp(`(?<![${TOKEN_CHARS}])(?:rt_|tc_)?[${TOKEN_CHARS}]{22}\\.[${TOKEN_CHARS}]{43}(?![${TOKEN_CHARS}])`, 'g'), '[token]'],
+  [
+    new RegExp(
+      `(?<![${TOKEN_CHARS}])(?:rt_|tc_)?[${TOKEN_CHARS}]{22}\\.[${TOKEN_CHARS}]{43}(?![${TOKEN_CHARS}])`,
+      'g',
+    ),
+    '[token]',
+  ],
   // Refresh and transfer tokens cut short or otherwise mangled still carry their prefix.
   [new RegExp(`(?<![A-Za-z0-9])(?:rt|tc)_[${TOKEN_CHARS}.]{8,}`, 'g'), '[token]'],
   [/\b(Bearer|Basic|Digest)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`],
@@ -16,7 +25,10 @@ const TEXT_PATTERNS: readonly (readonly [RegExp, string])[] = [
     /\b(password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key|otp|pin)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&,;]+)/gi,
     `$1$2${REDACTED}`,
   ],
-  [/[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+/g, '[email]'],
+  [
+    /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+/g,
+    '[email]',
+  ],
 ];
 
 /** Key fragments whose values are secret whatever they look like. */
@@ -35,7 +47,17 @@ const SECRET_KEY_PARTS = [
   'signature',
 ];
 /** Short key names matched exactly: as fragments they would hit innocent keys ("footprint" holds "otp"). */
-const SECRET_KEYS = new Set(['otp', 'totp', 'pin', 'pwd', 'code', 'mfacode', 'otpcode', 'recoverycode', 'jwt']);
+const SECRET_KEYS = new Set([
+  'otp',
+  'totp',
+  'pin',
+  'pwd',
+  'code',
+  'mfacode',
+  'otpcode',
+  'recoverycode',
+  'jwt',
+]);
 
 function isSecretKey(key: string): boolean {
   const normalised = key.toLowerCase().replace(/[^a-z0-9]/g, '');

@@ -45,7 +45,12 @@ export class SinkOutlet {
   }
 
   get stats(): OutletStats {
-    return { written: this.#written, dropped: this.#dropped, failures: this.#failures, pending: this.#queue.size };
+    return {
+      written: this.#written,
+      dropped: this.#dropped,
+      failures: this.#failures,
+      pending: this.#queue.size,
+    };
   }
 
   push(records: readonly AuditRecord[]): void {

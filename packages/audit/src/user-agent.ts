@@ -22,7 +22,9 @@ export class UserAgentParser {
   describe(userAgent: string | undefined, label: string | undefined): DeviceInfo | undefined {
     if (userAgent === undefined && label === undefined) return undefined;
     const agent = userAgent === undefined ? {} : this.#parse(userAgent);
-    const key = sha256(`${agent.browserFamily ?? ''}|${agent.osFamily ?? ''}|${agent.type ?? ''}|${label ?? ''}`).slice(0, 22);
+    const key = sha256(
+      `${agent.browserFamily ?? ''}|${agent.osFamily ?? ''}|${agent.type ?? ''}|${label ?? ''}`,
+    ).slice(0, 22);
     return {
       key,
       ...(agent.browser === undefined ? {} : { browser: agent.browser }),
@@ -40,7 +42,9 @@ export class UserAgentParser {
     const osVersion = parsed.os.versionName ?? parsed.os.version?.split('.')[0];
     const agent: ParsedAgent = {
       ...(parsed.browser.name ? { browserFamily: parsed.browser.name } : {}),
-      ...(parsed.browser.name ? { browser: major ? `${parsed.browser.name} ${major}` : parsed.browser.name } : {}),
+      ...(parsed.browser.name
+        ? { browser: major ? `${parsed.browser.name} ${major}` : parsed.browser.name }
+        : {}),
       ...(parsed.os.name ? { osFamily: parsed.os.name } : {}),
       ...(parsed.os.name ? { os: osVersion ? `${parsed.os.name} ${osVersion}` : parsed.os.name } : {}),
       ...(parsed.platform.type ? { type: parsed.platform.type } : {}),

@@ -61,7 +61,10 @@ export class ChainVerifier {
     this.#options = options;
     const checkpoint = options.checkpoint;
     this.#expected = checkpoint ? { seq: checkpoint.seq - 1, hash: checkpoint.prevHash } : EMPTY_HEAD;
-    if (checkpoint && (checkpoint.chain !== options.chain || !checkpointIsAuthentic(checkpoint, options.keys))) {
+    if (
+      checkpoint &&
+      (checkpoint.chain !== options.chain || !checkpointIsAuthentic(checkpoint, options.keys))
+    ) {
       this.#fail({ fault: 'checkpoint_invalid', message: 'The retention checkpoint is not authentic' });
     }
   }
@@ -74,27 +77,43 @@ export class ChainVerifier {
     if (this.#firstBad) return false;
     const parsed = auditRecordSchema.safeParse(value);
     if (!parsed.success) {
-      return this.#fail({ fault: 'malformed', message: 'Record does not match the audit record schema' }, value);
+      return this.#fail(
+        { fault: 'malformed', message: 'Record does not match the audit record schema' },
+        value,
+      );
     }
     const record = parsed.data;
     const { chain, keys } = this.#options;
-    if (record.chain !== chain) return this.#fail({ fault: 'foreign_chain', message: `Record belongs to ${record.chain}` }, record);
+    if (record.chain !== chain)
+      return this.#fail({ fault: 'foreign_chain', message: `Record belongs to ${record.chain}` }, record);
     const expected = expectedHash(record, keys);
     if (expected === undefined) {
-      return this.#fail({ fault: 'unknown_key', message: `Hash key ${record.hashKeyId} is not in the keyring` }, record);
+      return this.#fail(
+        { fault: 'unknown_key', message: `Hash key ${record.hashKeyId} is not in the keyring` },
+        record,
+      );
     }
     if (!digestsEqual(expected, record.hash)) {
-      return this.#fail({ fault: 'hash_mismatch', message: 'Record content does not match its hash (edited)' }, record);
+      return this.#fail(
+        { fault: 'hash_mismatch', message: 'Record content does not match its hash (edited)' },
+        record,
+      );
     }
     const nextSeq = this.#expected.seq + 1;
     if (record.seq > nextSeq) {
       return this.#fail(
-        { fault: 'sequence_gap', message: `Records ${nextSeq}..${record.seq - 1} are missing (deleted)` },
+        {
+          fault: 'sequence_gap',
+          message: `Records ${nextSeq}..${record.seq - 1} are missing here (deleted or moved)`,
+        },
         record,
       );
     }
     if (record.seq < nextSeq) {
-      return this.#fail({ fault: 'out_of_order', message: `Expected ${nextSeq}, got ${record.seq} (reordered)` }, record);
+      return this.#fail(
+        { fault: 'out_of_order', message: `Expected ${nextSeq}, got ${record.seq} (reordered)` },
+        record,
+      );
     }
     if (!digestsEqual(record.prevHash, this.#expected.hash)) {
       return this.#fail(
@@ -117,7 +136,10 @@ export class ChainVerifier {
       });
     } else if (!this.#firstBad && head && head.seq === this.#expected.seq && head.seq > 0) {
       if (!digestsEqual(head.hash, this.#expected.hash)) {
-        this.#fail({ fault: 'hash_mismatch', message: 'The last record does not match the recorded chain head' });
+        this.#fail({
+          fault: 'hash_mismatch',
+          message: 'The last record does not match the recorded chain head',
+        });
       }
     }
     return {

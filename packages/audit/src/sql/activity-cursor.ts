@@ -13,6 +13,8 @@ export function decodeCursor(text: string): ActivityCursor {
   try {
     return cursorSchema.parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
   } catch {
-    throw new InvalidInputError('Invalid activity cursor', [{ path: 'cursor', message: 'not a cursor we issued' }]);
+    throw new InvalidInputError('Invalid activity cursor', [
+      { path: 'cursor', message: 'not a cursor we issued' },
+    ]);
   }
 }

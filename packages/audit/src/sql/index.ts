@@ -1,7 +1,12 @@
 export type { ActivityCursor } from './activity-cursor.js';
 export type { AuditDatabase, AuditSchemaOptions } from './schema.js';
 export { auditDb, migrateAuditSchema } from './schema.js';
-export type { ActivityStats, DeviceSummary, ListActivityOptions, SqlActivityOptions } from './sql-activity.js';
+export type {
+  ActivityStats,
+  DeviceSummary,
+  ListActivityOptions,
+  SqlActivityOptions,
+} from './sql-activity.js';
 export { SqlActivitySource } from './sql-activity.js';
 export type { SqlAuditOptions } from './sql-ledger.js';
 export { SqlAuditLedger } from './sql-ledger.js';

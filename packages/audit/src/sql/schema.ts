@@ -83,7 +83,10 @@ export function auditDb<DB>(db: Kysely<DB>, options: AuditSchemaOptions = {}): K
  * Creates the audit tables and indexes if they do not exist. Explicit: call it from your migration step; the
  * audit package never changes a schema on its own.
  */
-export async function migrateAuditSchema<DB>(db: Kysely<DB>, options: AuditSchemaOptions = {}): Promise<void> {
+export async function migrateAuditSchema<DB>(
+  db: Kysely<DB>,
+  options: AuditSchemaOptions = {},
+): Promise<void> {
   const schema = parseInput(schemaNameSchema, options.schema, 'audit schema name');
   const base = db as unknown as Kysely<AuditDatabase>;
   if (schema !== undefined) await base.schema.createSchema(schema).ifNotExists().execute();

@@ -160,7 +160,8 @@ export class SqlActivitySource implements ActivitySource {
       )
       .executeTakeFirstOrThrow();
 
-    const day = sql<string | number>`(c.at / ${DAY_MS})`;
+    // A literal, not a parameter: GROUP BY must see the very expression the SELECT list has.
+    const day = sql<string | number>`(c.at / ${sql.lit(DAY_MS)})`;
     const logins = await records
       .select((eb) => [day.as('day'), eb.fn.countAll().as('n')])
       .where('c.action', '=', 'session.created')
@@ -216,7 +217,15 @@ function toEntry(row: Selectable<AuditRecordsTable>): ActivityEntry {
     ...(row.session_id === null ? {} : { sessionId: row.session_id }),
     outcome: row.outcome === 'failure' ? 'failure' : 'success',
     ...(hasDevice
-      ? { device: describeDevice(row.device_label, row.device_browser, row.device_os, row.device_type, row.ip_prefix) }
+      ? {
+          device: describeDevice(
+            row.device_label,
+            row.device_browser,
+            row.device_os,
+            row.device_type,
+            row.ip_prefix,
+          ),
+        }
       : {}),
     ...(row.reason === null ? {} : { reason: row.reason }),
   };

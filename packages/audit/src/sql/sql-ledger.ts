@@ -4,7 +4,8 @@ import type { Kysely } from 'kysely';
 import type { AuditEntry, AuditRecord } from '../audit-record.js';
 import type { ChainHead } from '../chain.js';
 import { GENESIS_HASH, linkEntry } from '../chain.js';
-import { ChainLocks } from '../chain-locks.js';
+import type { ChainLocks } from '../chain-locks.js';
+import { chainLocksFor } from '../chain-locks.js';
 import type { ChainCheckpoint } from '../checkpoint.js';
 import { checkpointSchema } from '../checkpoint.js';
 import type { Keyring } from '../keyring.js';
@@ -34,12 +35,13 @@ export class SqlAuditLedger implements AuditLedger {
   readonly #db: Kysely<AuditDatabase>;
   readonly #keys: Keyring;
   readonly #clock: Clock;
-  readonly #locks = new ChainLocks();
+  readonly #locks: ChainLocks;
 
   constructor(db: Kysely<unknown> | Kysely<AuditDatabase>, options: SqlAuditOptions) {
     this.#db = auditDb(db as Kysely<AuditDatabase>, options);
     this.#keys = options.keys;
     this.#clock = options.clock ?? systemClock;
+    this.#locks = chainLocksFor(db);
   }
 
   async append(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
@@ -62,7 +64,9 @@ export class SqlAuditLedger implements AuditLedger {
             .orderBy('chain')
             .forUpdate()
             .execute();
-          const heads = new Map<string, ChainHead>(rows.map((row) => [row.chain, { seq: Number(row.seq), hash: row.hash }]));
+          const heads = new Map<string, ChainHead>(
+            rows.map((row) => [row.chain, { seq: Number(row.seq), hash: row.hash }]),
+          );
           const records = entries.map((entry) => {
             const record = linkEntry(entry, heads.get(entry.chain) as ChainHead, this.#keys);
             heads.set(entry.chain, { seq: record.seq, hash: record.hash });
@@ -106,7 +110,11 @@ export class SqlAuditLedger implements AuditLedger {
 
   /** The retention checkpoint, unchecked: `verifyChain` checks its signature. */
   async checkpoint(chain: string): Promise<unknown> {
-    const row = await this.#db.selectFrom('audit_checkpoints').selectAll().where('chain', '=', chain).executeTakeFirst();
+    const row = await this.#db
+      .selectFrom('audit_checkpoints')
+      .selectAll()
+      .where('chain', '=', chain)
+      .executeTakeFirst();
     return (
       row && {
         chain: row.chain,
@@ -129,7 +137,11 @@ export class SqlAuditLedger implements AuditLedger {
         chain,
         ok: false,
         checked: 0,
-        firstBad: { fault: 'checkpoint_invalid', expectedSeq: 1, message: 'The retention checkpoint is malformed' },
+        firstBad: {
+          fault: 'checkpoint_invalid',
+          expectedSeq: 1,
+          message: 'The retention checkpoint is malformed',
+        },
       };
     }
     const checkpoint: ChainCheckpoint | undefined = parsed?.data;

@@ -2,6 +2,8 @@ import type { Clock } from '@sessionkit/core';
 import { parseInput, systemClock } from '@sessionkit/core';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import type { ChainLocks } from '../chain-locks.js';
+import { chainLocksFor } from '../chain-locks.js';
 import type { ChainCheckpoint } from '../checkpoint.js';
 import { signCheckpoint } from '../checkpoint.js';
 import type { Keyring } from '../keyring.js';
@@ -33,11 +35,13 @@ export class SqlAuditRetention {
   readonly #db: Kysely<AuditDatabase>;
   readonly #keys: Keyring;
   readonly #clock: Clock;
+  readonly #locks: ChainLocks;
 
   constructor(db: Kysely<unknown> | Kysely<AuditDatabase>, options: SqlAuditOptions) {
     this.#db = auditDb(db as Kysely<AuditDatabase>, options);
     this.#keys = options.keys;
     this.#clock = options.clock ?? systemClock;
+    this.#locks = chainLocksFor(db);
   }
 
   async apply(options: RetentionOptions): Promise<RetentionResult> {
@@ -54,13 +58,18 @@ export class SqlAuditRetention {
         checkpoint = step.checkpoint ?? checkpoint;
         if (step.deleted < config.batchSize) break;
       }
-      if (deleted > 0) result.chains.push({ chain, deleted, ...(checkpoint === undefined ? {} : { checkpoint }) });
+      if (deleted > 0)
+        result.chains.push({ chain, deleted, ...(checkpoint === undefined ? {} : { checkpoint }) });
       result.deleted += deleted;
     }
     return result;
   }
 
   async #deleteBatch(chain: string, cutoff: number, batchSize: number) {
+    return this.#locks.run([chain], () => this.#deleteBatchLocked(chain, cutoff, batchSize));
+  }
+
+  async #deleteBatchLocked(chain: string, cutoff: number, batchSize: number) {
     return this.#db.transaction().execute(async (tx) => {
       // The head's row lock is the chain lock appends take: no append interleaves with moving the checkpoint.
       const head = await tx
@@ -89,13 +98,15 @@ export class SqlAuditRetention {
         .deleteFrom('audit_records')
         .where('chain', '=', chain)
         .where('seq', '<', start.seq)
-        .executeTakeFirst();
+        .returning('seq')
+        .execute();
       const previous = await tx
         .selectFrom('audit_checkpoints')
         .select('deleted')
         .where('chain', '=', chain)
         .executeTakeFirst();
-      const deleted = Number(removed.numDeletedRows);
+      // Counted from RETURNING: not every driver reports affected rows (PGlite's Kysely dialect does not).
+      const deleted = removed.length;
       const checkpoint = signCheckpoint(
         { chain, ...start, at: this.#clock.now(), deleted: Number(previous?.deleted ?? 0) + deleted },
         this.#keys,

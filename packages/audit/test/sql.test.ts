@@ -1,0 +1,417 @@
+import { ManualClock, MemoryStore, SessionManager } from '@sessionkit/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Auditor, Keyring } from '../src/index.js';
+import {
+  auditDb,
+  migrateAuditSchema,
+  SqlActivitySource,
+  SqlAuditLedger,
+  SqlAuditRetention,
+} from '../src/sql/index.js';
+import type { TestDatabase } from './support/databases.js';
+import { pgliteDatabase, postgresDatabase } from './support/databases.js';
+import { integrityKeys, ipKeys } from './support/keys.js';
+
+const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
+const IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
+const DAY = 86_400_000;
+
+describe.each([
+  ['PostgreSQL', postgresDatabase],
+  ['PGlite', pgliteDatabase],
+])('SQL audit trail on %s', (_name, open) => {
+  let database: TestDatabase;
+  let clock: ManualClock;
+  let ledger: SqlAuditLedger;
+  let activity: SqlActivitySource;
+
+  const auditorFor = (target = ledger, chainBy: 'tenant' | 'global' = 'tenant') =>
+    new Auditor({
+      ledger: target,
+      clock,
+      chainBy,
+      ip: { keys: ipKeys, keepPrefix: true },
+      buffer: { flushIntervalMs: 5 },
+    });
+  const records = () => auditDb(database.db, { schema: database.schema });
+
+  beforeAll(async () => {
+    database = await open();
+    clock = new ManualClock(Date.UTC(2026, 2, 1, 9));
+    await migrateAuditSchema(database.db, { schema: database.schema });
+    // Explicit and idempotent: running it again changes nothing.
+    await migrateAuditSchema(database.db, { schema: database.schema });
+    ledger = new SqlAuditLedger(database.db, { schema: database.schema, keys: integrityKeys, clock });
+    activity = new SqlActivitySource(database.db, { schema: database.schema, clock });
+  });
+
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('records the session lifecycle from core and app events, and the chain verifies', async () => {
+    const auditor = auditorFor();
+    const manager = new SessionManager({
+      store: new MemoryStore({ now: () => clock.now() }),
+      clock,
+      config: { touchThrottleMs: 0, idleTimeoutMs: 2 * DAY, absoluteLifetimeMs: 3 * DAY },
+    });
+    auditor.attach(manager.events);
+    const laptop = { ip: '203.0.113.7', userAgent: FIREFOX, requestId: 'r-1' };
+    const phone = { ip: '198.51.100.20', userAgent: IPHONE, requestId: 'r-2' };
+
+    const first = await manager.create({ userId: 'alice', tenantId: 'acme', context: laptop });
+    clock.advance(DAY);
+    auditor.record('auth.login_failed', {
+      userId: 'alice',
+      tenantId: 'acme',
+      ip: phone.ip,
+      userAgent: IPHONE,
+      details: { method: 'password' },
+    });
+    auditor.record('auth.mfa_failed', {
+      userId: 'alice',
+      tenantId: 'acme',
+      ip: phone.ip,
+      userAgent: IPHONE,
+      details: { factor: 'totp' },
+    });
+    const second = await manager.create({ userId: 'alice', tenantId: 'acme', context: phone });
+    await manager.validate(first.token, { context: { ...laptop, ip: '192.0.2.55' } });
+    await manager.refresh(second.refreshToken, { context: phone });
+    clock.advance(60_000);
+    await manager.revoke(first.session.id, { reason: 'logout', by: 'user', context: laptop });
+    await manager.create({ userId: 'bob', tenantId: 'acme', context: laptop });
+    expect(await auditor.close()).toBe(true);
+
+    const actions = (
+      await records()
+        .selectFrom('audit_records')
+        .select('action')
+        .where('user_id', '=', 'alice')
+        .orderBy('pos')
+        .execute()
+    ).map((row) => row.action);
+    expect(actions).toEqual([
+      'session.created',
+      'auth.login_failed',
+      'auth.mfa_failed',
+      'session.created',
+      'session.context_changed',
+      'session.validated_with_warning',
+      'session.refreshed',
+      'session.revoked_by_user',
+    ]);
+    const results = await ledger.verifyAll();
+    expect(results).toEqual([expect.objectContaining({ chain: 'tenant:acme', ok: true, checked: 9 })]);
+  });
+
+  it('lists a user activity newest first, paginated by cursor, per session and per device', async () => {
+    const all = await activity.listActivity('alice', { limit: 100 });
+    expect(all.nextCursor).toBeUndefined();
+    expect(all.entries.map((entry) => entry.action)[0]).toBe('session.revoked_by_user');
+    const times = all.entries.map((entry) => entry.at);
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    expect(all.entries.find((entry) => entry.action === 'auth.login_failed')).toMatchObject({
+      outcome: 'failure',
+      device: 'Safari 17 on iOS 17 (mobile), 198.51.100.0/24',
+    });
+
+    const paged = [];
+    let cursor: string | undefined;
+    do {
+      const page = await activity.listActivity('alice', {
+        limit: 3,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      expect(page.entries.length).toBeLessThanOrEqual(3);
+      paged.push(...page.entries);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(paged.map((entry) => entry.id)).toEqual(all.entries.map((entry) => entry.id));
+    await expect(activity.listActivity('alice', { limit: 3, cursor: 'garbage' })).rejects.toMatchObject({
+      code: 'input.invalid',
+    });
+
+    const sessionId = all.entries.find((entry) => entry.action === 'session.revoked_by_user')
+      ?.sessionId as string;
+    const perSession = await activity.listActivity('alice', { limit: 100, sessionId });
+    expect(perSession.entries.map((entry) => entry.action)).toEqual([
+      'session.revoked_by_user',
+      'session.validated_with_warning',
+      'session.context_changed',
+      'session.created',
+    ]);
+
+    const devices = await activity.listDevices('alice');
+    expect(devices.map((device) => device.description)).toEqual([
+      'Firefox 128 on Linux (desktop)',
+      'Safari 17 on iOS 17 (mobile)',
+    ]);
+    const phone = await activity.listActivity('alice', { limit: 100, deviceKey: devices[1]?.key as string });
+    expect(phone.entries.map((entry) => entry.action)).toEqual([
+      'session.refreshed',
+      'session.created',
+      'auth.mfa_failed',
+      'auth.login_failed',
+    ]);
+  });
+
+  it('computes statistics for a user and for a tenant', async () => {
+    const alice = await activity.userStats('alice');
+    expect(alice.activeSessions).toBe(1);
+    expect(alice.loginsPerDay).toEqual([
+      { day: '2026-03-01', count: 1 },
+      { day: '2026-03-02', count: 1 },
+    ]);
+    expect(alice.failures).toEqual({ total: 2, byAction: { 'auth.login_failed': 1, 'auth.mfa_failed': 1 } });
+    const acme = await activity.tenantStats('acme');
+    expect(acme.activeSessions).toBe(2);
+    expect(acme.loginsPerDay).toEqual([
+      { day: '2026-03-01', count: 1 },
+      { day: '2026-03-02', count: 2 },
+    ]);
+    expect(acme.failures.total).toBe(2);
+    expect((await activity.userStats('nobody')).activeSessions).toBe(0);
+  });
+
+  it('catches an edited, a deleted and a reordered record and names the first bad one', async () => {
+    const auditor = auditorFor();
+    for (const tenant of ['t-edit', 't-delete', 't-reorder', 't-intact']) {
+      for (let index = 1; index <= 5; index += 1) {
+        auditor.record('auth.login_failed', {
+          tenantId: tenant,
+          userId: `${tenant}-user`,
+          details: { failures: index },
+        });
+      }
+    }
+    await auditor.close();
+    const db = records();
+    const idAt = async (chain: string, seq: number) =>
+      (
+        await db
+          .selectFrom('audit_records')
+          .select('id')
+          .where('chain', '=', chain)
+          .where('seq', '=', seq)
+          .executeTakeFirstOrThrow()
+      ).id;
+
+    await db
+      .updateTable('audit_records')
+      .set({ reason: 'nothing to see' })
+      .where('chain', '=', 'tenant:t-edit')
+      .where('seq', '=', 3)
+      .execute();
+    await db
+      .deleteFrom('audit_records')
+      .where('chain', '=', 'tenant:t-delete')
+      .where('seq', '=', 2)
+      .execute();
+    // Swap records 2 and 4 by renumbering them.
+    await db
+      .updateTable('audit_records')
+      .set({ seq: 1000 })
+      .where('chain', '=', 'tenant:t-reorder')
+      .where('seq', '=', 2)
+      .execute();
+    await db
+      .updateTable('audit_records')
+      .set({ seq: 2 })
+      .where('chain', '=', 'tenant:t-reorder')
+      .where('seq', '=', 4)
+      .execute();
+    await db
+      .updateTable('audit_records')
+      .set({ seq: 4 })
+      .where('chain', '=', 'tenant:t-reorder')
+      .where('seq', '=', 1000)
+      .execute();
+
+    expect(await ledger.verifyChain('tenant:t-edit')).toMatchObject({
+      ok: false,
+      checked: 2,
+      firstBad: { fault: 'hash_mismatch', seq: 3, id: await idAt('tenant:t-edit', 3) },
+    });
+    expect(await ledger.verifyChain('tenant:t-delete')).toMatchObject({
+      ok: false,
+      checked: 1,
+      firstBad: { fault: 'sequence_gap', seq: 3, expectedSeq: 2, id: await idAt('tenant:t-delete', 3) },
+    });
+    expect(await ledger.verifyChain('tenant:t-reorder')).toMatchObject({
+      ok: false,
+      checked: 1,
+      firstBad: { fault: 'hash_mismatch', seq: 2, id: await idAt('tenant:t-reorder', 2) },
+    });
+    expect(await ledger.verifyChain('tenant:t-intact')).toMatchObject({ ok: true, checked: 5 });
+
+    // Deleting the newest records and rolling the head back by hand needs the head's hash: without the key
+    // the attacker can only copy an older record's, which still matches. The tail is what a log witness is for.
+    await db
+      .deleteFrom('audit_records')
+      .where('chain', '=', 'tenant:t-intact')
+      .where('seq', '=', 5)
+      .execute();
+    expect(await ledger.verifyChain('tenant:t-intact')).toMatchObject({
+      ok: false,
+      firstBad: { fault: 'truncated_tail' },
+    });
+  });
+
+  it('two writers appending to one chain at once never fork it', async () => {
+    const other = database.connect();
+    const second = new SqlAuditLedger(other, { schema: database.schema, keys: integrityKeys, clock });
+    const writers = [auditorFor(ledger, 'global'), auditorFor(second, 'global')].map((auditor) => ({
+      auditor,
+      done: (async () => {
+        for (let index = 0; index < 150; index += 1) {
+          auditor.record('auth.login_failed', { userId: 'racer', details: { failures: index } });
+          if (index % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
+        }
+        return auditor.close();
+      })(),
+    }));
+    expect(await Promise.all(writers.map((writer) => writer.done))).toEqual([true, true]);
+    const seqs = (
+      await records()
+        .selectFrom('audit_records')
+        .select('seq')
+        .where('chain', '=', 'global')
+        .orderBy('seq')
+        .execute()
+    ).map((row) => Number(row.seq));
+    expect(seqs).toEqual(Array.from({ length: 300 }, (_, index) => index + 1));
+    expect(await ledger.verifyChain('global')).toMatchObject({ ok: true, checked: 300 });
+
+    // Raw appends from both ledgers at once, same chain, bypassing any in-process queue.
+    const entry = (n: number) => ({
+      v: 1 as const,
+      id: `race-${n}`,
+      at: clock.now(),
+      chain: 'race',
+      action: 'auth.logout' as const,
+      category: 'auth' as const,
+      severity: 'info' as const,
+      outcome: 'success' as const,
+      actor: { type: 'system' as const },
+      details: {},
+    });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        (n % 2 === 0 ? ledger : second).append([entry(n * 2), entry(n * 2 + 1)]),
+      ),
+    );
+    expect(await ledger.verifyChain('race')).toMatchObject({ ok: true, checked: 40 });
+  });
+
+  it('keeps verifying when the integrity key rotates mid-chain', async () => {
+    const rotated = new Keyring({
+      currentKeyId: 'int-2026-07',
+      keys: {
+        'int-2026-01': 'integrity-key-0123456789abcdef0123456789abcdef',
+        'int-2026-07': 'next-integrity-key-0123456789abcdef0123',
+      },
+    });
+    const before = auditorFor();
+    before.record('auth.logout', { tenantId: 'rotating' });
+    await before.close();
+    const rotatedLedger = new SqlAuditLedger(database.db, { schema: database.schema, keys: rotated, clock });
+    const after = auditorFor(rotatedLedger);
+    after.record('auth.logout', { tenantId: 'rotating' });
+    await after.close();
+    const keyIds = await records()
+      .selectFrom('audit_records')
+      .select('hash_key_id')
+      .where('chain', '=', 'tenant:rotating')
+      .orderBy('seq')
+      .execute();
+    expect(keyIds.map((row) => row.hash_key_id)).toEqual(['int-2026-01', 'int-2026-07']);
+    expect(await rotatedLedger.verifyChain('tenant:rotating')).toMatchObject({ ok: true, checked: 2 });
+  });
+
+  it('retention deletes old records in bounded batches behind a signed checkpoint; tampering is still caught', async () => {
+    const auditor = auditorFor();
+    const start = clock.now();
+    for (let index = 0; index < 7; index += 1)
+      auditor.record('auth.logout', { tenantId: 'retained', at: start + index });
+    for (let index = 0; index < 3; index += 1)
+      auditor.record('auth.logout', { tenantId: 'retained', at: start + 10 * DAY + index });
+    for (let index = 0; index < 4; index += 1)
+      auditor.record('auth.logout', { tenantId: 'all-old', at: start + index });
+    await auditor.close();
+    clock.set(start + 12 * DAY);
+
+    const retention = new SqlAuditRetention(database.db, {
+      schema: database.schema,
+      keys: integrityKeys,
+      clock,
+    });
+    const result = await retention.apply({ olderThanMs: 5 * DAY, batchSize: 3 });
+    expect(result.chains).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          chain: 'tenant:retained',
+          deleted: 7,
+          checkpoint: expect.objectContaining({ seq: 8, deleted: 7 }),
+        }),
+        expect.objectContaining({
+          chain: 'tenant:all-old',
+          deleted: 4,
+          checkpoint: expect.objectContaining({ seq: 5 }),
+        }),
+      ]),
+    );
+    expect(await ledger.verifyChain('tenant:retained')).toMatchObject({
+      ok: true,
+      checked: 3,
+      firstSeq: 8,
+      lastSeq: 10,
+    });
+    expect(await ledger.verifyChain('tenant:all-old')).toMatchObject({ ok: true, checked: 0 });
+    // Nothing more to delete: a second run is a no-op.
+    expect(
+      (await retention.apply({ olderThanMs: 5 * DAY })).chains.map((chain) => chain.chain),
+    ).not.toContain('tenant:retained');
+
+    // A chain emptied by retention carries on from its checkpoint.
+    const later = auditorFor();
+    later.record('auth.logout', { tenantId: 'all-old' });
+    await later.close();
+    expect(await ledger.verifyChain('tenant:all-old')).toMatchObject({ ok: true, checked: 1, firstSeq: 5 });
+
+    const db = records();
+    await db
+      .deleteFrom('audit_records')
+      .where('chain', '=', 'tenant:retained')
+      .where('seq', '=', 8)
+      .execute();
+    expect(await ledger.verifyChain('tenant:retained')).toMatchObject({
+      ok: false,
+      firstBad: { fault: 'sequence_gap', seq: 9 },
+    });
+    // Moving the checkpoint forward to hide that deletion breaks its signature.
+    const moved = await db
+      .selectFrom('audit_records')
+      .select('prev_hash')
+      .where('chain', '=', 'tenant:retained')
+      .where('seq', '=', 9)
+      .executeTakeFirstOrThrow();
+    await db
+      .updateTable('audit_checkpoints')
+      .set({ seq: 9, prev_hash: moved.prev_hash })
+      .where('chain', '=', 'tenant:retained')
+      .execute();
+    expect(await ledger.verifyChain('tenant:retained')).toMatchObject({
+      ok: false,
+      firstBad: { fault: 'checkpoint_invalid' },
+    });
+    // Deleting the checkpoint makes the chain start mid-way, which is caught too.
+    await db.deleteFrom('audit_checkpoints').where('chain', '=', 'tenant:all-old').execute();
+    expect(await ledger.verifyChain('tenant:all-old')).toMatchObject({
+      ok: false,
+      firstBad: { fault: 'sequence_gap', seq: 5 },
+    });
+  });
+});
