@@ -1,8 +1,8 @@
+import { BACKCHANNEL_LOGOUT_EVENT, BackchannelLogoutReceiver } from '@sessionkit/core/upstream';
 import type { JWK, JWTPayload } from 'jose';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import request from 'supertest';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BACKCHANNEL_LOGOUT_EVENT, BackchannelLogoutReceiver } from '@sessionkit/core/upstream';
 import { backChannelLogoutRouter } from '../src/index.js';
 import type { StoreKind, TestApp } from './harness.js';
 import { storeKinds, testApp } from './harness.js';
@@ -29,7 +29,14 @@ function claims(overrides: JWTPayload = {}): JWTPayload {
 
 async function logoutToken(
   payload: JWTPayload,
-  options: { now: number; key?: Keys['privateKey']; iss?: string; aud?: string; iatOffset?: number; typ?: string },
+  options: {
+    now: number;
+    key?: Keys['privateKey'];
+    iss?: string;
+    aud?: string;
+    iatOffset?: number;
+    typ?: string;
+  },
 ) {
   const iat = Math.floor(options.now / 1000) + (options.iatOffset ?? 0);
   return new SignJWT(payload)

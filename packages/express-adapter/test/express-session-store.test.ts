@@ -99,9 +99,9 @@ describe.each(storeKinds)('express-session Store adapter (%s store)', (kind: Sto
 
   it("refuses data over core's metadata bound with input.invalid instead of storing it", async () => {
     const store = await setup();
-    const error = await call((cb) => store.set('big', sessionData({ user: 'x'.repeat(METADATA_MAX_BYTES) }), cb)).catch(
-      (caught: unknown) => caught,
-    );
+    const error = await call((cb) =>
+      store.set('big', sessionData({ user: 'x'.repeat(METADATA_MAX_BYTES) }), cb),
+    ).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'input.invalid' });
     expect(await call<SessionData | null>((cb) => store.get('big', cb))).toBeNull();
   });

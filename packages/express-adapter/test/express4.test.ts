@@ -15,9 +15,11 @@ import {
 import { browserOf } from './harness.js';
 
 /** Express 4 does not forward rejected promises: an app's own async routes wrap themselves. */
-const wrap = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
-  handler(req, res).catch(next);
-};
+const wrap =
+  (handler: (req: Request, res: Response) => Promise<void>) =>
+  (req: Request, res: Response, next: NextFunction) => {
+    handler(req, res).catch(next);
+  };
 
 describe('on Express 4', () => {
   let manager: SessionManager;
@@ -35,7 +37,9 @@ describe('on Express 4', () => {
     app.post(
       '/login',
       wrap(async (req, res) => {
-        res.json(await establishSession(req, res, { userId: String((req.body as { userId?: unknown }).userId) }));
+        res.json(
+          await establishSession(req, res, { userId: String((req.body as { userId?: unknown }).userId) }),
+        );
       }),
     );
     app.get('/whoami', requireSession(), (req, res) => {
@@ -55,7 +59,10 @@ describe('on Express 4', () => {
     const browser = browserOf(login);
     expect(browser.token).toBe((login.body as { token: string }).token);
     await request(app).get('/whoami').set('cookie', browser.cookie).expect(200);
-    const weak = await request(app).post('/sensitive').set('cookie', browser.cookie).set('x-csrf-token', browser.csrf);
+    const weak = await request(app)
+      .post('/sensitive')
+      .set('cookie', browser.cookie)
+      .set('x-csrf-token', browser.csrf);
     expect(weak.status).toBe(403);
     expect(weak.body).toMatchObject({ code: 'aal.insufficient' });
     await manager.revoke((login.body as { session: { id: string } }).session.id);

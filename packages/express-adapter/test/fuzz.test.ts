@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
+import { BackchannelLogoutReceiver } from '@sessionkit/core/upstream';
 import fc from 'fast-check';
 import { createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackchannelLogoutReceiver } from '@sessionkit/core/upstream';
 import { backChannelLogoutRouter } from '../src/index.js';
 import type { StoreKind, TestApp } from './harness.js';
 import { browserOf, CLIENT_AUTH, CSRF_COOKIE, SECURE_COOKIE, storeKinds, testApp } from './harness.js';
@@ -11,7 +11,11 @@ import { browserOf, CLIENT_AUTH, CSRF_COOKIE, SECURE_COOKIE, storeKinds, testApp
 const printable = fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code));
 const text = (maxLength: number) => fc.string({ unit: printable, maxLength });
 const b64 = (length: number) =>
-  fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), minLength: length, maxLength: length });
+  fc.string({
+    unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'),
+    minLength: length,
+    maxLength: length,
+  });
 
 const paths = fc.oneof(
   fc.constantFrom(
@@ -70,7 +74,11 @@ describe.each(storeKinds)('fuzzing cookies, headers and bodies (%s store)', (kin
 
   const sessionValue = fc.oneof(
     fc.constant(() => valid.token),
-    fc.tuple(b64(22), b64(43)).map(([id, secret]) => () => `${id}.${secret}`),
+    fc.tuple(b64(22), b64(43)).map(
+      ([id, secret]) =>
+        () =>
+          `${id}.${secret}`,
+    ),
     text(200).map((value) => () => value),
     fc.constant(() => `${valid.token}x`),
     fc.constant(() => '%E0%A4%A'),
@@ -93,7 +101,11 @@ describe.each(storeKinds)('fuzzing cookies, headers and bodies (%s store)', (kin
       text(300),
       sessionValue.map((value) => () => `Bearer ${value()}`),
       fc.constant(() => `Bearer ${valid.accessToken}`),
-      fc.tuple(b64(30), b64(60), b64(40)).map(([a, b, c]) => () => `Bearer ${a}.${b}.${c}`),
+      fc.tuple(b64(30), b64(60), b64(40)).map(
+        ([a, b, c]) =>
+          () =>
+            `Bearer ${a}.${b}.${c}`,
+      ),
       fc.constant(() => CLIENT_AUTH),
       fc.constant(() => 'Bearer'),
     ),
@@ -102,9 +114,9 @@ describe.each(storeKinds)('fuzzing cookies, headers and bodies (%s store)', (kin
     fc.constant(undefined),
     text(500),
     fc.json({ maxDepth: 3 }),
-    fc.record({ token: fc.oneof(text(100), fc.constant('')), logout_token: text(100), userId: text(20) }).map((record) =>
-      new URLSearchParams(record).toString(),
-    ),
+    fc
+      .record({ token: fc.oneof(text(100), fc.constant('')), logout_token: text(100), userId: text(20) })
+      .map((record) => new URLSearchParams(record).toString()),
     fc.nat({ max: 40_000 }).map((length) => JSON.stringify({ userId: 'x'.repeat(length) })),
   );
   const contentType = fc.option(
@@ -118,7 +130,15 @@ describe.each(storeKinds)('fuzzing cookies, headers and bodies (%s store)', (kin
     ),
   );
   const extraHeaders = fc.dictionary(
-    fc.constantFrom('origin', 'sec-fetch-site', 'x-csrf-token', 'x-request-id', 'user-agent', 'accept-language', 'sec-ch-ua'),
+    fc.constantFrom(
+      'origin',
+      'sec-fetch-site',
+      'x-csrf-token',
+      'x-request-id',
+      'user-agent',
+      'accept-language',
+      'sec-ch-ua',
+    ),
     text(600),
   );
 

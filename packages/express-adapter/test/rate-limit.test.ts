@@ -53,14 +53,22 @@ describe('rate-limit middleware', () => {
     const limiter = new FixedWindowLimiter(2, 30_000, () => now);
     const app = appWith(rateLimit({ limiter, now: () => now }));
     const first = await request(app).post('/login').expect(200);
-    expect(first.headers).toMatchObject({ 'ratelimit-limit': '2', 'ratelimit-remaining': '1', 'ratelimit-reset': '30' });
+    expect(first.headers).toMatchObject({
+      'ratelimit-limit': '2',
+      'ratelimit-remaining': '1',
+      'ratelimit-reset': '30',
+    });
     now += 10_000;
     const second = await request(app).post('/login').expect(200);
     expect(second.headers).toMatchObject({ 'ratelimit-remaining': '0', 'ratelimit-reset': '20' });
     const third = await request(app).post('/login').expect(429);
     expect(third.headers).toMatchObject({ 'ratelimit-remaining': '0', 'retry-after': '20' });
     expect(third.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(third.body).toMatchObject({ code: 'rate.limited', status: 429, details: { retryAfterMs: 20_000 } });
+    expect(third.body).toMatchObject({
+      code: 'rate.limited',
+      status: 429,
+      details: { retryAfterMs: 20_000 },
+    });
     now += 20_000;
     await request(app).post('/login').expect(200);
   });
@@ -83,7 +91,9 @@ describe('rate-limit middleware', () => {
   });
 
   it('fails closed with 503 when the limiter is down, or open when told to, reporting the failure', async () => {
-    const closed = await request(appWith(rateLimit({ limiter: new BrokenLimiter() }))).post('/login').expect(503);
+    const closed = await request(appWith(rateLimit({ limiter: new BrokenLimiter() })))
+      .post('/login')
+      .expect(503);
     expect(closed.body).toMatchObject({ code: 'store.unavailable' });
     expect(closed.text).not.toMatch(/limiter backend down/);
     const reported: unknown[] = [];
