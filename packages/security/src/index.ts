@@ -16,6 +16,12 @@ export {
 export type { GcraDecision, GcraState } from './gcra.js';
 export { emissionIntervalUs, gcraDecide } from './gcra.js';
 export { ipPrefix } from './ip-prefix.js';
+export type {
+  KyselyProfileStoreOptions,
+  SecurityDatabase,
+  SecurityProfileTable,
+} from './kysely-profile-store.js';
+export { KyselyProfileStore, migrateSecurityProfiles, PROFILE_TABLE } from './kysely-profile-store.js';
 export type { Backoff, LockoutPolicy, LockoutPolicyInput, LockoutSubject } from './lockout-policy.js';
 export { backoffDelayMs, lockoutPolicySchema, parseLockoutPolicy } from './lockout-policy.js';
 export type { LockoutFailure, LockoutState, LockoutStore } from './lockout-store.js';
