@@ -161,6 +161,16 @@ describe.each(storeKinds)('session lifecycle over HTTP (%s store)', (kind: Store
     expect(basic.body).toMatchObject({ code: 'auth.required' });
   });
 
+  it('fails closed with 503 store.unavailable when the store cannot answer, even on a public route', async () => {
+    t = await testApp(kind);
+    const { cookie } = browserOf(await request(t.app).post('/login').send({ userId: 'alice' }));
+    await t.store.close();
+    const res = await request(t.app).get('/public').set('cookie', cookie).expect(503);
+    expect(res.body).toMatchObject({ code: 'store.unavailable', status: 503 });
+    expect(res.body).not.toHaveProperty('detail');
+    await request(t.app).get('/public').expect(200);
+  });
+
   it('echoes a well-formed X-Request-Id and mints one otherwise', async () => {
     t = await testApp(kind);
     const given = await request(t.app).get('/public').set('x-request-id', 'req-123.abc').expect(200);
