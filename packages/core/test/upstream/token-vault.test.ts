@@ -58,12 +58,12 @@ describe('upstream token vault against a real OpenID provider', () => {
     expect(await app.vault.accessToken(sessionId)).toBe(tokens.accessToken);
     expect(idp.refreshGrants).toBe(before);
     clock.advance(2 * MINUTE); // 4 minutes left: inside the default 5-minute window
-    const fresh = await app.vault.tokens(sessionId);
+    const fresh = (await app.vault.tokens(sessionId))!;
     expect(idp.refreshGrants).toBe(before + 1);
-    expect(fresh?.accessToken).not.toBe(tokens.accessToken);
-    expect(fresh?.refreshToken).not.toBe(tokens.refreshToken);
-    expect(fresh?.idToken).toEqual(expect.any(String));
-    expect(fresh?.expiresAt).toBe(clock.now() + 600_000);
+    expect(fresh.accessToken).not.toBe(tokens.accessToken);
+    expect(fresh.refreshToken).not.toBe(tokens.refreshToken);
+    expect(fresh.idToken).toEqual(expect.any(String));
+    expect(fresh.expiresAt).toBe(clock.now() + 600_000);
     expect(await app.vault.read(sessionId)).toEqual(fresh);
     expect((await app.client.introspect(tokens.refreshToken!, 'refresh_token')).active).toBe(false);
     expect((await app.client.introspect(fresh.refreshToken!, 'refresh_token')).active).toBe(true);
@@ -163,7 +163,7 @@ describe('upstream token vault against a real OpenID provider', () => {
   it('never lets a token reach events, views or logs', async () => {
     const app = await startApp(idp);
     const { sessionId, tokens } = await signIn(app, idp, 'heidi');
-    const fresh = await app.vault.refresh(sessionId);
+    const fresh = (await app.vault.refresh(sessionId))!;
     await app.client.revoke(fresh.refreshToken!, 'refresh_token');
     await codeOf(app.vault.refresh(sessionId));
     const record = await app.store.get(sessionId);
@@ -175,7 +175,7 @@ describe('upstream token vault against a real OpenID provider', () => {
       tokens.accessToken,
       tokens.refreshToken!,
       tokens.idToken!,
-      fresh!.accessToken,
+      fresh.accessToken,
       fresh.refreshToken!,
     ]) {
       expect(visible).not.toContain(secret);
