@@ -4,6 +4,8 @@ import type { RedisClient } from './redis-client.js';
 /** Replies a primary or cluster gives while it changes role or loads its data: the write was not applied. */
 const TRANSIENT_REPLIES = ['READONLY', 'LOADING', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN'];
 const RETRY_PAUSE_MS = 25;
+/** Timeouts fire up to this much late; small beside any sensible command timeout. */
+const SWEEP_INTERVAL_MS = 10;
 
 /**
  * Runs one Redis command with the store's failure policy: a command is only sent while the client is ready (so
@@ -13,6 +15,12 @@ const RETRY_PAUSE_MS = 25;
 export class CommandGuard {
   readonly #client: RedisClient;
   readonly #timeoutMs: number;
+  /**
+   * Calls in flight, in the order they started. Every call has the same timeout, so that is also deadline
+   * order: one timer checks the oldest entries instead of a timer per command on the hot path.
+   */
+  readonly #inFlight = new Set<{ deadline: number; reject: (error: Error) => void }>();
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(client: RedisClient, timeoutMs: number) {
     this.#client = client;
@@ -28,7 +36,7 @@ export class CommandGuard {
     for (;;) {
       await this.#ready(deadline);
       try {
-        return await beforeDeadline(command(), deadline, this.#timeoutMs);
+        return await this.#withinDeadline(command(), deadline);
       } catch (error) {
         const transient = transientReply(error);
         if (transient === undefined || Date.now() + RETRY_PAUSE_MS >= deadline) throw toStoreError(error);
@@ -39,6 +47,37 @@ export class CommandGuard {
         }
         await sleep(RETRY_PAUSE_MS);
       }
+    }
+  }
+
+  #withinDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry = { deadline, reject };
+      this.#inFlight.add(entry);
+      this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS).unref();
+      promise.then(
+        (value) => {
+          this.#inFlight.delete(entry);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#inFlight.delete(entry);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const entry of this.#inFlight) {
+      if (entry.deadline > now) break;
+      this.#inFlight.delete(entry);
+      entry.reject(new StoreUnavailableError(`Redis did not answer within ${this.#timeoutMs} ms`));
+    }
+    if (this.#inFlight.size === 0) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
     }
   }
 
