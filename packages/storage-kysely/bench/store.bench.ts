@@ -64,28 +64,44 @@ interface Figures {
   p99: number;
 }
 
-/** `CALLERS` loops calling `operation(caller)` until the phase ends; per-call latency in ms. */
-async function measure(
-  name: string,
-  operation: (caller: number) => Promise<unknown>,
-  callers = CALLERS,
-): Promise<Figures> {
-  const latencies: number[] = [];
-  const end = performance.now() + PHASE_MS;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: callers }, async (_, caller) => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        await operation(caller);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { name, ops: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+interface Operation {
+  name: string;
+  run: (caller: number) => Promise<unknown>;
+  callers?: number;
+}
+
+const ROUNDS = 5;
+
+/**
+ * Runs the operations round-robin in short slices (`ROUNDS` slices each, `PHASE_MS` in all per operation), so
+ * that load from other work on the machine drifts over all of them alike and the ratios stay fair.
+ */
+async function measure(operations: Operation[]): Promise<Figures[]> {
+  const samples = operations.map(() => ({ latencies: [] as number[], seconds: 0 }));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [index, operation] of operations.entries()) {
+      const sample = samples[index] as { latencies: number[]; seconds: number };
+      const started = performance.now();
+      const end = started + PHASE_MS / ROUNDS;
+      await Promise.all(
+        Array.from({ length: operation.callers ?? CALLERS }, async (_, caller) => {
+          while (performance.now() < end) {
+            const t0 = performance.now();
+            await operation.run(caller);
+            sample.latencies.push(performance.now() - t0);
+          }
+        }),
+      );
+      sample.seconds += (performance.now() - started) / 1000;
+    }
+  }
+  return operations.map((operation, index) => {
+    const { latencies, seconds } = samples[index] as { latencies: number[]; seconds: number };
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+    return { name: operation.name, ops: latencies.length / seconds, p50: at(0.5), p99: at(0.99) };
+  });
 }
 
 const table = sql.table(`${schema}.sessions`);
@@ -125,55 +141,51 @@ async function runSize(rows: number, loaded: number): Promise<Figures[]> {
   const successors = Array.from({ length: 4096 }, () => hashSecret(newSecret()));
   let s = 0;
 
-  const figures = [
-    await measure('raw SELECT 1 (pg)', () => pool.query('select 1')),
-    await measure('raw PK SELECT (pg)', () =>
-      pool.query(`select * from ${schema}.sessions where id = $1`, [pick(ids)]),
-    ),
-    await measure('validate: get(id)', () => store.get(pick(ids))),
-    await measure('create, limit 5 evict-oldest', () =>
-      store.create({
-        session: record(`bench-user-${Math.floor(Math.random() * 5000)}`),
-        maxSessions: 5,
-        onLimit: 'evict-oldest',
-        now: Date.now(),
-      }),
-    ),
-    await measure(
-      'create, 1 caller alone',
-      () =>
-        store.create({
-          session: record(`bench-user-${Math.floor(Math.random() * 5000)}`),
-          maxSessions: 5,
-          onLimit: 'evict-oldest',
-          now: Date.now(),
-        }),
-      1,
-    ),
-    await measure('rotateRefresh', async (caller) => {
-      const chain = chains[caller] as { id: string; current: string };
-      const successorHash = successors[s++ % successors.length] as string;
-      const now = Date.now();
-      const result = await store.rotateRefresh({
-        sessionId: chain.id,
-        presentedHash: chain.current,
-        successorHash,
-        sealedSuccessor: 'sealed',
-        now,
-        graceMs: 10_000,
-        idleExpiresAt: now + HOUR,
-      });
-      if (result.outcome !== 'rotated') throw new Error(`rotation ${result.outcome}`);
-      chain.current = successorHash;
-    }),
-    await measure('listByUser (5 sessions)', () => store.listByUser(pick(users))),
-  ];
+  const newSession = () =>
+    store.create({
+      session: record(`bench-user-${Math.floor(Math.random() * 5000)}`),
+      maxSessions: 5,
+      onLimit: 'evict-oldest',
+      now: Date.now(),
+    });
+  const figures = await measure([
+    { name: 'raw SELECT 1 (pg)', run: () => pool.query('select 1') },
+    {
+      name: 'raw PK SELECT (pg)',
+      run: () => pool.query(`select * from ${schema}.sessions where id = $1`, [pick(ids)]),
+    },
+    { name: 'validate: get(id)', run: () => store.get(pick(ids)) },
+    { name: 'create, limit 5 evict-oldest', run: newSession },
+    { name: 'create, 1 caller alone', run: newSession, callers: 1 },
+    {
+      name: 'rotateRefresh',
+      run: async (caller) => {
+        const chain = chains[caller] as { id: string; current: string };
+        const successorHash = successors[s++ % successors.length] as string;
+        const now = Date.now();
+        const result = await store.rotateRefresh({
+          sessionId: chain.id,
+          presentedHash: chain.current,
+          successorHash,
+          sealedSuccessor: 'sealed',
+          now,
+          graceMs: 10_000,
+          idleExpiresAt: now + HOUR,
+        });
+        if (result.outcome !== 'rotated') throw new Error(`rotation ${result.outcome}`);
+        chain.current = successorHash;
+      },
+    },
+    { name: 'listByUser (5 sessions)', run: () => store.listByUser(pick(users)) },
+  ]);
   return figures;
 }
 
 function print(rows: number, figures: Figures[]): void {
   const pk = figures.find((f) => f.name.startsWith('raw PK'))?.ops ?? 1;
-  console.log(`\n${rows.toLocaleString('en')} rows, ${CALLERS} concurrent callers, ${PHASE_MS} ms per phase`);
+  console.log(
+    `\n${rows.toLocaleString('en')} rows, ${CALLERS} concurrent callers, ${PHASE_MS} ms per operation in ${ROUNDS} interleaved slices`,
+  );
   console.log('operation                         ops/s    p50 ms   p99 ms   vs raw PK SELECT');
   for (const f of figures) {
     console.log(
