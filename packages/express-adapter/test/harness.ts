@@ -1,4 +1,4 @@
-import type { ActivitySource, RateLimiter, SessionConfigInput, SessionStore } from '@sessionkit/core';
+import type { ActivitySource, SessionConfigInput, SessionStore } from '@sessionkit/core';
 import {
   AccessTokenKeyRing,
   ManualClock,
@@ -20,7 +20,6 @@ import {
   introspectionRouter,
   jwksRouter,
   problemHandler,
-  rateLimit,
   requireAal,
   requireFresh,
   requireRole,
@@ -58,7 +57,6 @@ export interface TestAppOptions {
   config?: SessionConfigInput;
   accessTokens?: boolean;
   activity?: ActivitySource;
-  limiter?: RateLimiter;
   tier?: 'fast' | 'full';
   /** Routes added after the standard ones, before the problem handler. */
   extend?: (app: Express, manager: SessionManager, clock: ManualClock) => void;
@@ -122,11 +120,6 @@ export async function testApp(kind: StoreKind, options: TestAppOptions = {}): Pr
   app.get('/admin', requireRole('admin'), (_req, res) => {
     res.json({ ok: true });
   });
-  if (options.limiter) {
-    app.post('/limited', rateLimit({ limiter: options.limiter }), (_req, res) => {
-      res.json({ ok: true });
-    });
-  }
   app.use('/api/me', selfServiceRouter(options.activity === undefined ? {} : { activity: options.activity }));
   app.use(jwksRouter({ manager }));
   const authenticateClient = (req: express.Request) => req.get('authorization') === CLIENT_AUTH;
