@@ -1,0 +1,13 @@
+import { defineProject } from 'vitest/config';
+
+// Vitest runs Node tests through Vite's SSR resolver, which reads `ssr.resolve.conditions`.
+const conditions = ['@sessionkit/source'];
+
+export default defineProject({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
+  test: {
+    name: '@sessionkit/demo-idp',
+    include: ['test/**/*.test.ts'],
+  },
+});
