@@ -97,8 +97,9 @@ export class Auditor {
   #timer: NodeJS.Timeout | undefined;
   #retrying: AuditEntry[] | undefined;
   #lastReportAt = Number.NEGATIVE_INFINITY;
-  #abandonAt = Number.POSITIVE_INFINITY;
+  #abandoned = false;
   #closed = false;
+  #finalReport = false;
   #recorded = 0;
   #written = 0;
   #dropped = 0;
@@ -157,7 +158,10 @@ export class Auditor {
   /** Writes out everything recorded so far; false if the ledger or a sink could not finish in time. */
   async flush(timeoutMs = 5000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && (this.#queue.size > 0 || this.#retrying || this.#loop)) {
+    while (
+      Date.now() < deadline &&
+      (this.#queue.size > 0 || this.#retrying || this.#loop || this.#reportDue())
+    ) {
       this.#start();
       await Promise.race([this.#loop, sleep(Math.max(1, deadline - Date.now()))]);
     }
@@ -167,13 +171,23 @@ export class Auditor {
     return drained && (await Promise.race([sinksIdle, sleep(remaining).then(() => false)]));
   }
 
-  /** Detaches, flushes for up to `timeoutMs`, then gives up on what is left (counted as dropped). */
+  /**
+   * Detaches, flushes for up to `timeoutMs`, then gives up on what is left: it is counted as dropped, and a
+   * ledger write still failing is not retried again.
+   */
   async close(timeoutMs = 5000): Promise<boolean> {
     for (const detach of [...this.#detach]) detach();
     this.#closed = true;
-    this.#abandonAt = Date.now() + timeoutMs;
+    this.#finalReport = true;
     const flushed = await this.flush(timeoutMs);
     clearTimeout(this.#timer);
+    if (!flushed) {
+      this.#abandoned = true;
+      const left = this.#queue.take(this.#queue.size).length;
+      if (left > 0) this.#noteDrop({ stage: 'intake', count: left, cause: 'shutdown' });
+      // The loop is at most one backoff away from noticing; a write that hangs is the driver's timeout's to end.
+      await Promise.race([this.#loop, sleep(this.#config.ledgerRetry.maxDelayMs + 1000)]);
+    }
     return flushed;
   }
 
@@ -210,7 +224,7 @@ export class Auditor {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#loop) return;
-    if (this.#queue.size === 0 && !this.#retrying) return;
+    if (this.#queue.size === 0 && !this.#retrying && !this.#reportDue()) return;
     this.#loop = this.#run().finally(() => {
       this.#loop = undefined;
       if (this.#queue.size > 0) this.#start();
@@ -219,7 +233,7 @@ export class Auditor {
 
   async #run(): Promise<void> {
     let delay = this.#config.ledgerRetry.initialDelayMs;
-    while (this.#queue.size > 0 || this.#retrying) {
+    while (this.#queue.size > 0 || this.#retrying || this.#reportDue()) {
       const batch = this.#retrying ?? this.#nextBatch();
       try {
         const records = await this.#ledger.append(batch);
@@ -230,10 +244,9 @@ export class Auditor {
       } catch (error) {
         this.#ledgerFailures += 1;
         this.#onLedgerError?.(error);
-        if (this.#closed && Date.now() >= this.#abandonAt) {
+        if (this.#abandoned) {
           this.#retrying = undefined;
-          const left = batch.length + this.#queue.take(this.#queue.size).length;
-          this.#noteDrop({ stage: 'ledger', count: left, cause: 'shutdown', error });
+          this.#noteDrop({ stage: 'ledger', count: batch.length, cause: 'shutdown', error });
           return;
         }
         this.#retrying = batch;
@@ -249,9 +262,16 @@ export class Auditor {
   }
 
   /** Drops become records in the trail itself, so a gap in what was recorded is on the record. */
+  #reportDue(): boolean {
+    if (this.#tallies.size === 0) return false;
+    return this.#finalReport || this.#clock.now() - this.#lastReportAt >= this.#config.dropReportIntervalMs;
+  }
+
   #dropReports(): RawEntry[] {
+    if (!this.#reportDue()) return [];
     const now = this.#clock.now();
-    if (this.#tallies.size === 0 || now - this.#lastReportAt < this.#config.dropReportIntervalMs) return [];
+    // On close the last tally is written once, whatever the interval; drops that report causes are not chased.
+    this.#finalReport = false;
     this.#lastReportAt = now;
     const reports = [...this.#tallies].map(
       ([stage, tally]): RawEntry => ({

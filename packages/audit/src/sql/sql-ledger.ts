@@ -2,6 +2,7 @@ import type { Clock } from '@sessionkit/core';
 import { StoreUnavailableError, systemClock } from '@sessionkit/core';
 import type { Kysely } from 'kysely';
 import type { AuditEntry, AuditRecord } from '../audit-record.js';
+import { auditRecordSchema } from '../audit-record.js';
 import type { ChainHead } from '../chain.js';
 import { GENESIS_HASH, linkEntry } from '../chain.js';
 import type { ChainLocks } from '../chain-locks.js';
@@ -67,15 +68,31 @@ export class SqlAuditLedger implements AuditLedger {
           const heads = new Map<string, ChainHead>(
             rows.map((row) => [row.chain, { seq: Number(row.seq), hash: row.hash }]),
           );
+          // A retry after an ambiguous commit (connection lost before the reply) must not link the same entries
+          // twice: whatever is already stored is returned as stored.
+          const stored = await tx
+            .selectFrom('audit_records')
+            .selectAll()
+            .where(
+              'id',
+              'in',
+              entries.map((entry) => entry.id),
+            )
+            .execute();
+          const already = new Map(stored.map((row) => [row.id, auditRecordSchema.parse(rowToRecord(row))]));
+          const linked: AuditRecord[] = [];
           const records = entries.map((entry) => {
+            const existing = already.get(entry.id);
+            if (existing) return existing;
             const record = linkEntry(entry, heads.get(entry.chain) as ChainHead, this.#keys);
             heads.set(entry.chain, { seq: record.seq, hash: record.hash });
+            linked.push(record);
             return record;
           });
-          for (let start = 0; start < records.length; start += ROWS_PER_INSERT) {
+          for (let start = 0; start < linked.length; start += ROWS_PER_INSERT) {
             await tx
               .insertInto('audit_records')
-              .values(records.slice(start, start + ROWS_PER_INSERT).map(recordToRow))
+              .values(linked.slice(start, start + ROWS_PER_INSERT).map(recordToRow))
               .execute();
           }
           for (const chain of chains) {

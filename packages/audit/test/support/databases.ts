@@ -16,9 +16,12 @@ export interface TestDatabase {
 export const POSTGRES = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };
 
 export function postgresKysely(options: Partial<pg.PoolConfig> = {}): Kysely<unknown> {
-  return new Kysely<unknown>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ ...POSTGRES, max: 4, ...options }) }),
-  });
+  const pool = new pg.Pool({ ...POSTGRES, max: 4, ...options });
+  // An idle client whose connection drops makes the pool emit `error`; unheard, it would crash the process.
+  pool.on('error', () => {});
+  // So does a checked-out client between two statements of a transaction; the next statement fails instead.
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
 }
 
 /** The shared PostgreSQL with a schema of our own, dropped afterwards. */
