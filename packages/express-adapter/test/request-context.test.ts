@@ -1,0 +1,73 @@
+import type { SessionEvent } from '@sessionkit/core';
+import express from 'express';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { requestContext } from '../src/index.js';
+import type { TestApp } from './harness.js';
+import { testApp } from './harness.js';
+
+describe('request context', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  function contextApp(trustProxy: boolean) {
+    const app = express();
+    if (trustProxy) app.set('trust proxy', 'loopback');
+    app.get('/', (req, res) => {
+      res.json(requestContext(req));
+    });
+    return app;
+  }
+
+  it('takes the client IP from req.ip: X-Forwarded-For only counts when trust proxy says so', async () => {
+    const spoofed = await request(contextApp(false)).get('/').set('x-forwarded-for', '203.0.113.9');
+    expect(spoofed.body.ip).toMatch(/127\.0\.0\.1$/);
+    const proxied = await request(contextApp(true)).get('/').set('x-forwarded-for', '203.0.113.9');
+    expect(proxied.body.ip).toBe('203.0.113.9');
+  });
+
+  it('collects user agent and fingerprint components, cut to core bounds instead of failing', async () => {
+    const res = await request(contextApp(false))
+      .get('/')
+      .set('user-agent', 'U'.repeat(3000))
+      .set('accept-language', 'de-CH,de;q=0.9')
+      .set('sec-ch-ua-platform', '"Linux"')
+      .set('sec-ch-ua', 'x'.repeat(900));
+    expect(res.body.userAgent).toHaveLength(1024);
+    expect(res.body.fingerprint).toEqual({
+      'accept-language': 'de-CH,de;q=0.9',
+      'sec-ch-ua-platform': '"Linux"',
+      'sec-ch-ua': 'x'.repeat(512),
+    });
+    expect(res.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('reaches core on every call: events carry the hashed IP, user agent and request id', async () => {
+    t = await testApp('memory');
+    const events: SessionEvent[] = [];
+    t.manager.events.subscribe((event) => events.push(event));
+    t.app.set('trust proxy', 'loopback');
+    await request(t.app)
+      .post('/login')
+      .set('x-forwarded-for', '198.51.100.4')
+      .set('user-agent', 'TestBrowser/1.0')
+      .set('x-request-id', 'login-1')
+      .send({ userId: 'alice' })
+      .expect(200);
+    await request(t.app)
+      .get('/whoami')
+      .set('authorization', 'Bearer nonsense.token')
+      .set('x-request-id', 'probe-1');
+    expect(events.map((event) => event.type)).toEqual(['session.created', 'token.rejected']);
+    expect(events[0]?.context).toEqual({
+      ipHash: t.manager.hashIp('198.51.100.4'),
+      userAgent: 'TestBrowser/1.0',
+      requestId: 'login-1',
+    });
+    expect(events[1]?.context.requestId).toBe('probe-1');
+    expect(JSON.stringify(events)).not.toContain('198.51.100.4');
+  });
+});
