@@ -70,6 +70,17 @@ describe.each(storeKinds)('express-session Store adapter (%s store)', (kind: Sto
     expect(await call<SessionData | null>((cb) => store.get(sid, cb))).toBeNull();
   });
 
+  it('two racing sets of a new sid both succeed and leave one record', async () => {
+    const store = await setup();
+    const sid = 'r'.repeat(32);
+    await Promise.all([
+      call((cb) => store.set(sid, sessionData({ views: 1 }), cb)),
+      call((cb) => store.set(sid, sessionData({ views: 2 }), cb)),
+    ]);
+    expect([1, 2]).toContain((await call<SessionData | null>((cb) => store.get(sid, cb)))?.views);
+    expect(await call<number>((cb) => store.length(cb))).toBe(1);
+  });
+
   it('touch extends the expiry without rewriting the data; an expired session reads as absent', async () => {
     const store = await setup();
     const sid = 'c'.repeat(32);
@@ -110,6 +121,9 @@ describe.each(storeKinds)('express-session Store adapter (%s store)', (kind: Sto
     const store: Store = await setup();
     const app = express();
     app.use(session({ store, secret: 'test-secret', resave: false, saveUninitialized: false, name: 'sid' }));
+    app.get('/peek', (req, res) => {
+      res.json({ views: req.session.views ?? 0 });
+    });
     app.get('/count', (req, res) => {
       req.session.views = (req.session.views ?? 0) + 1;
       res.json({ views: req.session.views });
@@ -129,6 +143,13 @@ describe.each(storeKinds)('express-session Store adapter (%s store)', (kind: Sto
     await agent.get('/count').expect(200, { views: 2 });
     const before = (await agent.get('/count')).headers['set-cookie'];
     expect(before).toBeUndefined();
+    // An unmodified session is only touched (express-session calls Store#touch): the data stays, the expiry moves.
+    const [record] = await backend.store.listByUser('app-under-test');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await agent.get('/peek').expect(200, { views: 3 });
+    const touched = await backend.store.get(record?.id ?? '');
+    expect(touched?.lastSeenAt).toBeGreaterThan(record?.lastSeenAt ?? Number.POSITIVE_INFINITY);
+    expect(touched?.metadata).toEqual(record?.metadata);
     const login = await agent.post('/login').expect(200);
     expect(String(login.headers['set-cookie'])).toMatch(/^sid=/);
     await agent.get('/count').expect(200, { views: 1 });
