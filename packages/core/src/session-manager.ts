@@ -154,10 +154,15 @@ export class SessionManager {
   /** Subscribes to the store's invalidation feed; call once at start-up, `close` ends it. */
   async start(): Promise<void> {
     if (this.#unsubscribe) return;
-    this.#unsubscribe = await this.store.feed.subscribe((message) => {
-      this.#validated.delete(message.sessionId);
-      if (message.kind === 'revoked') this.#deny(message.sessionId);
-    });
+    this.#unsubscribe = await this.store.feed.subscribe(
+      (message) => {
+        this.#validated.delete(message.sessionId);
+        if (message.kind === 'revoked') this.#deny(message.sessionId);
+      },
+      // A revocation may have passed unseen: stop trusting local copies of opaque sessions. Access tokens
+      // cannot be re-checked without the store; their exposure stays bounded by their lifetime.
+      { onGap: () => this.#validated.clear() },
+    );
   }
 
   async close(): Promise<void> {

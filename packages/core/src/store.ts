@@ -70,10 +70,21 @@ export interface InvalidationMessage {
 
 export type InvalidationListener = (message: InvalidationMessage) => void;
 
+export interface InvalidationSubscribeOptions {
+  /**
+   * Called when messages may have been missed (the feed reconnected after an outage: pub/sub and NOTIFY do
+   * not queue). Subscribers drop whatever they cached, since a revocation may have gone by unseen.
+   */
+  onGap?: () => void;
+}
+
 export interface InvalidationFeed {
   publish(message: InvalidationMessage): Promise<void>;
   /** Resolves once the subscription is live; the returned function ends it. */
-  subscribe(listener: InvalidationListener): Promise<() => Promise<void>>;
+  subscribe(
+    listener: InvalidationListener,
+    options?: InvalidationSubscribeOptions,
+  ): Promise<() => Promise<void>>;
 }
 
 /**

@@ -4,7 +4,7 @@ import { ManualClock } from '../src/clock.js';
 import { SessionKitError } from '../src/errors.js';
 import { MemoryStore } from '../src/memory-store.js';
 import { SessionManager } from '../src/session-manager.js';
-import type { SessionStore } from '../src/store.js';
+import type { InvalidationFeed, InvalidationSubscribeOptions, SessionStore } from '../src/store.js';
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -151,5 +151,32 @@ describe('fast tier: local validation cache for opaque tokens', () => {
     await b.manager.validate(issued.token, { tier: 'fast' });
     await a.manager.stepUp(issued.session.id, { aal: 2 });
     expect(await codeOf(b.manager.validate(issued.token, { tier: 'fast' }))).toBe('token.invalid');
+  });
+});
+
+describe('invalidation feed gaps', () => {
+  it('drops every locally cached session when the feed reports it may have missed messages', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1));
+    const store = new MemoryStore({ now: () => clock.now() });
+    let reportGap: (() => void) | undefined;
+    const feed: InvalidationFeed = {
+      publish: (message) => store.feed.publish(message),
+      subscribe: async (listener, options?: InvalidationSubscribeOptions) => {
+        reportGap = options?.onGap;
+        return store.feed.subscribe(listener);
+      },
+    };
+    const counted = countingReads(store);
+    const manager = new SessionManager({
+      store: { ...counted.store, feed },
+      clock,
+      config: { validationCache: { enabled: true, maxAgeMs: 5000 } },
+    });
+    await manager.start();
+    const issued = await manager.create({ userId: 'alice' });
+    await manager.validate(issued.token, { tier: 'fast' });
+    expect((await manager.validate(issued.token, { tier: 'fast' })).source).toBe('cache');
+    reportGap?.();
+    expect((await manager.validate(issued.token, { tier: 'fast' })).source).toBe('store');
   });
 });

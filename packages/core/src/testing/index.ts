@@ -1,2 +1,3 @@
+export { sampleRecord } from './sample-record.js';
 export type { StoreConformanceOptions } from './store-conformance.js';
-export { describeStoreConformance, sampleRecord } from './store-conformance.js';
+export { describeStoreConformance } from './store-conformance.js';
