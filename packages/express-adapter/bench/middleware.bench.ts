@@ -5,6 +5,7 @@
 
 import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import type { SessionStore } from '@sessionkit/core';
 import { AccessTokenKeyRing, MemoryStore, randomToken, SessionManager, systemClock } from '@sessionkit/core';
 import { RedisStore } from '@sessionkit/storage-redis';
@@ -15,7 +16,7 @@ import { problemHandler, requireSession, sessionMiddleware } from '../src/index.
 
 const DURATION_MS = 1000;
 // Rows run interleaved, best round kept: the machine is shared, and noise only ever lowers a figure.
-const ROUNDS = 2;
+const ROUNDS = 3;
 const CONCURRENCY = 16;
 
 async function throughput(app: Express, headers: Record<string, string>): Promise<number> {
@@ -125,8 +126,10 @@ for (let round = 0; round < ROUNDS; round += 1) {
 const rows = [...best.entries()];
 const baseline = rows[0]?.[1] ?? 1;
 console.log(
-  `\n${CONCURRENCY} concurrent keep-alive clients, ${DURATION_MS} ms per row, best of ${ROUNDS}, GET /me behind requireSession()\n`,
+  `\n${CONCURRENCY} concurrent keep-alive clients, ${DURATION_MS} ms per row, best of ${ROUNDS}, GET /me behind requireSession()`,
 );
+// Other work on a shared machine skews every row; the load average says how much to trust this run.
+console.log(`${cpus().length} cores, 1-minute load average ${(loadavg()[0] ?? 0).toFixed(1)}\n`);
 console.log('| setup | req/s | vs bare Express |');
 console.log('| --- | ---: | ---: |');
 for (const [name, rate] of rows)
