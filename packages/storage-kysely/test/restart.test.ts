@@ -22,6 +22,7 @@ describe('a PostgreSQL server restart mid-test (private server, never the shared
   let listener: KyselyStore;
   let publisher: KyselyStore;
   let reconnects = 0;
+  let gaps = 0;
   const received: InvalidationMessage[] = [];
 
   beforeAll(async () => {
@@ -45,7 +46,11 @@ describe('a PostgreSQL server restart mid-test (private server, never the shared
   it('fails typed while the server is down, then the pool and the LISTEN feed recover by themselves', async () => {
     const record = sampleRecord();
     await listener.create({ session: record, maxSessions: 5, onLimit: 'reject', now: Date.now() });
-    await listener.feed.subscribe((message) => received.push(message));
+    await listener.feed.subscribe((message) => received.push(message), {
+      onGap: () => {
+        gaps += 1;
+      },
+    });
 
     // Keep requests flowing across the restart: every failure must be a typed store.unavailable.
     const failures = new Set<string>();
@@ -68,7 +73,7 @@ describe('a PostgreSQL server restart mid-test (private server, never the shared
     server.startServer();
 
     await eventually(async () => (await listener.get(record.id))?.id === record.id);
-    await eventually(async () => reconnects > 0);
+    await eventually(async () => reconnects > 0 && gaps > 0);
     traffic = false;
     await load;
     expect([...failures]).toEqual(['store.unavailable']);

@@ -1,4 +1,9 @@
-import type { InvalidationFeed, InvalidationListener, InvalidationMessage } from '@sessionkit/core';
+import type {
+  InvalidationFeed,
+  InvalidationListener,
+  InvalidationMessage,
+  InvalidationSubscribeOptions,
+} from '@sessionkit/core';
 import { parseInput, StoreUnavailableError } from '@sessionkit/core';
 import pg from 'pg';
 import { toStoreError } from '../database-errors.js';
@@ -34,6 +39,8 @@ export class PgInvalidationFeed implements InvalidationFeed {
   readonly #onError: (error: unknown) => void;
   readonly #onReconnect: () => void;
   readonly #listeners = new Set<InvalidationListener>();
+  /** Each subscriber's gap callback: told after a reconnect, since NOTIFY does not queue. */
+  readonly #gapListeners = new Map<InvalidationListener, () => void>();
   /** The connection currently listening; set only once its LISTEN succeeded. */
   #client: pg.Client | undefined;
   #connecting: Promise<void> | undefined;
@@ -62,25 +69,31 @@ export class PgInvalidationFeed implements InvalidationFeed {
     }
   }
 
-  async subscribe(listener: InvalidationListener): Promise<() => Promise<void>> {
+  async subscribe(
+    listener: InvalidationListener,
+    options: InvalidationSubscribeOptions = {},
+  ): Promise<() => Promise<void>> {
     const entry: InvalidationListener = (message) => listener(message);
     this.#listeners.add(entry);
+    if (options.onGap) this.#gapListeners.set(entry, options.onGap);
+    const unsubscribe = async () => {
+      this.#listeners.delete(entry);
+      this.#gapListeners.delete(entry);
+      if (this.#listeners.size === 0) await this.close();
+    };
     try {
       await this.#listen();
     } catch (error) {
-      this.#listeners.delete(entry);
-      if (this.#listeners.size === 0) await this.close();
+      await unsubscribe();
       throw toStoreError(error);
     }
-    return async () => {
-      this.#listeners.delete(entry);
-      if (this.#listeners.size === 0) await this.close();
-    };
+    return unsubscribe;
   }
 
   /** Drops every subscription and the LISTEN connection; subscribing again starts over. */
   async close(): Promise<void> {
     this.#listeners.clear();
+    this.#gapListeners.clear();
     clearTimeout(this.#retry);
     this.#retry = undefined;
     await this.#connecting?.catch(() => {});
@@ -141,7 +154,9 @@ export class PgInvalidationFeed implements InvalidationFeed {
       this.#retry = undefined;
       this.#listen().then(
         () => {
-          if (this.#client) this.#onReconnect();
+          if (!this.#client) return;
+          this.#onReconnect();
+          for (const onGap of this.#gapListeners.values()) onGap();
         },
         (error: unknown) => {
           this.#onError(error);
