@@ -249,6 +249,7 @@ export class OidcClient {
       tokenType: body.token_type,
       // Counted from when we asked, not when the answer came, so slow answers never overstate the lifetime.
       expiresAt: requestedAt + ttlMs,
+      issuedAt: requestedAt,
       ...(body.refresh_token === undefined ? {} : { refreshToken: body.refresh_token }),
       ...(body.id_token === undefined ? {} : { idToken: body.id_token }),
       ...(body.scope === undefined ? {} : { scope: body.scope }),

@@ -33,7 +33,7 @@ type Lease = z.infer<typeof leaseSchema>;
 
 const vaultOptionsSchema = z
   .object({
-    /** Refresh when the access token has less than this left (default 5 min). */
+    /** Refresh when the access token has less than this left (default 5 min, at most half its lifetime). */
     refreshBeforeMs: z.number().int().nonnegative().default(300_000),
     /** How long one instance may hold the refresh of a session; must outlast its retries. */
     leaseMs: z.number().int().positive().default(30_000),
@@ -352,8 +352,15 @@ export class UpstreamTokenVault {
     }
   }
 
+  /**
+   * Inside the refresh window: `refreshBeforeMs`, capped at half the token's lifetime when known, so a
+   * provider issuing 5-minute tokens (Keycloak's default) does not make every call a refresh.
+   */
   #due(tokens: UpstreamTokens): boolean {
-    return tokens.expiresAt - this.#clock.now() < this.#config.refreshBeforeMs;
+    const lifetime =
+      tokens.issuedAt === undefined ? Number.POSITIVE_INFINITY : tokens.expiresAt - tokens.issuedAt;
+    const window = Math.min(this.#config.refreshBeforeMs, lifetime / 2);
+    return tokens.expiresAt - this.#clock.now() < window;
   }
 
   #expired(tokens: UpstreamTokens): boolean {

@@ -7,6 +7,8 @@ export const upstreamTokensSchema = z.object({
   tokenType: z.string().min(1).max(64).default('Bearer'),
   /** Epoch ms after which the access token is no longer accepted by the provider's resource servers. */
   expiresAt: timestampSchema,
+  /** When the access token was obtained; lets the vault scale its refresh window to short lifetimes. */
+  issuedAt: timestampSchema.optional(),
   refreshToken: z.string().min(1).max(8192).optional(),
   idToken: z.string().min(1).max(8192).optional(),
   scope: z.string().max(2048).optional(),

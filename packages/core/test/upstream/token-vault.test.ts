@@ -70,6 +70,23 @@ describe('upstream token vault against a real OpenID provider', () => {
     expect((await app.store.get(sessionId))?.metadata[UPSTREAM_LEASE_KEY]).toBeUndefined();
   });
 
+  it('caps the refresh window at half the lifetime of short-lived tokens', async () => {
+    const clock = new ManualClock(Date.now());
+    const shortLived = await LoopbackProvider.start({ accessTokenTtlSeconds: 240 });
+    try {
+      const app = await startApp(shortLived, { clock });
+      const { sessionId, tokens } = await signIn(app, shortLived, 'kate');
+      expect(tokens.expiresAt - tokens.issuedAt!).toBe(240_000);
+      clock.advance(119_000);
+      expect(await app.vault.accessToken(sessionId)).toBe(tokens.accessToken);
+      clock.advance(2000);
+      expect(await app.vault.accessToken(sessionId)).not.toBe(tokens.accessToken);
+      expect(shortLived.refreshGrants).toBe(1);
+    } finally {
+      await shortLived.stop();
+    }
+  });
+
   it('refreshes an access token that really expired at the provider (2 s lifetime, system clock)', async () => {
     const shortLived = await LoopbackProvider.start({ accessTokenTtlSeconds: 2 });
     try {
