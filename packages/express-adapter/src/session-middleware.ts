@@ -67,9 +67,12 @@ const ANONYMOUS_CODES = new Set<string>([
   'aal.insufficient',
   'auth.stale',
 ]);
-/** Errors after which the cookie can never authenticate again, so the browser is told to drop it. */
+/**
+ * Errors after which the cookie's session is over, so the browser is told to drop it. Not `token.invalid`:
+ * that is also what a request still carrying the previous token gets while another tab steps up, and
+ * clearing then would delete the cookie that was just re-issued.
+ */
 const ENDED_CODES = new Set<string>([
-  'token.invalid',
   'session.not_found',
   'session.expired',
   'session.revoked',
