@@ -30,6 +30,11 @@ const activityQuery = z.object({
  */
 export function selfServiceRouter(options: SelfServiceOptions = {}): Router {
   const router = express.Router();
+  // Device lists and activity are personal: no shared cache may keep them.
+  router.use((_req, res, next) => {
+    res.setHeader('cache-control', 'no-store');
+    next();
+  });
 
   router.get(
     '/sessions',
@@ -101,7 +106,6 @@ export function selfServiceRouter(options: SelfServiceOptions = {}): Router {
           limit: query.limit,
           ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
         });
-        res.setHeader('cache-control', 'no-store');
         res.json(page);
       }),
     );

@@ -46,6 +46,7 @@ describe.each(storeKinds)('self-service router (%s store)', (kind: StoreKind) =>
     await login('alice');
     await login('bob');
     const list = await request(t.app).get('/api/me/sessions').set('cookie', laptop.cookie).expect(200);
+    expect(list.headers['cache-control']).toBe('no-store');
     const sessions = list.body as SessionListing[];
     expect(sessions).toHaveLength(2);
     expect(sessions.every((session) => session.userId === 'alice')).toBe(true);
