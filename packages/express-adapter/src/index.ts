@@ -45,7 +45,7 @@ export type {
 export { problemFor, problemHandler, STATUS_BY_CODE, sendProblem } from './problem-details.js';
 export type { RateLimitOptions } from './rate-limit-middleware.js';
 export { rateLimit } from './rate-limit-middleware.js';
-export type { RequestContextOptions } from './request-context.js';
+export type { IdentifiedRequestContext, RequestContextOptions } from './request-context.js';
 export { requestContext } from './request-context.js';
 export type { RevocationRouterOptions } from './revocation-router.js';
 export { revocationRouter } from './revocation-router.js';

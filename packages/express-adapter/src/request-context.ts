@@ -22,13 +22,16 @@ const MAX_IP = 64;
 const MAX_USER_AGENT = 1024;
 const MAX_COMPONENT = 512;
 
-const cache = new WeakMap<Request, RequestContext>();
+/** Every context this package builds has a request id. */
+export type IdentifiedRequestContext = RequestContext & { requestId: string };
+
+const cache = new WeakMap<Request, IdentifiedRequestContext>();
 
 /**
  * What core, audit and security learn about the caller. The IP is Express's `req.ip`, so it honours the
  * app's `trust proxy` setting and never trusts `X-Forwarded-For` on its own. Computed once per request.
  */
-export function requestContext(req: Request, options: RequestContextOptions = {}): RequestContext {
+export function requestContext(req: Request, options: RequestContextOptions = {}): IdentifiedRequestContext {
   const cached = cache.get(req);
   if (cached) return cached;
   const ip = req.ip?.slice(0, MAX_IP);
@@ -38,7 +41,7 @@ export function requestContext(req: Request, options: RequestContextOptions = {}
     const value = req.get(header);
     if (value) fingerprint[header.toLowerCase().slice(0, 64)] = value.slice(0, MAX_COMPONENT);
   }
-  const context: RequestContext = {
+  const context: IdentifiedRequestContext = {
     requestId: requestIdOf(req, options.requestIdHeader ?? 'x-request-id'),
     ...(ip ? { ip } : {}),
     ...(userAgent ? { userAgent } : {}),

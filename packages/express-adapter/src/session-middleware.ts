@@ -1,6 +1,6 @@
 import type { Clock, RequestContext, SessionManager, ValidatedSession } from '@sessionkit/core';
 import { InvalidTokenError, parseInput, SessionKitError, systemClock } from '@sessionkit/core';
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { asyncHandler } from './async-handler.js';
 import type { CookieOptions, CookieSettings } from './cookies.js';
@@ -85,15 +85,14 @@ const ENDED_CODES = new Set<string>([
  * answer: then it fails closed with `store.unavailable`. Touches are throttled by core, so a validation
  * writes to the store at most once per `touchThrottleMs`.
  */
-export function sessionMiddleware(options: SessionMiddlewareOptions) {
+export function sessionMiddleware(options: SessionMiddlewareOptions): RequestHandler {
   const { tier, bearer } = parseInput(optionsSchema, options, 'session middleware options');
   const cookies = cookieSettings(options.cookie);
   const clock = options.clock ?? systemClock;
   return asyncHandler(async (req, res, next) => {
     const context = requestContext(req, options.context);
-    const requestId = context.requestId ?? '';
-    res.setHeader('x-request-id', requestId);
-    const kit: SessionKitRequest = { requestId, context };
+    res.setHeader('x-request-id', context.requestId);
+    const kit: SessionKitRequest = { requestId: context.requestId, context };
     req.sessionkit = kit;
     const presented = presentedToken(req, bearer, cookies);
     attachState(req, {
