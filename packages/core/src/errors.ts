@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'rate.limited'
   | 'store.unavailable'
   | 'store.corrupt'
+  | 'upstream.unavailable'
   | 'input.invalid'
   | 'transfer.invalid';
 

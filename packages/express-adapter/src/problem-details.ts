@@ -47,6 +47,7 @@ export const STATUS_BY_CODE = {
   'rate.limited': 429,
   'store.unavailable': 503,
   'store.corrupt': 500,
+  'upstream.unavailable': 503,
   'input.invalid': 400,
   'transfer.invalid': 400,
 } as const satisfies Record<ErrorCode, number>;
@@ -67,6 +68,7 @@ const TITLES: Record<ProblemCode, string> = {
   'rate.limited': 'Too many requests',
   'store.unavailable': 'Service unavailable',
   'store.corrupt': 'Internal server error',
+  'upstream.unavailable': 'Identity provider unavailable',
   'input.invalid': 'Invalid input',
   'transfer.invalid': 'Invalid transfer code',
   'auth.required': 'Authentication required',

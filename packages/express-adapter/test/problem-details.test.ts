@@ -19,6 +19,7 @@ import {
   TransferInvalidError,
   VersionConflictError,
 } from '@sessionkit/core';
+import { UpstreamUnavailableError } from '@sessionkit/core/upstream';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -42,6 +43,7 @@ const coreErrors: Record<ErrorCode, SessionKitError> = {
   'rate.limited': new RateLimitedError(2500),
   'store.unavailable': new StoreUnavailableError('ECONNREFUSED 10.1.2.3:6379'),
   'store.corrupt': new StoreCorruptError('row 42 of sessions is garbage'),
+  'upstream.unavailable': new UpstreamUnavailableError('idp.example is down'),
   'input.invalid': new InvalidInputError('Invalid body: email: required', [
     { path: 'email', message: 'required' },
   ]),

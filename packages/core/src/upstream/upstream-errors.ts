@@ -1,15 +1,11 @@
 import type { SessionKitErrorOptions } from '../errors.js';
 import { SessionKitError } from '../errors.js';
 
-/**
- * The identity provider could not be reached or answered 5xx. It carries `store.unavailable` because the
- * closed ErrorCode union has no upstream code yet; adapters map it to 503 like any backend outage, and
- * `details.upstream` tells the two apart.
- */
+/** The identity provider could not be reached or answered 5xx; adapters map it to 503 like any backend outage. */
 export class UpstreamUnavailableError extends SessionKitError {
   readonly retryable = true;
   constructor(message = 'Identity provider is unavailable', options: SessionKitErrorOptions = {}) {
-    super('store.unavailable', message, { ...options, details: { upstream: true, ...options.details } });
+    super('upstream.unavailable', message, { ...options, details: { upstream: true, ...options.details } });
   }
 }
 

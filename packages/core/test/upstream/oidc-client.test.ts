@@ -104,7 +104,7 @@ describe('OpenID client against the real provider', () => {
         failure(OidcClient.discover({ issuer: idp.issuer, clientId: CLIENT_ID })),
       ]);
       expect(errors.map((error) => [error.code, error.details.upstream])).toEqual(
-        Array(4).fill(['store.unavailable', true]),
+        Array(4).fill(['upstream.unavailable', true]),
       );
     } finally {
       await idp.restart();

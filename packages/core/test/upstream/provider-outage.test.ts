@@ -55,7 +55,7 @@ describe('when the provider is down', () => {
       clock.advance(5 * MINUTE);
       const error = await failure(app.vault.accessToken(sessionId));
       expect(error).toBeInstanceOf(UpstreamUnavailableError);
-      expect((error as SessionKitError).code).toBe('store.unavailable');
+      expect((error as SessionKitError).code).toBe('upstream.unavailable');
       expect((error as SessionKitError).details.upstream).toBe(true);
       // An outage is never a reason to end the session.
       expect((await app.store.get(sessionId))?.state).toBe('active');
@@ -81,8 +81,8 @@ describe('when the provider is down', () => {
     expect(sleeps).toHaveLength(2);
     expect(sleeps.every((ms, index) => ms >= 0 && ms < 10 * 2 ** index)).toBe(true);
     expect(app.logs.map((entry) => [entry.event, entry.code])).toEqual([
-      ['upstream.refresh_retry', 'store.unavailable'],
-      ['upstream.refresh_retry', 'store.unavailable'],
+      ['upstream.refresh_retry', 'upstream.unavailable'],
+      ['upstream.refresh_retry', 'upstream.unavailable'],
       ['upstream.refreshed', undefined],
     ]);
   });
