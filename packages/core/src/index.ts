@@ -48,15 +48,21 @@ export type {
   TransferState,
 } from './session-record.js';
 export {
+  aalSchema,
+  base64url,
   deserializeSession,
   expiresAt,
+  hashSchema,
   isLive,
   METADATA_MAX_BYTES,
+  metadataSchema,
   parseStoredSession,
   RESERVED_METADATA_PREFIX,
   serializeSession,
+  sessionIdSchema,
   sessionRecordSchema,
   sessionStates,
+  timestampSchema,
 } from './session-record.js';
 export type { SessionView } from './session-view.js';
 export { toView } from './session-view.js';

@@ -1,4 +1,9 @@
-import type { InvalidationFeed, InvalidationListener, InvalidationMessage } from '@sessionkit/core';
+import type {
+  InvalidationFeed,
+  InvalidationListener,
+  InvalidationMessage,
+  InvalidationSubscribeOptions,
+} from '@sessionkit/core';
 import { parseInput, StoreCorruptError } from '@sessionkit/core';
 import { z } from 'zod';
 import type { CommandGuard } from './command-guard.js';
@@ -22,7 +27,8 @@ function subscriberBackoff(attempt: number): number {
  * Cluster (a message then travels only within the channel's shard). Subscribing needs a connection of its own,
  * so the feed duplicates the store's client once, on the first subscription, and closes it after the last.
  * Messages are delivered at most once: a message published while a subscriber is reconnecting is lost, which
- * is why the local denylist it feeds is a cache in front of the store, never the only record of a revocation.
+ * is why the local denylist it feeds is a cache in front of the store, never the only record of a revocation,
+ * and why every subscriber's `onGap` is called once the subscriber connection is ready again.
  */
 export class RedisInvalidationFeed implements InvalidationFeed {
   readonly #client: RedisClient;
@@ -30,6 +36,7 @@ export class RedisInvalidationFeed implements InvalidationFeed {
   readonly #guard: CommandGuard;
   readonly #onError: (error: Error) => void;
   readonly #listeners = new Set<InvalidationListener>();
+  readonly #gapListeners = new Map<InvalidationListener, () => void>();
   #subscriber: RedisClient | undefined;
   #subscribing: Promise<void> | undefined;
 
@@ -48,19 +55,25 @@ export class RedisInvalidationFeed implements InvalidationFeed {
     );
   }
 
-  async subscribe(listener: InvalidationListener): Promise<() => Promise<void>> {
+  async subscribe(
+    listener: InvalidationListener,
+    options: InvalidationSubscribeOptions = {},
+  ): Promise<() => Promise<void>> {
     // Each subscription is its own entry so one listener can subscribe twice and unsubscribe once.
     const entry: InvalidationListener = (message) => listener(message);
     this.#listeners.add(entry);
+    if (options.onGap) this.#gapListeners.set(entry, options.onGap);
     try {
       this.#subscribing ??= this.#openSubscriber();
       await this.#subscribing;
     } catch (error) {
       this.#listeners.delete(entry);
+      this.#gapListeners.delete(entry);
       throw error;
     }
     return async () => {
       this.#listeners.delete(entry);
+      this.#gapListeners.delete(entry);
       if (this.#listeners.size === 0) await this.close();
     };
   }
@@ -94,6 +107,12 @@ export class RedisInvalidationFeed implements InvalidationFeed {
     };
     subscriber.on(isCluster(subscriber) ? 'smessage' : 'message', onMessage);
     this.#subscriber = subscriber;
+    let connectedBefore = false;
+    subscriber.on('ready', () => {
+      // Every `ready` after the first follows an outage during which messages were lost.
+      if (connectedBefore) for (const onGap of this.#gapListeners.values()) onGap();
+      connectedBefore = true;
+    });
     const deadline = Date.now() + this.#guard.timeoutMs;
     try {
       await beforeDeadline(subscriber.connect(), deadline, this.#guard.timeoutMs);

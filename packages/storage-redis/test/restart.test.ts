@@ -51,7 +51,12 @@ describe('RedisStore across a Redis restart (own redis-server on 6390)', () => {
     // ioredis' default client queues offline commands without limit; the store must still fail in time.
     const defaultClientSide = connectStore({ enableOfflineQueue: true });
     const received: InvalidationMessage[] = [];
-    await subscriberSide.feed.subscribe((message) => received.push(message));
+    let gaps = 0;
+    await subscriberSide.feed.subscribe((message) => received.push(message), {
+      onGap: () => {
+        gaps += 1;
+      },
+    });
     const before = sampleRecord();
     await subscriberSide.create({
       session: before,
@@ -98,5 +103,7 @@ describe('RedisStore across a Redis restart (own redis-server on 6390)', () => {
       return received.some((entry) => entry.sessionId === after.id);
     };
     expect(await waitFor(delivered, 10_000)).toBe(true);
+    // Messages published while the subscriber was away are lost, and subscribers are told so.
+    expect(gaps).toBeGreaterThanOrEqual(1);
   });
 });
