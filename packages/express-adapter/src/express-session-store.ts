@@ -16,10 +16,16 @@ export interface SessionKitStoreOptions {
   /** Any SessionKit store: MemoryStore, @sessionkit/storage-redis, @sessionkit/storage-kysely. */
   store: SessionStore;
   /**
-   * express-session data has no user, so every record is filed under this one user id; it is how
-   * `all`, `length` and `clear` find them. Use one partition per app sharing the store.
+   * express-session data has no user, so records are filed under synthetic user ids `<partition>/<bucket>`,
+   * spread over `buckets` by a digest of the sid; `all`, `length` and `clear` walk the buckets. Use one
+   * partition per app sharing the store.
    */
   partition?: string;
+  /**
+   * Buckets keep every per-user operation of the store (the limit check inside `create`, Redis Cluster's
+   * one-slot-per-user layout) on a fraction of the sessions instead of all of them. Default 64.
+   */
+  buckets?: number;
   /** Lifetime of a session whose cookie has no expiry (a browser-session cookie). Default one day. */
   ttlMs?: number;
   now?: () => number;
@@ -27,6 +33,7 @@ export interface SessionKitStoreOptions {
 
 const optionsSchema = z.object({
   partition: z.string().min(1).max(200).default('express-session'),
+  buckets: z.number().int().min(1).max(4096).default(64),
   ttlMs: z.number().int().positive().default(86_400_000),
 });
 
@@ -46,6 +53,7 @@ type Callback<T> = (error: unknown, value?: T) => void;
 export class SessionKitStore extends session.Store {
   readonly #store: SessionStore;
   readonly #partition: string;
+  readonly #buckets: number;
   readonly #ttlMs: number;
   readonly #now: () => number;
 
@@ -53,11 +61,12 @@ export class SessionKitStore extends session.Store {
     super();
     const parsed = parseInput(
       optionsSchema,
-      { partition: options.partition, ttlMs: options.ttlMs },
+      { partition: options.partition, buckets: options.buckets, ttlMs: options.ttlMs },
       'store options',
     );
     this.#store = options.store;
     this.#partition = parsed.partition;
+    this.#buckets = parsed.buckets;
     this.#ttlMs = parsed.ttlMs;
     this.#now = options.now ?? Date.now;
   }
@@ -99,10 +108,13 @@ export class SessionKitStore extends session.Store {
   }
 
   override clear(callback?: (error?: unknown) => void): void {
+    const now = this.#now();
     settle(
-      this.#store
-        .revokeUser(this.#partition, { reason: 'express-session.clear', now: this.#now() })
-        .then(() => {}),
+      Promise.all(
+        this.#bucketUserIds().map((userId) =>
+          this.#store.revokeUser(userId, { reason: 'express-session.clear', now }),
+        ),
+      ).then(() => {}),
       callback,
     );
   }
@@ -114,13 +126,14 @@ export class SessionKitStore extends session.Store {
 
   async #live(): Promise<SessionRecord[]> {
     const now = this.#now();
-    return (await this.#store.listByUser(this.#partition)).filter((record) => isLive(record, now));
+    const buckets = await Promise.all(this.#bucketUserIds().map((userId) => this.#store.listByUser(userId)));
+    return buckets.flat().filter((record) => isLive(record, now));
   }
 
   /** The record of this sid, if it exists and really is this sid's (not a digest collision). */
   async #own(sid: string): Promise<SessionRecord | undefined> {
     const record = await this.#store.get(recordIdOf(sid));
-    return record && record.userId === this.#partition && digestsEqual(record.secretHash, sha256(sid))
+    return record && record.userId === this.#userIdOf(sid) && digestsEqual(record.secretHash, sha256(sid))
       ? record
       : undefined;
   }
@@ -173,6 +186,15 @@ export class SessionKitStore extends session.Store {
     }
   }
 
+  #userIdOf(sid: string): string {
+    const digest = Buffer.from(sha256(`express-session/bucket/${sid}`), 'base64url');
+    return `${this.#partition}/${digest.readUInt32BE(0) % this.#buckets}`;
+  }
+
+  #bucketUserIds(): string[] {
+    return Array.from({ length: this.#buckets }, (_, bucket) => `${this.#partition}/${bucket}`);
+  }
+
   #expiryOf(data: SessionData, now: number): number {
     const expires: unknown = data.cookie?.expires;
     const at =
@@ -183,7 +205,7 @@ export class SessionKitStore extends session.Store {
   #newRecord(sid: string, data: JsonValue, now: number, expiresAt: number): SessionRecord {
     return {
       id: recordIdOf(sid),
-      userId: this.#partition,
+      userId: this.#userIdOf(sid),
       state: 'active',
       createdAt: now,
       lastSeenAt: now,

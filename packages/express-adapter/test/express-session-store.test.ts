@@ -34,6 +34,8 @@ function sessionData(extra: Partial<SessionData> = {}, maxAgeMs = 60_000): Sessi
   } as SessionData;
 }
 
+const BUCKETS = 4;
+
 describe.each(storeKinds)('express-session Store adapter (%s store)', (kind: StoreKind) => {
   let backend: { store: SessionStore; close(): Promise<void> };
   afterEach(async () => {
@@ -42,7 +44,12 @@ describe.each(storeKinds)('express-session Store adapter (%s store)', (kind: Sto
 
   async function setup(): Promise<SessionKitStore> {
     backend = await openStore(kind, new ManualClock(Date.now()));
-    return new SessionKitStore({ store: backend.store, partition: 'app-under-test' });
+    return new SessionKitStore({ store: backend.store, partition: 'app-under-test', buckets: BUCKETS });
+  }
+
+  async function storedRecords() {
+    const buckets = Array.from({ length: BUCKETS }, (_, bucket) => `app-under-test/${bucket}`);
+    return (await Promise.all(buckets.map((userId) => backend.store.listByUser(userId)))).flat();
   }
 
   it('get/set/destroy round-trip the session, and never store the sid', async () => {
@@ -54,7 +61,7 @@ describe.each(storeKinds)('express-session Store adapter (%s store)', (kind: Sto
     expect(loaded).toMatchObject({ views: 1, user: 'alice', cookie: { path: '/', httpOnly: true } });
     await call((cb) => store.set(sid, sessionData({ views: 2, user: 'alice' }), cb));
     expect(await call<SessionData | null>((cb) => store.get(sid, cb))).toMatchObject({ views: 2 });
-    const records = await backend.store.listByUser('app-under-test');
+    const records = await storedRecords();
     expect(JSON.stringify(records)).not.toContain(sid);
     await call((cb) => store.destroy(sid, cb));
     expect(await call<SessionData | null>((cb) => store.get(sid, cb))).toBeNull();
@@ -98,6 +105,8 @@ describe.each(storeKinds)('express-session Store adapter (%s store)', (kind: Sto
     const store = await setup();
     const other = new SessionKitStore({ store: backend.store, partition: 'another-app' });
     for (const sid of ['s1', 's2', 's3']) await call((cb) => store.set(sid, sessionData({ user: sid }), cb));
+    // The sessions are spread over the partition's buckets, not piled under one synthetic user.
+    expect(new Set((await storedRecords()).map((record) => record.userId)).size).toBeGreaterThan(1);
     await call((cb) => other.set('o1', sessionData({ user: 'o1' }), cb));
     await call((cb) => store.destroy('s3', cb));
     expect(await call<number>((cb) => store.length(cb))).toBe(2);
@@ -144,7 +153,7 @@ describe.each(storeKinds)('express-session Store adapter (%s store)', (kind: Sto
     const before = (await agent.get('/count')).headers['set-cookie'];
     expect(before).toBeUndefined();
     // An unmodified session is only touched (express-session calls Store#touch): the data stays, the expiry moves.
-    const [record] = await backend.store.listByUser('app-under-test');
+    const [record] = await storedRecords();
     await new Promise((resolve) => setTimeout(resolve, 5));
     await agent.get('/peek').expect(200, { views: 3 });
     const touched = await backend.store.get(record?.id ?? '');
