@@ -46,7 +46,8 @@ export function gcraDecide(rule: RateLimitRule, state: GcraState | undefined, no
   const nextTat = tat + interval;
   if (nextTat - nowUs > burst) {
     if (rule.blockMs > 0) {
-      const next = { tatUs: tat, blockedUntilMs: nowMs + rule.blockMs };
+      // The block replaces the TAT (as in Redis, where one key holds either): after it, a full burst.
+      const next = { tatUs: 0, blockedUntilMs: nowMs + rule.blockMs };
       return {
         allowed: false,
         blocked: true,

@@ -4,29 +4,37 @@ import { InvalidInputError, StoreUnavailableError, systemClock } from '@sessionk
 import type { Redis } from 'ioredis';
 import { DeadlineWatch } from './deadline-watch.js';
 import type { DegradedListener } from './degraded.js';
-import { asStoreUnavailable } from './degraded.js';
 import { emissionIntervalUs } from './gcra.js';
 import type { RateLimitRule, RateLimitRuleInput, RuleRateLimitResult } from './rate-limit-rule.js';
 import { parseRateLimitRule } from './rate-limit-rule.js';
 
 /**
  * gcra.ts in Lua: one EVALSHA per check, atomic on the server, so any number of app instances share one
- * exact budget. KEYS[1] holds the TAT in µs, KEYS[2] the block marker; both share a hash tag (Cluster-safe).
+ * exact budget. One key per subject: it holds the TAT in µs, or `b<until ms>` while the subject is blocked
+ * (one lookup per check instead of two). The rule's constants are written into the script, so a check sends
+ * only the key and the time: one script (and one cached SHA) per rule, of which there are few.
  * Returns {allowed, remaining, resetInMs, retryAfterMs, blocked}.
  */
-export const GCRA_LUA = `
-local blockedMs = redis.call('PTTL', KEYS[2])
-if blockedMs > 0 then return {0, 0, blockedMs, blockedMs, 1} end
-local nowUs = tonumber(ARGV[1]) * 1000
-local interval = tonumber(ARGV[2])
-local burst = interval * tonumber(ARGV[3])
-local blockMs = tonumber(ARGV[4])
-local tat = tonumber(redis.call('GET', KEYS[1]) or nowUs)
+export function gcraLua(rule: Pick<RateLimitRule, 'limit' | 'windowMs' | 'blockMs'>): string {
+  const interval = emissionIntervalUs(rule);
+  return `
+local nowMs = tonumber(ARGV[1])
+local stored = redis.call('GET', KEYS[1])
+if stored and string.byte(stored, 1) == 98 then
+  local left = tonumber(string.sub(stored, 2)) - nowMs
+  if left > 0 then return {0, 0, left, left, 1} end
+  stored = false
+end
+local nowUs = nowMs * 1000
+local interval = ${interval}
+local burst = ${interval * rule.limit}
+local blockMs = ${rule.blockMs}
+local tat = tonumber(stored or nowUs)
 if tat < nowUs then tat = nowUs end
 local nextTat = tat + interval
 if nextTat - nowUs > burst then
   if blockMs > 0 then
-    redis.call('SET', KEYS[2], '1', 'PX', blockMs)
+    redis.call('SET', KEYS[1], 'b' .. string.format('%d', nowMs + blockMs), 'PX', blockMs)
     return {0, 0, blockMs, blockMs, 1}
   end
   return {0, 0, math.ceil((tat - nowUs) / 1000), math.ceil((nextTat - burst - nowUs) / 1000), 0}
@@ -35,8 +43,7 @@ local resetInMs = math.ceil((nextTat - nowUs) / 1000)
 redis.call('SET', KEYS[1], string.format('%d', nextTat), 'PX', resetInMs)
 return {1, math.floor((burst - (nextTat - nowUs)) / interval), resetInMs, 0, 0}
 `;
-
-const GCRA_SHA = createHash('sha1').update(GCRA_LUA).digest('hex');
+}
 
 type GcraReply = [number, number, number, number, number];
 
@@ -58,46 +65,47 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #clock: Clock;
-  /** Undefined when the client's own `commandTimeout` already bounds every call as tightly. */
-  readonly #deadlines: DeadlineWatch | undefined;
+  readonly #deadlines: DeadlineWatch;
   readonly #failClosedRetryMs: number;
   readonly #onDegraded: DegradedListener;
-  readonly #intervalUs: number;
+  readonly #lua: string;
+  readonly #sha: string;
 
   constructor(options: RedisRateLimiterOptions) {
     this.rule = parseRateLimitRule(options.rule);
     this.#prefix = `${options.prefix ?? 'sk:'}rl:${this.rule.name}:`;
     this.#clock = options.clock ?? systemClock;
-    const timeoutMs = options.timeoutMs ?? 250;
-    const clientTimeout = options.redis.options.commandTimeout;
-    this.#deadlines =
-      clientTimeout !== undefined && clientTimeout <= timeoutMs
-        ? undefined
-        : new DeadlineWatch(timeoutMs, 'rate limit store');
+    // Own deadlines, whatever the client's config: a check must never hang while Redis reconnects
+    // (connect-redis #373). Cheaper than ioredis' commandTimeout, which arms a timer per command.
+    this.#deadlines = new DeadlineWatch(options.timeoutMs ?? 250, 'rate limit store');
     this.#failClosedRetryMs = options.failClosedRetryMs ?? 1000;
     this.#onDegraded = options.onDegraded ?? (() => {});
-    this.#intervalUs = emissionIntervalUs(this.rule);
+    this.#lua = gcraLua(this.rule);
+    this.#sha = createHash('sha1').update(this.#lua).digest('hex');
     this.#redis = options.redis;
   }
 
-  async consume(key: string): Promise<RuleRateLimitResult> {
-    assertKey(key);
+  consume(key: string): Promise<RuleRateLimitResult> {
+    if (!isValidKey(key)) return Promise.reject(invalidKey());
     const now = this.#clock.now();
-    const tagged = `${this.#prefix}{${key}}`;
-    const args = [tagged, `${tagged}:b`, now, this.#intervalUs, this.rule.limit, this.rule.blockMs] as const;
-    let reply: GcraReply;
-    try {
-      reply = await this.#bounded(this.#redis.evalsha(GCRA_SHA, 2, ...args) as Promise<GcraReply>);
-    } catch (error) {
-      if (!isNoScript(error)) return this.#degraded(error, now);
-      // The script cache was flushed (or this is a fresh server): EVAL runs it and caches it again. Handled
-      // here rather than by defineCommand, which costs an extra promise on every successful call.
-      try {
-        reply = await this.#bounded(this.#redis.eval(GCRA_LUA, 2, ...args) as Promise<GcraReply>);
-      } catch (retryError) {
-        return this.#degraded(retryError, now);
-      }
-    }
+    const subject = this.#prefix + key;
+    // A plain promise chain, not an async function: this is the hot path, and each await is a tick.
+    return this.#deadlines.settle(
+      this.#redis.evalsha(this.#sha, 1, subject, now),
+      (reply) => this.#result(reply as GcraReply, now),
+      (error) => {
+        if (!isNoScript(error)) return this.#degraded(error, now);
+        // The script cache was flushed (or the server is new): EVAL runs the script and caches it again.
+        return this.#deadlines.settle(
+          this.#redis.eval(this.#lua, 1, subject, now),
+          (reply) => this.#result(reply as GcraReply, now),
+          (retryError) => this.#degraded(retryError, now),
+        );
+      },
+    );
+  }
+
+  #result(reply: GcraReply, now: number): RuleRateLimitResult {
     const [allowed, remaining, resetInMs, retryAfterMs, blocked] = reply;
     return {
       allowed: allowed === 1,
@@ -111,15 +119,14 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async reset(key: string): Promise<void> {
-    const tagged = `${this.#prefix}{${key}}`;
-    await this.#bounded(this.#redis.del(tagged, `${tagged}:b`));
+    await this.#bounded(this.#redis.del(this.#prefix + key));
   }
 
   #bounded<T>(call: Promise<T>): Promise<T> {
-    return this.#deadlines ? this.#deadlines.track(call) : call;
+    return this.#deadlines.track(call);
   }
 
-  #degraded(error: unknown, now: number): RuleRateLimitResult {
+  #degraded(error: StoreUnavailableError, now: number): RuleRateLimitResult {
     const mode = this.rule.onStoreDown;
     try {
       this.#onDegraded({
@@ -127,7 +134,7 @@ export class RedisRateLimiter implements RateLimiter {
         name: this.rule.name,
         mode,
         at: now,
-        error: asStoreUnavailable(error, 'rate limit store'),
+        error,
       });
     } catch {
       // An alerting hook that throws must not turn a limiter decision into an exception.
@@ -152,10 +159,12 @@ function isNoScript(error: unknown): boolean {
 }
 
 /** The key check on the hot path: the same bounds as `rateLimitKeySchema`, without a schema parse per call. */
-function assertKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0 || key.length > 512) {
-    throw new InvalidInputError('Invalid rate limit key: a string of 1 to 512 characters', [
-      { path: '(root)', message: 'must be a string of 1 to 512 characters' },
-    ]);
-  }
+function isValidKey(key: unknown): key is string {
+  return typeof key === 'string' && key.length > 0 && key.length <= 512;
+}
+
+function invalidKey(): InvalidInputError {
+  return new InvalidInputError('Invalid rate limit key: a string of 1 to 512 characters', [
+    { path: '(root)', message: 'must be a string of 1 to 512 characters' },
+  ]);
 }

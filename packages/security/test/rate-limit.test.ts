@@ -76,16 +76,18 @@ describe('RedisRateLimiter', () => {
     expect((await limiter.consume('u:bob')).allowed).toBe(true);
   });
 
-  it('gives the same answers as the in-memory limiter for the same sequence', async () => {
-    const rule = { name: 'same', scope: 'ip', limit: 5, windowMs: 10_000, blockMs: 0 } as const;
-    const clock = new ManualClock();
-    const onRedis = new RedisRateLimiter({ redis: redis.connect(), rule, prefix: redis.prefix, clock });
-    const inMemory = new MemoryRateLimiter({ rule, clock });
-    const steps = [0, 0, 100, 0, 1500, 0, 0, 0, 2000, 0, 7000, 0, 0, 1, 0];
-    for (const step of steps) {
-      clock.advance(step);
-      const [r, m] = await Promise.all([onRedis.consume('k'), inMemory.consume('k')]);
-      expect(r).toEqual(m);
+  it('gives the same answers as the in-memory limiter for the same sequence, with and without a block', async () => {
+    for (const blockMs of [0, 5000]) {
+      const rule = { name: `same-${blockMs}`, scope: 'ip', limit: 5, windowMs: 10_000, blockMs } as const;
+      const clock = new ManualClock();
+      const onRedis = new RedisRateLimiter({ redis: redis.connect(), rule, prefix: redis.prefix, clock });
+      const inMemory = new MemoryRateLimiter({ rule, clock });
+      const steps = [0, 0, 100, 0, 1500, 0, 0, 0, 2000, 0, 4000, 0, 1000, 0, 7000, 0, 0, 1, 0];
+      for (const step of steps) {
+        clock.advance(step);
+        const [r, m] = await Promise.all([onRedis.consume('k'), inMemory.consume('k')]);
+        expect(r).toEqual(m);
+      }
     }
   });
 
