@@ -148,7 +148,17 @@ describe('when Redis is unreachable', () => {
   const PORT = 6392;
 
   async function startRedis(): Promise<ChildProcess> {
-    const server = spawn('redis-server', ['--port', String(PORT), '--save', '', '--appendonly', 'no'], {
+    const args = [
+      '--port',
+      String(PORT),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--enable-debug-command',
+      'yes',
+    ];
+    const server = spawn('redis-server', args, {
       stdio: 'ignore',
     });
     for (let i = 0; i < 100; i += 1) {
@@ -199,6 +209,25 @@ describe('when Redis is unreachable', () => {
       // This private server's script cache can be flushed safely: the limiter reloads with EVAL.
       await client.script('FLUSH');
       expect(await closed.consume('u:alice')).toMatchObject({ outcome: 'allowed', remaining: 3 });
+      // A server that is connected but stuck (DEBUG SLEEP): the limiter's own deadline answers.
+      const sleeper = new Redis({ port: PORT });
+      sleeper.on('error', () => {});
+      const asleep = sleeper.debug('SLEEP', '0.6');
+      const stuckClient = new Redis({ port: PORT });
+      stuckClient.on('error', () => {});
+      const slow = new RedisRateLimiter({
+        redis: stuckClient,
+        rule: { name: 'stuck', scope: 'user', limit: 5, windowMs: 60_000 },
+        timeoutMs: 150,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const stuck = await timed(slow.consume('u:alice'));
+      expect(stuck.result).toMatchObject({ allowed: false, outcome: 'store.unavailable' });
+      expect(stuck.ms).toBeGreaterThanOrEqual(140);
+      expect(stuck.ms).toBeLessThan(450);
+      await asleep;
+      sleeper.disconnect();
+      stuckClient.disconnect();
       server.kill('SIGKILL');
       await once(server, 'exit');
       const refused = await timed(closed.consume('u:alice'));
