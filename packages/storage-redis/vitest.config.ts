@@ -1,7 +1,8 @@
 import { defineProject } from 'vitest/config';
+import { sourceResolution } from '../../vitest.source.js';
 
 export default defineProject({
-  resolve: { conditions: ['@sessionkit/source'] },
+  ...sourceResolution,
   test: {
     name: '@sessionkit/storage-redis',
     include: ['test/**/*.test.ts'],

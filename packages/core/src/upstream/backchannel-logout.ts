@@ -141,7 +141,7 @@ export class BackchannelLogoutReceiver {
     if (claims.iat * 1000 > now + this.#config.clockToleranceMs) {
       throw new InvalidTokenError('Logout token was issued in the future');
     }
-    const replayKey = `${claims.iss}\u0000${claims.jti}`;
+    const replayKey = replayKeyOf(claims);
     if (this.#seen.get(replayKey, now)) throw new InvalidTokenError('Logout token was already used');
     this.#seen.set(
       replayKey,
@@ -154,6 +154,16 @@ export class BackchannelLogoutReceiver {
   /** Verifies the token and revokes what it names: the sessions of `sid` if present, else all of `sub`'s. */
   async logout(token: unknown): Promise<LogoutOutcome> {
     const claims = await this.verifyLogoutToken(token);
+    try {
+      return await this.#revokeNamed(claims);
+    } catch (error) {
+      // Nothing was done: the provider's retry of this very token must not be refused as a replay.
+      this.#seen.delete(replayKeyOf(claims));
+      throw error;
+    }
+  }
+
+  async #revokeNamed(claims: LogoutTokenClaims): Promise<LogoutOutcome> {
     const revoke = { reason: UPSTREAM_LOGOUT_REASON, by: 'policy' as const };
     if (claims.sid !== undefined) {
       let revoked = 0;
@@ -220,4 +230,8 @@ export function sessionsByMetadata(options: {
       .filter((session) => session.metadata[options.key] === claims.sid)
       .map((session) => session.id);
   };
+}
+
+function replayKeyOf(claims: LogoutTokenClaims): string {
+  return `${claims.iss}\u0000${claims.jti}`;
 }

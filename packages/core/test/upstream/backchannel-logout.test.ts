@@ -5,7 +5,7 @@ import type { JWTPayload } from 'jose';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { SessionKitError } from '../../src/errors.js';
+import { SessionKitError, StoreUnavailableError } from '../../src/errors.js';
 import { MemoryStore } from '../../src/memory-store.js';
 import { SessionManager } from '../../src/session-manager.js';
 import {
@@ -149,6 +149,31 @@ describe('logout token verification', () => {
       return error instanceof SessionKitError ? error.code : `untyped: ${String(error)}`;
     }
   }
+
+  it('lets the provider retry a token whose revocation failed, instead of refusing it as a replay', async () => {
+    const { manager, sign, clock } = await setup();
+    const session = await manager.create({ userId: 'user:pat', metadata: { idpSid: 's9' } });
+    let outage = true;
+    const lookup = sessionsByMetadata({ manager, key: 'idpSid', userIdForSubject: (sub) => `user:${sub}` });
+    const receiver = new BackchannelLogoutReceiver({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwks,
+      manager,
+      clock,
+      // The app's lookup reads the session store, which is down for the first delivery.
+      sessionsForSid: (claims) => {
+        if (outage) throw new StoreUnavailableError('sessions store is restarting');
+        return lookup(claims);
+      },
+    });
+    const token = await sign({ sub: 'pat', sid: 's9' });
+    expect((await receiver.handleRequest(new URLSearchParams({ logout_token: token }))).status).toBe(503);
+    outage = false;
+    expect((await receiver.handleRequest(new URLSearchParams({ logout_token: token }))).status).toBe(200);
+    expect((await manager.get(session.session.id))?.state).toBe('revoked');
+    expect((await receiver.handleRequest(new URLSearchParams({ logout_token: token }))).status).toBe(400);
+  });
 
   it('revokes every session of the subject for a sub-only token', async () => {
     const { manager, receiver, sign } = await setup();
