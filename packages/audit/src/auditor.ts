@@ -29,7 +29,8 @@ export const auditorConfigSchema = z.object({
   buffer: z
     .object({
       maxRecords: count.default(10_000),
-      batchSize: count.max(1000).default(250),
+      /** Up to this many records per ledger write: one transaction, one parameter, however many rows. */
+      batchSize: count.max(5000).default(1000),
       flushIntervalMs: count.default(50),
     })
     .prefault({}),
@@ -104,6 +105,9 @@ export class Auditor {
   #written = 0;
   #dropped = 0;
   #ledgerFailures = 0;
+  /** Record ids: a random per-auditor prefix (96 bits) and a counter, unique without a CSPRNG call each. */
+  readonly #idPrefix = randomToken(12);
+  #nextId = 0;
 
   constructor(options: AuditorOptions) {
     const { ledger, sinks, clock, onDrop, onLedgerError, ...config } = options;
@@ -236,7 +240,7 @@ export class Auditor {
     while (this.#queue.size > 0 || this.#retrying || this.#reportDue()) {
       const batch = this.#retrying ?? this.#nextBatch();
       try {
-        const records = await this.#ledger.append(batch);
+        const records = await this.#ledger.append(batch, { retry: this.#retrying === batch });
         this.#retrying = undefined;
         this.#written += records.length;
         delay = this.#config.ledgerRetry.initialDelayMs;
@@ -315,9 +319,11 @@ export class Auditor {
           : this.#ipHasher.fromEngineHash(raw.engineIpHash);
     const label = raw.deviceLabel === undefined ? undefined : redactText(raw.deviceLabel).slice(0, 200);
     const device = this.#agents.describe(raw.userAgent, label);
+    // Absent fields stay undefined rather than missing: every writer treats both alike, and building one
+    // literal is much cheaper than spreading optional parts.
     return {
       v: 1,
-      id: randomToken(16),
+      id: `${this.#idPrefix}${(this.#nextId++).toString(36)}`,
       at: raw.at,
       chain: this.#ledger.scope === undefined ? base : `${this.#ledger.scope}/${base}`,
       action: raw.action,
@@ -325,13 +331,13 @@ export class Auditor {
       severity: spec.severity,
       outcome: raw.outcome ?? spec.outcome,
       actor: raw.actor,
-      ...(raw.userId === undefined ? {} : { userId: raw.userId }),
-      ...(raw.sessionId === undefined ? {} : { sessionId: raw.sessionId }),
-      ...(raw.tenantId === undefined ? {} : { tenantId: raw.tenantId }),
-      ...(raw.requestId === undefined ? {} : { requestId: redactText(raw.requestId) }),
-      ...(raw.reason === undefined ? {} : { reason: redactText(raw.reason).slice(0, 200) }),
-      ...(ip === undefined ? {} : { ip }),
-      ...(device === undefined ? {} : { device }),
+      userId: raw.userId,
+      sessionId: raw.sessionId,
+      tenantId: raw.tenantId,
+      requestId: raw.requestId,
+      reason: raw.reason === undefined ? undefined : redactText(raw.reason).slice(0, 200),
+      ip,
+      device,
       details: redactJson(raw.details) as AuditEntry['details'],
     };
   }

@@ -13,17 +13,51 @@ export interface ChainHead {
 export const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH };
 
 /**
- * The hash is an HMAC over every field but itself, the sequence number and the previous hash included: editing
- * any field, renumbering or relinking a record breaks it, and without the key nobody can forge a new one.
+ * What the hash covers: every field but the hash itself, the sequence number and the previous hash included,
+ * so editing any field, renumbering or relinking a record breaks it, and without the key nobody can forge a
+ * new one. A fixed positional layout (absent fields as null, `details` canonicalised) is deterministic
+ * whatever order a store gives the fields back in, and far cheaper than canonicalising the whole record.
  */
 export function sealInput(record: Omit<AuditRecord, 'hash'>): string {
-  const { hash: _hash, ...body } = record as AuditRecord;
-  return canonicalJson(body);
+  const { actor, ip, device } = record;
+  return JSON.stringify([
+    'sessionkit.audit/v1',
+    record.v,
+    record.id,
+    record.at,
+    record.chain,
+    record.seq,
+    record.prevHash,
+    record.hashKeyId,
+    record.action,
+    record.category,
+    record.severity,
+    record.outcome,
+    actor.type,
+    actor.id ?? null,
+    record.userId ?? null,
+    record.sessionId ?? null,
+    record.tenantId ?? null,
+    record.requestId ?? null,
+    record.reason ?? null,
+    ip ? [ip.hash, ip.keyId, ip.source, ip.prefix ?? null] : null,
+    device
+      ? [device.key, device.browser ?? null, device.os ?? null, device.type ?? null, device.label ?? null]
+      : null,
+    canonicalJson(record.details),
+  ]);
 }
 
 export function linkEntry(entry: AuditEntry, previous: ChainHead, keys: Keyring): AuditRecord {
-  const body = { ...entry, seq: previous.seq + 1, prevHash: previous.hash, hashKeyId: keys.currentKeyId };
-  return { ...body, hash: keys.signCurrent(sealInput(body)) };
+  const record = {
+    ...entry,
+    seq: previous.seq + 1,
+    prevHash: previous.hash,
+    hashKeyId: keys.currentKeyId,
+    hash: '',
+  };
+  record.hash = keys.signCurrent(sealInput(record));
+  return record;
 }
 
 /** The hash a record should carry, or `undefined` when its key is not in the ring. */

@@ -34,7 +34,7 @@ export type { IpPrivacyInput } from './ip-hasher.js';
 export { IpHasher, ipPrivacySchema } from './ip-hasher.js';
 export type { KeyringInput } from './keyring.js';
 export { Keyring, keyringSchema } from './keyring.js';
-export type { AuditLedger, MemoryLedgerOptions } from './ledger.js';
+export type { AppendOptions, AuditLedger, MemoryLedgerOptions } from './ledger.js';
 export { MemoryLedger } from './ledger.js';
 export type { LineStream, LoggerSinkOptions } from './logger-sink.js';
 export { loggerSink } from './logger-sink.js';

@@ -17,8 +17,12 @@ export const ipPrivacySchema = z.object({
 });
 export type IpPrivacyInput = z.input<typeof ipPrivacySchema>;
 
+const CACHE_ENTRIES = 10_000;
+
 export class IpHasher {
   readonly #keys: Keyring;
+  /** Recent results by input: few addresses make most traffic, and an HMAC per record adds up. */
+  readonly #cache = new Map<string, IpInfo | undefined>();
   readonly #config: z.output<typeof ipPrivacySchema>;
 
   constructor(input: IpPrivacyInput) {
@@ -28,6 +32,10 @@ export class IpHasher {
 
   /** From a raw address given to `record()`; anything that is not an address is refused by the input schema. */
   fromAddress(address: string): IpInfo | undefined {
+    return this.#cached(`a:${address}`, () => this.#hashAddress(address));
+  }
+
+  #hashAddress(address: string): IpInfo | undefined {
     const ip = parseIp(address);
     if (!ip) return undefined;
     const info: IpInfo = {
@@ -45,11 +53,19 @@ export class IpHasher {
    * hands; no prefix can be had from a hash.
    */
   fromEngineHash(engineHash: string): IpInfo {
-    return {
+    return this.#cached(`e:${engineHash}`, () => ({
       hash: this.#keys.signCurrent(`engine:${engineHash}`),
       keyId: this.#keys.currentKeyId,
-      source: 'engine',
-    };
+      source: 'engine' as const,
+    })) as IpInfo;
+  }
+
+  #cached(key: string, compute: () => IpInfo | undefined): IpInfo | undefined {
+    if (this.#cache.has(key)) return this.#cache.get(key);
+    const info = compute();
+    if (this.#cache.size >= CACHE_ENTRIES) this.#cache.clear();
+    this.#cache.set(key, info);
+    return info;
   }
 
   /** The address's hash under every key in the ring: how to find its records across rotations. */

@@ -11,7 +11,15 @@ import type { Keyring } from './keyring.js';
 export interface AuditLedger {
   /** Prefixed to chain names by the auditor, for ledgers whose chains are private to one process. */
   readonly scope?: string;
-  append(entries: readonly AuditEntry[]): Promise<AuditRecord[]>;
+  /**
+   * `retry`: the same batch failed before, possibly after it was stored (a lost reply); a ledger that persists
+   * must then return what it stored instead of linking the entries again.
+   */
+  append(entries: readonly AuditEntry[], options?: AppendOptions): Promise<AuditRecord[]>;
+}
+
+export interface AppendOptions {
+  retry?: boolean;
 }
 
 export interface MemoryLedgerOptions {

@@ -17,25 +17,31 @@ interface ParsedAgent {
  * is a good fingerprint, so it is never stored. Few distinct agents make up most traffic, hence the cache.
  */
 export class UserAgentParser {
-  readonly #cache = new Map<string, ParsedAgent>();
+  readonly #agents = new Map<string, ParsedAgent>();
+  readonly #devices = new Map<string, DeviceInfo>();
 
   describe(userAgent: string | undefined, label: string | undefined): DeviceInfo | undefined {
     if (userAgent === undefined && label === undefined) return undefined;
+    const cacheKey = `${userAgent ?? ''}\u0000${label ?? ''}`;
+    const cached = this.#devices.get(cacheKey);
+    if (cached) return cached;
     const agent = userAgent === undefined ? {} : this.#parse(userAgent);
     const key = sha256(
       `${agent.browserFamily ?? ''}|${agent.osFamily ?? ''}|${agent.type ?? ''}|${label ?? ''}`,
     ).slice(0, 22);
-    return {
+    const device: DeviceInfo = {
       key,
       ...(agent.browser === undefined ? {} : { browser: agent.browser }),
       ...(agent.os === undefined ? {} : { os: agent.os }),
       ...(agent.type === undefined ? {} : { type: agent.type }),
       ...(label === undefined ? {} : { label }),
     };
+    remember(this.#devices, cacheKey, device);
+    return device;
   }
 
   #parse(userAgent: string): ParsedAgent {
-    const cached = this.#cache.get(userAgent);
+    const cached = this.#agents.get(userAgent);
     if (cached) return cached;
     const parsed = Bowser.parse(userAgent);
     const major = parsed.browser.version?.split('.')[0];
@@ -49,8 +55,13 @@ export class UserAgentParser {
       ...(parsed.os.name ? { os: osVersion ? `${parsed.os.name} ${osVersion}` : parsed.os.name } : {}),
       ...(parsed.platform.type ? { type: parsed.platform.type } : {}),
     };
-    if (this.#cache.size >= CACHE_ENTRIES) this.#cache.clear();
-    this.#cache.set(userAgent, agent);
+    remember(this.#agents, userAgent, agent);
     return agent;
   }
+}
+
+/** A bounded cache: cleared when full, which is cheap and enough for the few agents real traffic has. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= CACHE_ENTRIES) cache.clear();
+  cache.set(key, value);
 }

@@ -304,6 +304,14 @@ describe.each([
       ),
     );
     expect(await ledger.verifyChain('race')).toMatchObject({ ok: true, checked: 40 });
+
+    // A batch retried whole after an ambiguous commit is recognised and not linked a second time.
+    const batch = [entry(1000), entry(1001), { ...entry(1002), chain: 'race-2' }];
+    const first = await ledger.append(batch);
+    const again = await second.append(batch, { retry: true });
+    expect(again).toEqual(first);
+    expect(await ledger.verifyChain('race')).toMatchObject({ ok: true, checked: 42 });
+    expect(await ledger.verifyChain('race-2')).toMatchObject({ ok: true, checked: 1 });
   });
 
   it('keeps verifying when the integrity key rotates mid-chain', async () => {

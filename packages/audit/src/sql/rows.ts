@@ -1,39 +1,79 @@
-import type { Insertable, Selectable } from 'kysely';
+import type { JsonValue } from '@sessionkit/core';
+import type { Selectable } from 'kysely';
 import type { AuditRecord } from '../audit-record.js';
 import type { AuditRecordsTable } from './schema.js';
 
-export function recordToRow(record: AuditRecord): Insertable<AuditRecordsTable> {
-  return {
-    chain: record.chain,
-    seq: record.seq,
-    id: record.id,
-    v: record.v,
-    at: record.at,
-    action: record.action,
-    category: record.category,
-    severity: record.severity,
-    outcome: record.outcome,
-    actor_type: record.actor.type,
-    actor_id: record.actor.id ?? null,
-    user_id: record.userId ?? null,
-    session_id: record.sessionId ?? null,
-    tenant_id: record.tenantId ?? null,
-    request_id: record.requestId ?? null,
-    reason: record.reason ?? null,
-    ip_hash: record.ip?.hash ?? null,
-    ip_key_id: record.ip?.keyId ?? null,
-    ip_source: record.ip?.source ?? null,
-    ip_prefix: record.ip?.prefix ?? null,
-    device_key: record.device?.key ?? null,
-    device_browser: record.device?.browser ?? null,
-    device_os: record.device?.os ?? null,
-    device_type: record.device?.type ?? null,
-    device_label: record.device?.label ?? null,
-    details: JSON.stringify(record.details),
-    prev_hash: record.prevHash,
-    hash_key_id: record.hashKeyId,
-    hash: record.hash,
-  };
+/** The columns a record is written to, with their SQL types, in insert order. */
+export const RECORD_COLUMNS = [
+  ['chain', 'text'],
+  ['seq', 'bigint'],
+  ['id', 'text'],
+  ['v', 'smallint'],
+  ['at', 'bigint'],
+  ['action', 'text'],
+  ['category', 'text'],
+  ['severity', 'text'],
+  ['outcome', 'text'],
+  ['actor_type', 'text'],
+  ['actor_id', 'text'],
+  ['user_id', 'text'],
+  ['session_id', 'text'],
+  ['tenant_id', 'text'],
+  ['request_id', 'text'],
+  ['reason', 'text'],
+  ['ip_hash', 'text'],
+  ['ip_key_id', 'text'],
+  ['ip_source', 'text'],
+  ['ip_prefix', 'text'],
+  ['device_key', 'text'],
+  ['device_browser', 'text'],
+  ['device_os', 'text'],
+  ['device_type', 'text'],
+  ['device_label', 'text'],
+  ['details', 'jsonb'],
+  ['prev_hash', 'text'],
+  ['hash_key_id', 'text'],
+  ['hash', 'text'],
+] as const;
+
+type RowValue = string | number | null | { [key: string]: JsonValue };
+
+/**
+ * A record as one JSON array in `RECORD_COLUMNS` order: a batch goes to PostgreSQL as a single jsonb
+ * parameter of such arrays, whatever its size; arrays instead of objects keep that text small.
+ */
+export function recordToRow(record: AuditRecord): RowValue[] {
+  return [
+    record.chain,
+    record.seq,
+    record.id,
+    record.v,
+    record.at,
+    record.action,
+    record.category,
+    record.severity,
+    record.outcome,
+    record.actor.type,
+    record.actor.id ?? null,
+    record.userId ?? null,
+    record.sessionId ?? null,
+    record.tenantId ?? null,
+    record.requestId ?? null,
+    record.reason ?? null,
+    record.ip?.hash ?? null,
+    record.ip?.keyId ?? null,
+    record.ip?.source ?? null,
+    record.ip?.prefix ?? null,
+    record.device?.key ?? null,
+    record.device?.browser ?? null,
+    record.device?.os ?? null,
+    record.device?.type ?? null,
+    record.device?.label ?? null,
+    record.details,
+    record.prevHash,
+    record.hashKeyId,
+    record.hash,
+  ];
 }
 
 function present<K extends string, V>(key: K, value: V | null): { [P in K]?: V } {

@@ -95,10 +95,10 @@ export async function migrateAuditSchema<DB>(
   await builder
     .createTable('audit_records')
     .ifNotExists()
-    .addColumn('pos', 'bigserial', (column) => column.notNull().unique())
+    .addColumn('pos', 'bigserial', (column) => column.notNull())
     .addColumn('chain', 'text', (column) => column.notNull())
     .addColumn('seq', 'bigint', (column) => column.notNull())
-    .addColumn('id', 'text', (column) => column.notNull().unique())
+    .addColumn('id', 'text', (column) => column.notNull())
     .addColumn('v', 'smallint', (column) => column.notNull())
     .addColumn('at', 'bigint', (column) => column.notNull())
     .addColumn('action', 'text', (column) => column.notNull())

@@ -1,6 +1,7 @@
 import type { Clock } from '@sessionkit/core';
-import { StoreUnavailableError, systemClock } from '@sessionkit/core';
-import type { Kysely } from 'kysely';
+import { StoreCorruptError, StoreUnavailableError, systemClock } from '@sessionkit/core';
+import type { Kysely, Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { AuditEntry, AuditRecord } from '../audit-record.js';
 import { auditRecordSchema } from '../audit-record.js';
 import type { ChainHead } from '../chain.js';
@@ -10,10 +11,10 @@ import { chainLocksFor } from '../chain-locks.js';
 import type { ChainCheckpoint } from '../checkpoint.js';
 import { checkpointSchema } from '../checkpoint.js';
 import type { Keyring } from '../keyring.js';
-import type { AuditLedger } from '../ledger.js';
+import type { AppendOptions, AuditLedger } from '../ledger.js';
 import type { ChainVerification } from '../verify-chain.js';
 import { ChainVerifier } from '../verify-chain.js';
-import { recordToRow, rowToRecord } from './rows.js';
+import { RECORD_COLUMNS, recordToRow, rowToRecord } from './rows.js';
 import type { AuditDatabase, AuditSchemaOptions } from './schema.js';
 import { auditDb } from './schema.js';
 
@@ -23,8 +24,13 @@ export interface SqlAuditOptions extends AuditSchemaOptions {
   clock?: Clock;
 }
 
-// 29 columns a row; PostgreSQL takes at most 65535 parameters per statement.
-const ROWS_PER_INSERT = 1000;
+const COLUMN_LIST = sql.join(RECORD_COLUMNS.map(([name]) => sql.ref(name)));
+// Element i of each row array, typed: jsonb for details, text cast to the column type for the rest.
+const ROW_VALUES = sql.raw(
+  RECORD_COLUMNS.map(([, type], index) =>
+    type === 'jsonb' ? `row -> ${index}` : `(row ->> ${index})::${type}`,
+  ).join(', '),
+);
 const VERIFY_PAGE = 1000;
 
 /**
@@ -37,27 +43,36 @@ export class SqlAuditLedger implements AuditLedger {
   readonly #keys: Keyring;
   readonly #clock: Clock;
   readonly #locks: ChainLocks;
+  readonly #table: ReturnType<typeof sql.table>;
+  readonly #knownChains = new Set<string>();
 
   constructor(db: Kysely<unknown> | Kysely<AuditDatabase>, options: SqlAuditOptions) {
     this.#db = auditDb(db as Kysely<AuditDatabase>, options);
     this.#keys = options.keys;
     this.#clock = options.clock ?? systemClock;
     this.#locks = chainLocksFor(db);
+    this.#table = sql.table(
+      options.schema === undefined ? 'audit_records' : `${options.schema}.audit_records`,
+    );
   }
 
-  async append(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+  async append(entries: readonly AuditEntry[], options: AppendOptions = {}): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
     const chains = [...new Set(entries.map((entry) => entry.chain))].sort();
     // In-process first: the transaction would serialise us too, but holding a pooled connection to wait is waste.
     return this.#locks.run(chains, async () => {
       try {
-        return await this.#db.transaction().execute(async (tx) => {
+        const appended = await this.#db.transaction().execute(async (tx) => {
           const now = this.#clock.now();
-          await tx
-            .insertInto('audit_chain_heads')
-            .values(chains.map((chain) => ({ chain, seq: 0, hash: GENESIS_HASH, updated_at: now })))
-            .onConflict((conflict) => conflict.column('chain').doNothing())
-            .execute();
+          // Head rows are never deleted, so a chain seen once needs no insert again.
+          const fresh = chains.filter((chain) => !this.#knownChains.has(chain));
+          if (fresh.length > 0) {
+            await tx
+              .insertInto('audit_chain_heads')
+              .values(fresh.map((chain) => ({ chain, seq: 0, hash: GENESIS_HASH, updated_at: now })))
+              .onConflict((conflict) => conflict.column('chain').doNothing())
+              .execute();
+          }
           const rows = await tx
             .selectFrom('audit_chain_heads')
             .select(['chain', 'seq', 'hash'])
@@ -68,33 +83,16 @@ export class SqlAuditLedger implements AuditLedger {
           const heads = new Map<string, ChainHead>(
             rows.map((row) => [row.chain, { seq: Number(row.seq), hash: row.hash }]),
           );
-          // A retry after an ambiguous commit (connection lost before the reply) must not link the same entries
-          // twice: whatever is already stored is returned as stored.
-          const stored = await tx
-            .selectFrom('audit_records')
-            .selectAll()
-            .where(
-              'id',
-              'in',
-              entries.map((entry) => entry.id),
-            )
-            .execute();
-          const already = new Map(stored.map((row) => [row.id, auditRecordSchema.parse(rowToRecord(row))]));
-          const linked: AuditRecord[] = [];
+          const replayed = options.retry ? await this.#alreadyAppended(tx, entries, heads) : undefined;
+          if (replayed) return replayed;
           const records = entries.map((entry) => {
-            const existing = already.get(entry.id);
-            if (existing) return existing;
             const record = linkEntry(entry, heads.get(entry.chain) as ChainHead, this.#keys);
             heads.set(entry.chain, { seq: record.seq, hash: record.hash });
-            linked.push(record);
             return record;
           });
-          for (let start = 0; start < linked.length; start += ROWS_PER_INSERT) {
-            await tx
-              .insertInto('audit_records')
-              .values(linked.slice(start, start + ROWS_PER_INSERT).map(recordToRow))
-              .execute();
-          }
+          await sql`insert into ${this.#table} (${COLUMN_LIST}) select ${ROW_VALUES} from jsonb_array_elements(${JSON.stringify(records.map(recordToRow))}::jsonb) as rows(row)`.execute(
+            tx,
+          );
           for (const chain of chains) {
             const head = heads.get(chain) as ChainHead;
             await tx
@@ -105,9 +103,50 @@ export class SqlAuditLedger implements AuditLedger {
           }
           return records;
         });
+        for (const chain of chains) this.#knownChains.add(chain);
+        return appended;
       } catch (cause) {
         throw new StoreUnavailableError('Audit ledger could not append', { cause });
       }
+    });
+  }
+
+  /**
+   * A batch retried after an ambiguous commit (the connection dropped before the reply) must not be linked
+   * twice. Batches commit whole, so if the first entry is among the newest records of its chain, all are: they
+   * are read back as stored. One primary-key range probe per batch; no index on record ids needed.
+   */
+  async #alreadyAppended(
+    tx: Transaction<AuditDatabase>,
+    entries: readonly AuditEntry[],
+    heads: ReadonlyMap<string, ChainHead>,
+  ): Promise<AuditRecord[] | undefined> {
+    const counts = new Map<string, number>();
+    for (const entry of entries) counts.set(entry.chain, (counts.get(entry.chain) ?? 0) + 1);
+    const tail = (chain: string) => (heads.get(chain)?.seq ?? 0) - (counts.get(chain) ?? 0);
+    const first = entries[0] as AuditEntry;
+    const probe = await tx
+      .selectFrom('audit_records')
+      .select('seq')
+      .where('chain', '=', first.chain)
+      .where('seq', '>', tail(first.chain))
+      .where('id', '=', first.id)
+      .executeTakeFirst();
+    if (!probe) return undefined;
+    const stored = await tx
+      .selectFrom('audit_records')
+      .selectAll()
+      .where((eb) =>
+        eb.or(
+          [...counts.keys()].map((chain) => eb.and([eb('chain', '=', chain), eb('seq', '>', tail(chain))])),
+        ),
+      )
+      .execute();
+    const byId = new Map(stored.map((row) => [row.id, auditRecordSchema.parse(rowToRecord(row))]));
+    return entries.map((entry) => {
+      const record = byId.get(entry.id);
+      if (!record) throw new StoreCorruptError('A retried audit batch was only partly stored');
+      return record;
     });
   }
 
