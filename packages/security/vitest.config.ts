@@ -1,11 +1,8 @@
 import { defineProject } from 'vitest/config';
-
-// Vitest runs Node tests through Vite's SSR resolver, which reads `ssr.resolve.conditions`.
-const conditions = ['@sessionkit/source'];
+import { sourceResolution } from '../../vitest.source.js';
 
 export default defineProject({
-  resolve: { conditions },
-  ssr: { resolve: { conditions } },
+  ...sourceResolution,
   test: {
     name: '@sessionkit/security',
     include: ['test/**/*.test.ts'],
