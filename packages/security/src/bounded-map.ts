@@ -38,10 +38,4 @@ export class BoundedMap<V> {
   delete(key: string): void {
     this.#entries.delete(key);
   }
-
-  *entries(now: number): IterableIterator<[string, V]> {
-    for (const [key, entry] of this.#entries) {
-      if (entry.expiresAt > now) yield [key, entry.value];
-    }
-  }
 }
