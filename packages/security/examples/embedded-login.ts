@@ -33,7 +33,7 @@ risk.observe(manager.events);
 const loginLimits = new RequestRateLimits([
   new MemoryRateLimiter({ rule: { name: 'login-ip', scope: 'ip', limit: 20, windowMs: 60_000 } }),
   new MemoryRateLimiter({
-    rule: { name: 'login-user', scope: 'user', limit: 10, windowMs: 60_000, blockMs: 300_000 },
+    rule: { name: 'login-user-ip', scope: 'user-ip', limit: 10, windowMs: 60_000, blockMs: 300_000 },
   }),
 ]);
 const guard = new BruteForceGuard({ store: new MemoryLockoutStore(), events });
