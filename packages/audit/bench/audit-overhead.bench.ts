@@ -41,7 +41,15 @@ const variants: Variant[] = [
   },
   {
     name: 'audit -> SQL (PostgreSQL)',
-    auditor: () => new Auditor({ ledger: new SqlAuditLedger(db, { schema, keys }), ip }),
+    auditor: () =>
+      new Auditor({
+        ledger: new SqlAuditLedger(db, { schema, keys }),
+        ip,
+        buffer: {
+          flushIntervalMs: Number(process.env.FLUSH ?? 50),
+          batchSize: Number(process.env.BATCH ?? 1000),
+        },
+      }),
   },
 ];
 

@@ -216,10 +216,21 @@ export class Auditor {
       this.#noteDrop({ stage: 'intake', count: 1, cause: 'overflow' });
       return;
     }
+    this.#schedule();
+  }
+
+  /**
+   * A full batch is written at once; a partial one waits up to `flushIntervalMs` for company. Writing each
+   * trickle as soon as the previous write returns would mean many small transactions, whose fixed cost
+   * (round trips, commit) would dominate what a record costs.
+   */
+  #schedule(): void {
     if (this.#loop) return;
     if (this.#queue.size >= this.#config.buffer.batchSize) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
       setImmediate(() => this.#start());
-    } else if (!this.#timer) {
+    } else if (!this.#timer && (this.#queue.size > 0 || this.#reportDue())) {
       this.#timer = setTimeout(() => this.#start(), this.#config.buffer.flushIntervalMs).unref();
     }
   }
@@ -231,14 +242,21 @@ export class Auditor {
     if (this.#queue.size === 0 && !this.#retrying && !this.#reportDue()) return;
     this.#loop = this.#run().finally(() => {
       this.#loop = undefined;
-      if (this.#queue.size > 0) this.#start();
+      this.#schedule();
     });
   }
 
+  /** Writes what is queued now (retrying a failed batch first), then full batches while there are any. */
   async #run(): Promise<void> {
     let delay = this.#config.ledgerRetry.initialDelayMs;
-    while (this.#queue.size > 0 || this.#retrying || this.#reportDue()) {
+    let first = true;
+    while (
+      this.#retrying ||
+      (first && (this.#queue.size > 0 || this.#reportDue())) ||
+      this.#queue.size >= this.#config.buffer.batchSize
+    ) {
       const batch = this.#retrying ?? this.#nextBatch();
+      first = false;
       try {
         const records = await this.#ledger.append(batch, { retry: this.#retrying === batch });
         this.#retrying = undefined;
