@@ -31,7 +31,7 @@ const TEXT_PATTERNS: readonly (readonly [RegExp, string])[] = [
   ],
 ];
 
-const MAY_HOLD_SECRET = /[.@=:_\s\u0000]/;
+const MAY_HOLD_SECRET = /[.@=:_\s]/;
 
 /** Key fragments whose values are secret whatever they look like. */
 const SECRET_KEY_PARTS = [
@@ -69,8 +69,9 @@ function isSecretKey(key: string): boolean {
 /** Removes tokens, secrets, passwords and email addresses from free text; also strips NUL, which SQL refuses. */
 export function redactText(text: string): string {
   // Every pattern needs one of these characters; most short values (ids, plain words) have none.
-  if (!MAY_HOLD_SECRET.test(text)) return text;
-  let result = text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
+  const hasNul = text.includes('\u0000');
+  if (!hasNul && !MAY_HOLD_SECRET.test(text)) return text;
+  let result = hasNul ? text.replaceAll('\u0000', '') : text;
   for (const [pattern, replacement] of TEXT_PATTERNS) result = result.replace(pattern, replacement);
   return result;
 }

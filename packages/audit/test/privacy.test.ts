@@ -89,6 +89,9 @@ describe('redaction', () => {
     expect(redacted).toContain('[token]');
     expect(redacted).toContain('[email]');
     expect(redacted).toContain('Bearer [redacted]');
+    // SQL text columns refuse NUL; it never reaches a sink.
+    expect(redactText('plain\u0000word')).toBe('plainword');
+    expect(redactText('request-42')).toBe('request-42');
   });
 
   it('blanks values under secret-looking keys at any depth and leaves ordinary values alone', () => {

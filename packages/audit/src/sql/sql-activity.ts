@@ -1,6 +1,6 @@
 import type { ActivityEntry, ActivityPage, ActivitySource, Clock } from '@sessionkit/core';
 import { parseInput, systemClock } from '@sessionkit/core';
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { sessionEndingActions } from '../actions.js';
@@ -36,7 +36,10 @@ export interface DeviceSummary {
 export interface ActivityStats {
   since: number;
   until: number;
-  /** Sessions created and not ended by any recorded event, and not past their absolute lifetime. */
+  /**
+   * Sessions created in the window, not ended by any recorded event and not past their absolute lifetime. An
+   * idle timeout the engine never observed is invisible to audit: the store's count is the authority.
+   */
   activeSessions: number;
   /** Sessions created per UTC day (transfers to a new device are not logins). */
   loginsPerDay: { day: string; count: number }[];
@@ -48,7 +51,6 @@ export interface SqlActivityOptions extends AuditSchemaOptions {
 }
 
 type Scope = { column: 'user_id' | 'tenant_id'; value: string };
-type Records = ExpressionBuilder<AuditDatabase & { c: AuditRecordsTable }, 'c'>;
 
 /** Core's `ActivitySource` over the audit table, plus devices and statistics for a user or a tenant. */
 export class SqlActivitySource implements ActivitySource {
@@ -131,64 +133,59 @@ export class SqlActivitySource implements ActivitySource {
     const input = parseInput(statsSchema, options, 'statistics query');
     const until = this.#clock.now();
     const since = input.since ?? until - 30 * DAY_MS;
-    const records = this.#db.selectFrom('audit_records as c').where(`c.${scope.column}`, '=', scope.value);
-    const notTransferred = (eb: Records) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('audit_records as t')
-            .select('t.seq')
-            .whereRef('t.session_id', '=', 'c.session_id')
-            .where('t.action', '=', 'session.transferred'),
+    // One row per session seen in the window, from the scope's own index: no per-session index to maintain
+    // on every insert just for statistics.
+    const sessions = await this.#db
+      .selectFrom('audit_records')
+      .select([
+        'session_id',
+        sql<string | number | null>`min(at) filter (where action = 'session.created')`.as('created_at'),
+        sql<
+          string | number | null
+        >`max(coalesce((details ->> 'absoluteExpiresAt')::bigint, ${sql.lit(FAR_FUTURE)})) filter (where action = 'session.created')`.as(
+          'expires_at',
         ),
-      );
-
-    const active = await records
-      .select((eb) => eb.fn.count('c.session_id').distinct().as('n'))
-      .where('c.action', '=', 'session.created')
-      .where(sql<boolean>`coalesce((c.details->>'absoluteExpiresAt')::bigint, ${FAR_FUTURE}) > ${until}`)
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('audit_records as e')
-              .select('e.seq')
-              .whereRef('e.session_id', '=', 'c.session_id')
-              .where('e.action', 'in', sessionEndingActions),
-          ),
+        sql<boolean>`bool_or(action = 'session.transferred')`.as('transferred'),
+        sql<boolean>`bool_or(action in (${sql.join(sessionEndingActions.map((action) => sql.lit(action)))}))`.as(
+          'ended',
         ),
-      )
-      .executeTakeFirstOrThrow();
-
-    // A literal, not a parameter: GROUP BY must see the very expression the SELECT list has.
-    const day = sql<string | number>`(c.at / ${sql.lit(DAY_MS)})`;
-    const logins = await records
-      .select((eb) => [day.as('day'), eb.fn.countAll().as('n')])
-      .where('c.action', '=', 'session.created')
-      .where('c.at', '>=', since)
-      .where('c.at', '<=', until)
-      .where(notTransferred)
-      .groupBy(day)
-      .orderBy(day)
+      ])
+      .where(scope.column, '=', scope.value)
+      .where('session_id', 'is not', null)
+      .where('at', '>=', since)
+      .where('at', '<=', until)
+      .where('action', 'in', ['session.created', 'session.transferred', ...sessionEndingActions])
+      .groupBy('session_id')
       .execute();
 
-    const failures = await records
-      .select((eb) => ['c.action', eb.fn.countAll().as('n')])
-      .where('c.outcome', '=', 'failure')
-      .where('c.at', '>=', since)
-      .where('c.at', '<=', until)
-      .groupBy('c.action')
+    let activeSessions = 0;
+    const logins = new Map<string, number>();
+    for (const session of sessions) {
+      if (session.created_at === null) continue;
+      if (!session.ended && Number(session.expires_at) > until) activeSessions += 1;
+      if (session.transferred) continue;
+      const day = new Date(Number(session.created_at)).toISOString().slice(0, 10);
+      logins.set(day, (logins.get(day) ?? 0) + 1);
+    }
+
+    const failures = await this.#db
+      .selectFrom('audit_records')
+      .select((eb) => ['action', eb.fn.countAll().as('n')])
+      .where(scope.column, '=', scope.value)
+      .where('outcome', '=', 'failure')
+      .where('at', '>=', since)
+      .where('at', '<=', until)
+      .groupBy('action')
       .execute();
 
     const byAction = Object.fromEntries(failures.map((row) => [row.action, Number(row.n)]));
     return {
       since,
       until,
-      activeSessions: Number(active.n),
-      loginsPerDay: logins.map((row) => ({
-        day: new Date(Number(row.day) * DAY_MS).toISOString().slice(0, 10),
-        count: Number(row.n),
-      })),
+      activeSessions,
+      loginsPerDay: [...logins]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([day, count]) => ({ day, count })),
       failures: { total: Object.values(byAction).reduce((sum, n) => sum + n, 0), byAction },
     };
   }
