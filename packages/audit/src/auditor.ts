@@ -1,5 +1,5 @@
 import type { Clock, SessionEvents } from '@sessionkit/core';
-import { parseInput, randomToken, systemClock } from '@sessionkit/core';
+import { InvalidInputError, parseInput, randomToken, systemClock } from '@sessionkit/core';
 import { z } from 'zod';
 import type { AuditAction } from './actions.js';
 import { auditActions } from './actions.js';
@@ -112,6 +112,14 @@ export class Auditor {
   constructor(options: AuditorOptions) {
     const { ledger, sinks, clock, onDrop, onLedgerError, ...config } = options;
     this.#config = parseInput(auditorConfigSchema, config, 'auditor config');
+    const names = (sinks ?? []).map((sink) => sink.name);
+    const repeated = names.find((name, index) => names.indexOf(name) !== index);
+    if (repeated !== undefined) {
+      // Stats, drop notices and drop records name sinks; two of one name could not be told apart.
+      throw new InvalidInputError(`Two sinks are named ${repeated}`, [
+        { path: 'sinks', message: 'names must be unique' },
+      ]);
+    }
     this.#ledger = ledger;
     this.#clock = clock ?? systemClock;
     this.#ipHasher = new IpHasher(this.#config.ip as IpPrivacyInput);
@@ -162,17 +170,23 @@ export class Auditor {
   /** Writes out everything recorded so far; false if the ledger or a sink could not finish in time. */
   async flush(timeoutMs = 5000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (
-      Date.now() < deadline &&
-      (this.#queue.size > 0 || this.#retrying || this.#loop || this.#reportDue())
-    ) {
-      this.#start();
-      await Promise.race([this.#loop, sleep(Math.max(1, deadline - Date.now()))]);
+    for (;;) {
+      while (
+        Date.now() < deadline &&
+        (this.#queue.size > 0 || this.#retrying || this.#loop || this.#reportDue())
+      ) {
+        this.#start();
+        await Promise.race([this.#loop, sleep(Math.max(1, deadline - Date.now()))]);
+      }
+      const drained = this.#queue.size === 0 && !this.#retrying && !this.#loop;
+      const sinksIdle = Promise.all(this.#outlets.map((outlet) => outlet.idle())).then(() => true);
+      const idle = await Promise.race([
+        sinksIdle,
+        sleep(Math.max(1, deadline - Date.now())).then(() => false),
+      ]);
+      // A sink that dropped while we waited owes the trail a drop record; go round once more to write it.
+      if (!drained || !idle || !this.#reportDue()) return drained && idle;
     }
-    const drained = this.#queue.size === 0 && !this.#retrying && !this.#loop;
-    const sinksIdle = Promise.all(this.#outlets.map((outlet) => outlet.idle())).then(() => true);
-    const remaining = Math.max(1, deadline - Date.now());
-    return drained && (await Promise.race([sinksIdle, sleep(remaining).then(() => false)]));
   }
 
   /**

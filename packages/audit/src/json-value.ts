@@ -11,5 +11,3 @@ export const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
     z.record(z.string(), jsonValueSchema),
   ]),
 );
-
-export type JsonObject = { [key: string]: JsonValue };

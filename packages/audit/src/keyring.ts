@@ -34,10 +34,6 @@ export class Keyring {
     return [...this.#keys.keys()];
   }
 
-  has(keyId: string): boolean {
-    return this.#keys.has(keyId);
-  }
-
   /** HMAC-SHA-256 as base64url; `undefined` when the key id is not in the ring. */
   sign(value: string, keyId: string = this.currentKeyId): string | undefined {
     const key = this.#keys.get(keyId);

@@ -1,8 +1,11 @@
+import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { MemoryStore, SessionManager } from '@sessionkit/core';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord, DropNotice } from '../src/index.js';
 import { Auditor, loggerSink, MemoryLedger, noopSink } from '../src/index.js';
+import { redisStreamSink } from '../src/redis/index.js';
 import { auditDb, migrateAuditSchema, SqlAuditLedger } from '../src/sql/index.js';
 import { collectingSink } from './support/collecting-sink.js';
 import type { TestDatabase } from './support/databases.js';
@@ -72,6 +75,62 @@ describe('a slow sink', () => {
     });
     expect(ledgerCopy.records.filter((record) => record.action === 'session.created')).toHaveLength(300);
     slow.destroy();
+  });
+});
+
+describe('a failing Redis sink', () => {
+  it('fails its writes fast, retries, then drops and counts; the ledger and the other sinks get everything', async () => {
+    // A port that was just free: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const address = probe.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const redis = new Redis({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    redis.on('error', () => {});
+    const copy = collectingSink('copy');
+    const auditor = new Auditor({
+      ledger: new MemoryLedger({ keys: integrityKeys }),
+      sinks: [redisStreamSink(redis, { key: 'never-written' }), copy],
+      ip: { keys: ipKeys },
+      buffer: { flushIntervalMs: 5 },
+      sinkBuffer: { retryDelayMs: 5 },
+    });
+    const manager = newManager();
+    auditor.attach(manager.events);
+    expect(await serve(manager, 100)).toBeLessThan(250);
+    expect(await auditor.close()).toBe(true);
+    const stats = auditor.stats;
+    // Every record that reached the sinks, drop reports included, was dropped by this one and kept by the other.
+    expect(stats.sinks['redis-stream']).toMatchObject({
+      written: 0,
+      dropped: copy.records.length,
+      pending: 0,
+    });
+    expect(stats.sinks['redis-stream']?.failures).toBeGreaterThanOrEqual(3);
+    expect(copy.records.filter((record) => record.action === 'session.created')).toHaveLength(100);
+    expect(copy.records.find((record) => record.action === 'audit.records_dropped')).toMatchObject({
+      action: 'audit.records_dropped',
+      details: { stage: 'redis-stream' },
+    });
+    redis.disconnect();
+  });
+
+  it('refuses two sinks of one name', () => {
+    expect(
+      () =>
+        new Auditor({
+          ledger: new MemoryLedger({ keys: integrityKeys }),
+          sinks: [noopSink(), noopSink()],
+          ip: { keys: ipKeys },
+        }),
+    ).toThrow(expect.objectContaining({ code: 'input.invalid' }));
   });
 });
 
