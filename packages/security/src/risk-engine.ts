@@ -221,7 +221,13 @@ export class RiskEngine implements ContextAssessor {
     const windowStart = now - this.policy.failureBurst.windowMs;
     const failures = profile.failures.filter((at) => at > windowStart).length;
     if (failures >= this.policy.failureBurst.count) add('failures.burst', `${failures} failures`);
-    if (profile.tokenReuseAt !== undefined && now - profile.tokenReuseAt < this.policy.tokenReuseWindowMs) {
+    // Only sessions that already existed when the theft was seen are suspect: a session the user opened by
+    // signing in again afterwards must not be revoked for it.
+    if (
+      profile.tokenReuseAt !== undefined &&
+      session.createdAt <= profile.tokenReuseAt &&
+      now - profile.tokenReuseAt < this.policy.tokenReuseWindowMs
+    ) {
       add('token.reuse');
     }
     const score =

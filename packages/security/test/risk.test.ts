@@ -216,6 +216,12 @@ describe('RiskEngine plugged into core validation', () => {
     });
     const summary = await events.summarizeUser('dave', { now: clock.now() });
     expect(summary.recentEvents.map((event) => event.type)).toEqual(['risk', 'token.reuse']);
+    // The user signs in again after the theft: that new session is not suspect.
+    clock.advance(1000);
+    const fresh = await manager.create({ userId: 'dave', context: legit });
+    await expect(manager.validate(fresh.token, { tier: 'full', context: legit })).resolves.toMatchObject({
+      userId: 'dave',
+    });
   });
 
   it('scores an unusual hour and a burst of failures from the profile', async () => {
