@@ -36,7 +36,11 @@ async function refreshAccount() {
   const current = await api('GET', '/api/me/sessions/current');
   if (!current.ok) {
     show('signin');
-    if (current.status === 401 && current.data?.code !== 'token.invalid' && current.data?.code !== 'session.missing') {
+    if (
+      current.status === 401 &&
+      current.data?.code !== 'token.invalid' &&
+      current.data?.code !== 'session.missing'
+    ) {
       say('You have been signed out.', true);
     }
     return;
@@ -80,7 +84,10 @@ async function renderDevices() {
       revoke.setAttribute('aria-label', `Sign out ${title.textContent}`);
       revoke.addEventListener('click', async () => {
         const answer = await api('DELETE', `/api/me/sessions/${encodeURIComponent(session.id)}`);
-        say(answer.ok ? 'Device signed out.' : answer.data?.title ?? 'Could not sign out that device.', !answer.ok);
+        say(
+          answer.ok ? 'Device signed out.' : (answer.data?.title ?? 'Could not sign out that device.'),
+          !answer.ok,
+        );
         await refreshAccount();
       });
       item.append(revoke);
@@ -133,7 +140,10 @@ $('signout').addEventListener('click', async () => {
 
 $('signout-others').addEventListener('click', async () => {
   const result = await api('POST', '/api/me/sessions/revoke-others');
-  say(result.ok ? `Signed out ${result.data.revoked} other session(s).` : 'Could not sign out other sessions.', !result.ok);
+  say(
+    result.ok ? `Signed out ${result.data.revoked} other session(s).` : 'Could not sign out other sessions.',
+    !result.ok,
+  );
   await refreshAccount();
 });
 
@@ -142,13 +152,18 @@ $('stepup-form').addEventListener('submit', async (event) => {
   const result = await api('POST', '/api/auth/step-up', { otp: $('stepup-otp').value });
   $('stepup-otp').value = '';
   if (result.ok) csrfToken = result.data.csrfToken ?? csrfToken;
-  say(result.ok ? 'Stepped up: assurance level 2.' : result.data?.title ?? 'Step-up failed.', !result.ok);
+  say(result.ok ? 'Stepped up: assurance level 2.' : (result.data?.title ?? 'Step-up failed.'), !result.ok);
   await refreshAccount();
 });
 
 $('sensitive').addEventListener('click', async () => {
   const result = await api('POST', '/api/me/sensitive');
-  say(result.ok ? 'Sensitive action done.' : `${result.data?.title ?? 'Refused'} (${result.data?.code ?? result.status})`, !result.ok);
+  say(
+    result.ok
+      ? 'Sensitive action done.'
+      : `${result.data?.title ?? 'Refused'} (${result.data?.code ?? result.status})`,
+    !result.ok,
+  );
 });
 
 refreshAccount();

@@ -19,9 +19,16 @@ export interface SigningKeysTable {
   created_at: Generated<Date>;
 }
 
+/** Keys the app generates once and every instance sharing the database reuses (IP hash key, ...). */
+export interface SecretsTable {
+  name: string;
+  value: string;
+}
+
 export interface AppDatabase {
   users: UsersTable;
   signing_keys: SigningKeysTable;
+  secrets: SecretsTable;
 }
 
 const migrations: Record<string, Migration> = {
@@ -43,6 +50,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('private_jwk', 'jsonb', (column) => column.notNull())
         .addColumn('created_at', 'timestamptz', (column) => column.notNull().defaultTo(sql`now()`))
         .execute();
+      await db.schema
+        .createTable('secrets')
+        .addColumn('name', 'text', (column) => column.primaryKey())
+        .addColumn('value', 'text', (column) => column.notNull())
+        .execute();
     },
   },
 };
@@ -59,4 +71,24 @@ export async function migrateAppSchema(db: Kysely<unknown>): Promise<void> {
   });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;
+}
+
+/** The named secret, created on first use; racing instances all end up with the first one written. */
+export async function sharedSecret(
+  db: Kysely<AppDatabase>,
+  name: string,
+  create: () => string,
+): Promise<string> {
+  const secrets = db.withSchema(APP_SCHEMA);
+  await secrets
+    .insertInto('secrets')
+    .values({ name, value: create() })
+    .onConflict((conflict) => conflict.column('name').doNothing())
+    .execute();
+  const row = await secrets
+    .selectFrom('secrets')
+    .select('value')
+    .where('name', '=', name)
+    .executeTakeFirstOrThrow();
+  return row.value;
 }

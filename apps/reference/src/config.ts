@@ -20,6 +20,15 @@ export const appConfigSchema = z.object({
   COOKIE_SECURE: flag,
   /** HMAC key for IP hashes in sessions, audit and security; instances sharing data must share it. */
   IP_HASH_KEY: z.string().min(32).optional(),
+  /**
+   * Express `trust proxy`: which hops' X-Forwarded-For to believe for the client IP (rate limits, lockout,
+   * risk). Unset: none, the socket address counts. E.g. `loopback`, `10.0.0.0/8`, or a hop count.
+   */
+  TRUST_PROXY: z
+    .string()
+    .max(256)
+    .optional()
+    .transform((value) => (value !== undefined && /^\d+$/.test(value) ? Number(value) : value)),
   DEMO_IDP: flag,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

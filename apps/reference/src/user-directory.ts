@@ -21,7 +21,11 @@ export interface DemoUser {
 
 /** Printed in the README and at start-up: these accounts exist only to try the app. */
 export const DEMO_USERS: readonly DemoUser[] = [
-  { email: 'alice@example.com', displayName: 'Alice (password only)', password: 'correct horse battery staple' },
+  {
+    email: 'alice@example.com',
+    displayName: 'Alice (password only)',
+    password: 'correct horse battery staple',
+  },
   {
     email: 'bob@example.com',
     displayName: 'Bob (password + TOTP)',
@@ -70,13 +74,23 @@ export class UserDirectory {
       .executeTakeFirst();
     const ok = await verifyPassword(password, row?.password_hash ?? (await ABSENT_USER_HASH));
     if (!row || !ok || row.disabled) return undefined;
-    return { id: row.id, email: row.email, displayName: row.display_name, mfaEnrolled: row.totp_secret !== null };
+    return {
+      id: row.id,
+      email: row.email,
+      displayName: row.display_name,
+      mfaEnrolled: row.totp_secret !== null,
+    };
   }
 
   async findById(id: string): Promise<User | undefined> {
     const row = await this.#db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) return undefined;
-    return { id: row.id, email: row.email, displayName: row.display_name, mfaEnrolled: row.totp_secret !== null };
+    return {
+      id: row.id,
+      email: row.email,
+      displayName: row.display_name,
+      mfaEnrolled: row.totp_secret !== null,
+    };
   }
 
   /**
@@ -100,7 +114,9 @@ export class UserDirectory {
       .updateTable('users')
       .set({ last_totp_step: String(step) })
       .where('id', '=', userId)
-      .where((where) => where.or([where('last_totp_step', 'is', null), where('last_totp_step', '<', String(step))]))
+      .where((where) =>
+        where.or([where('last_totp_step', 'is', null), where('last_totp_step', '<', String(step))]),
+      )
       .executeTakeFirst();
     return result.numUpdatedRows === 1n;
   }
@@ -108,5 +124,7 @@ export class UserDirectory {
 
 /** For tests and the README: the code an authenticator app would show now. */
 export function currentTotp(secret: string, timestamp = Date.now()): string {
-  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: TOTP_PERIOD_S }).generate({ timestamp });
+  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: TOTP_PERIOD_S }).generate({
+    timestamp,
+  });
 }

@@ -1,0 +1,17 @@
+/**
+ * A failure of the app's own logic (wrong password, missing OTP) with a stable code, answered as an RFC 9457
+ * problem document like every SessionKit error.
+ */
+export type AppProblemCode = 'auth.invalid_credentials' | 'otp.required' | 'otp.invalid' | 'not_found';
+
+export class AppProblem extends Error {
+  readonly status: number;
+  readonly code: AppProblemCode;
+
+  constructor(status: number, code: AppProblemCode, message: string) {
+    super(message);
+    this.name = 'AppProblem';
+    this.status = status;
+    this.code = code;
+  }
+}

@@ -1,0 +1,160 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { ActivitySource, Clock, SessionManager, SessionStore } from '@sessionkit/core';
+import {
+  csrfProtection,
+  introspectionRouter,
+  jwksRouter,
+  problemHandler,
+  requireAal,
+  requireFresh,
+  requireSession,
+  revocationRouter,
+  selfServiceRouter,
+  sessionMiddleware,
+} from '@sessionkit/express';
+import type { ErrorRequestHandler, Express, Request, RequestHandler } from 'express';
+import express from 'express';
+import type { Logger } from 'pino';
+import { AppProblem } from './app-problem.js';
+import type { AuthAudit, LoginProtection } from './auth-router.js';
+import { authRouter, currentSessionHandler } from './auth-router.js';
+import { healthRouter } from './health-router.js';
+import type { UserDirectory } from './user-directory.js';
+
+/** NIST SP 800-63B AAL2: re-authentication within 15 minutes for sensitive actions. */
+export const SENSITIVE_MAX_AUTH_AGE_MS = 15 * 60_000;
+
+export interface OAuthClient {
+  id: string;
+  secret: string;
+}
+
+export interface AppDependencies {
+  logger: Logger;
+  /** The engine's clock: guards measure authentication freshness with it. */
+  clock: Clock;
+  manager: SessionManager;
+  store: SessionStore;
+  users: UserDirectory;
+  protection: LoginProtection;
+  audit: AuthAudit;
+  activity?: ActivitySource;
+  /** Clients allowed to call RFC 7662 introspection and RFC 7009 revocation (HTTP Basic). */
+  oauthClients: readonly OAuthClient[];
+  cookieSecure: boolean;
+  /** Express `trust proxy` (unset: the socket address is the client). */
+  trustProxy?: string | number;
+  publicDir: string;
+  /** True once SIGTERM arrived: readiness goes 503 so the load balancer drains this instance. */
+  isShuttingDown: () => boolean;
+}
+
+export function createApp(deps: AppDependencies): Express {
+  const { logger, manager } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
+  app.use(securityHeaders);
+  app.use(requestLog(logger));
+
+  app.use(healthRouter(deps));
+
+  app.get('/', (_req, res) => {
+    res.sendFile('index.html', { root: deps.publicDir });
+  });
+  app.use('/assets', express.static(deps.publicDir, { index: false, fallthrough: false }));
+
+  app.use(jwksRouter({ manager }));
+  const authenticateClient = basicClientAuthenticator(deps.oauthClients);
+  app.use('/oauth/introspect', introspectionRouter({ manager, authenticateClient }));
+  app.use('/oauth/revoke', revocationRouter({ manager, authenticateClient }));
+
+  app.use(express.json({ limit: '16kb' }));
+  app.use(sessionMiddleware({ manager, clock: deps.clock, cookie: { secure: deps.cookieSecure } }));
+  app.use(csrfProtection());
+
+  app.use('/api/auth', authRouter(deps));
+  app.get('/api/me/sessions/current', requireSession({ tier: 'full' }), currentSessionHandler(deps.users));
+  app.use('/api/me', selfServiceRouter(deps.activity === undefined ? {} : { activity: deps.activity }));
+  app.post(
+    '/api/me/sensitive',
+    requireSession({ tier: 'full' }),
+    requireAal(2),
+    requireFresh(SENSITIVE_MAX_AUTH_AGE_MS),
+    (_req, res) => {
+      res.json({ ok: true, did: 'the sensitive thing' });
+    },
+  );
+
+  app.use((_req, _res, next) => next(new AppProblem(404, 'not_found', 'No such resource')));
+  app.use(appProblemHandler);
+  app.use(
+    problemHandler({
+      onServerError: (error, req) =>
+        logger.error({ err: error, requestId: req.sessionkit?.requestId }, 'request failed'),
+    }),
+  );
+  return app;
+}
+
+/** A restrictive policy: the page loads only its own script and stylesheet, and nothing may frame it. */
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.setHeader(
+    'content-security-policy',
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  );
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.setHeader('referrer-policy', 'no-referrer');
+  next();
+};
+
+function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      logger.info(
+        {
+          requestId: req.sessionkit?.requestId ?? res.getHeader('x-request-id'),
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}
+
+const appProblemHandler: ErrorRequestHandler = (error: unknown, req, res, next) => {
+  if (!(error instanceof AppProblem) || res.headersSent) return next(error);
+  res
+    .status(error.status)
+    .type('application/problem+json')
+    .setHeader('cache-control', 'no-store')
+    .send(
+      JSON.stringify({
+        type: `urn:sessionkit:problem:${error.code}`,
+        title: error.message,
+        status: error.status,
+        code: error.code,
+        requestId: req.sessionkit?.requestId,
+      }),
+    );
+};
+
+function basicClientAuthenticator(clients: readonly OAuthClient[]) {
+  return (req: Request): boolean => {
+    const match = /^Basic ([A-Za-z0-9+/=]{1,512})$/.exec(req.get('authorization') ?? '');
+    if (!match?.[1]) return false;
+    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return false;
+    const id = decodeURIComponent(decoded.slice(0, colon));
+    const secret = Buffer.from(decodeURIComponent(decoded.slice(colon + 1)));
+    const client = clients.find((candidate) => candidate.id === id);
+    const expected = Buffer.from(client?.secret ?? '');
+    return client !== undefined && expected.length === secret.length && timingSafeEqual(expected, secret);
+  };
+}

@@ -1,0 +1,158 @@
+import type { RequestContext, SessionManager } from '@sessionkit/core';
+import { parseInput, requestContextSchema } from '@sessionkit/core';
+import {
+  endSession,
+  establishSession,
+  requestContext,
+  requireSession,
+  sessionOf,
+  stepUpSession,
+} from '@sessionkit/express';
+import type { Request, Response, Router } from 'express';
+import express from 'express';
+import { z } from 'zod';
+import { AppProblem } from './app-problem.js';
+import { describeDevice } from './device-description.js';
+import type { UserDirectory } from './user-directory.js';
+
+/** Brute-force protection around password and OTP checks; throws `rate.limited` when the caller must wait. */
+export interface LoginProtection {
+  check(attempt: LoginAttemptInfo): Promise<void>;
+  failed(attempt: LoginAttemptInfo): Promise<void>;
+  succeeded(attempt: LoginAttemptInfo): Promise<void>;
+  /** Throws `rate.limited` when this client refreshes too often (fails closed when the limiter cannot answer). */
+  checkRefresh(ip: string): Promise<void>;
+}
+
+export interface LoginAttemptInfo {
+  account: string;
+  ip: string;
+  userId?: string;
+  /** On success: what the risk profile learns as a trusted device and network. */
+  context?: RequestContext;
+}
+
+/** Security-relevant outcomes the session engine does not see itself (it never sees a wrong password). */
+export interface AuthAudit {
+  loginSucceeded(req: Request, details: { userId: string; sessionId: string; mfa: boolean }): void;
+  loginFailed(req: Request, details: { account: string; reason: string; userId?: string }): void;
+  mfaFailed(req: Request, details: { userId: string; sessionId?: string }): void;
+  loggedOut(req: Request, details: { userId: string; sessionId: string }): void;
+}
+
+const loginBody = z.object({
+  email: z.string().trim().toLowerCase().email().max(254),
+  password: z.string().min(1).max(1024),
+  otp: z.string().max(16).optional(),
+});
+const refreshBody = z.object({ refreshToken: z.string().min(1).max(256) });
+const stepUpBody = z.object({ otp: z.string().min(1).max(16) });
+
+export interface AuthRouterOptions {
+  manager: SessionManager;
+  users: UserDirectory;
+  protection: LoginProtection;
+  audit: AuthAudit;
+}
+
+/** `POST /login`, `/refresh`, `/step-up`, `/logout`, exactly as DESIGN.md section 6 names them. */
+export function authRouter(options: AuthRouterOptions): Router {
+  const { manager, users, protection, audit } = options;
+  const router = express.Router();
+
+  router.post('/login', async (req: Request, res: Response) => {
+    const body = parseInput(loginBody, req.body, 'login request');
+    const attempt: LoginAttemptInfo = { account: body.email, ip: req.ip ?? 'unknown' };
+    await protection.check(attempt);
+    const user = await users.verifyPassword(body.email, body.password);
+    if (!user) {
+      await protection.failed(attempt);
+      audit.loginFailed(req, { account: body.email, reason: 'bad_credentials' });
+      throw new AppProblem(401, 'auth.invalid_credentials', 'Wrong email or password');
+    }
+    const known = { ...attempt, userId: user.id };
+    if (user.mfaEnrolled) {
+      if (body.otp === undefined || body.otp === '') {
+        throw new AppProblem(401, 'otp.required', 'This account needs the code from its authenticator app');
+      }
+      if (!(await users.verifyTotp(user.id, body.otp))) {
+        await protection.failed(known);
+        audit.mfaFailed(req, { userId: user.id });
+        throw new AppProblem(401, 'otp.invalid', 'That code is wrong or was already used');
+      }
+    }
+    await protection.succeeded({ ...known, context: requestContext(req) });
+    const context = parseInput(requestContextSchema, requestContext(req), 'request context');
+    const issued = await establishSession(req, res, {
+      userId: user.id,
+      aal: user.mfaEnrolled ? 2 : 1,
+      deviceLabel: describeDevice(context.userAgent),
+      metadata: { device: describeDevice(context.userAgent), network: networkOf(req.ip) },
+    });
+    audit.loginSucceeded(req, { userId: user.id, sessionId: issued.session.id, mfa: user.mfaEnrolled });
+    res.json({
+      session: issued.session,
+      accessToken: issued.accessToken,
+      refreshToken: issued.refreshToken,
+      expiresAt: issued.expiresAt,
+      csrfToken: req.sessionkit?.csrfToken,
+    });
+  });
+
+  router.post('/refresh', async (req: Request, res: Response) => {
+    await protection.checkRefresh(req.ip ?? 'unknown');
+    const body = parseInput(refreshBody, req.body, 'refresh request');
+    const refreshed = await manager.refresh(body.refreshToken, { context: requestContext(req) });
+    res.json({ accessToken: refreshed.accessToken, refreshToken: refreshed.refreshToken });
+  });
+
+  router.post('/step-up', requireSession({ tier: 'full' }), async (req: Request, res: Response) => {
+    const me = sessionOf(req);
+    const body = parseInput(stepUpBody, req.body, 'step-up request');
+    const attempt: LoginAttemptInfo = { account: me.userId, ip: req.ip ?? 'unknown', userId: me.userId };
+    await protection.check(attempt);
+    if (!(await users.verifyTotp(me.userId, body.otp))) {
+      await protection.failed(attempt);
+      audit.mfaFailed(req, { userId: me.userId, sessionId: me.sessionId });
+      throw new AppProblem(401, 'otp.invalid', 'That code is wrong or was already used');
+    }
+    await protection.succeeded(attempt);
+    const issued = await stepUpSession(req, res, { aal: 2 });
+    res.json({ session: issued.session, csrfToken: req.sessionkit?.csrfToken });
+  });
+
+  router.post('/logout', async (req: Request, res: Response) => {
+    const me = req.sessionkit?.session;
+    if (await endSession(req, res)) {
+      if (me) audit.loggedOut(req, { userId: me.userId, sessionId: me.sessionId });
+    }
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+/** A coarse network label for "your devices": the /24 (IPv4) or /48 (IPv6), never the address itself. */
+export function networkOf(ip: string | undefined): string {
+  if (!ip) return 'unknown network';
+  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.\d+$/.exec(ip);
+  if (v4) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
+  const groups = ip.split(':').filter((group) => group !== '');
+  return groups.length >= 3 ? `${groups.slice(0, 3).join(':')}::/48` : 'unknown network';
+}
+
+/** The session of the request, as `GET /api/me/sessions/current` answers it, with what the page needs. */
+export function currentSessionHandler(users: UserDirectory) {
+  return async (req: Request, res: Response) => {
+    const me = sessionOf(req);
+    const view = me.session;
+    const user = await users.findById(me.userId);
+    res.json({
+      session: view ? { ...view, current: true } : undefined,
+      user: user
+        ? { displayName: user.displayName, email: user.email, mfaEnrolled: user.mfaEnrolled }
+        : undefined,
+      csrfToken: req.sessionkit?.csrfToken,
+    });
+  };
+}

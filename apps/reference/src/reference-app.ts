@@ -1,0 +1,119 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Clock } from '@sessionkit/core';
+import { randomToken, SessionManager, systemClock } from '@sessionkit/core';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { createApp } from './app.js';
+import type { AppDatabase } from './app-database.js';
+import { sharedSecret } from './app-database.js';
+import { setUpAudit } from './audit-setup.js';
+import type { AppConfig } from './config.js';
+import { openInfrastructure, tablesOf } from './infrastructure.js';
+import { SecurityLoginProtection } from './login-protection.js';
+import { observeSessions, setUpSecurity } from './security-setup.js';
+import { loadSigningKeys } from './signing-keys.js';
+import { DEMO_USERS, UserDirectory } from './user-directory.js';
+
+/** The OAuth client allowed to call introspection and revocation in the demo (HTTP Basic). */
+export const DEMO_OAUTH_CLIENT = {
+  id: 'reference-resource-server',
+  secret: 'demo-introspection-secret-0123456789',
+};
+
+export interface RunningApp {
+  url: string;
+  server: Server;
+  manager: SessionManager;
+  users: UserDirectory;
+  logger: Logger;
+  /** Drains in-flight requests, then closes the engine, audit and every backend. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the reference app: every SessionKit package composed with the policies the issue names (5 sessions
+ * per user, evict oldest; 30 min idle; 12 h absolute; step-up within 15 min for sensitive actions).
+ */
+export async function startReferenceApp(config: AppConfig, clock: Clock = systemClock): Promise<RunningApp> {
+  const logger = pino({ level: config.LOG_LEVEL, base: { app: 'sessionkit-reference' } });
+  const infra = await openInfrastructure(config, logger);
+  const sql = tablesOf<AppDatabase>(infra.sql);
+  const secret = (name: string) => sharedSecret(sql, name, () => randomToken(32));
+  const ipHashKey = config.IP_HASH_KEY ?? (await secret('ip-hash-key'));
+
+  const security = await setUpSecurity(infra, await secret('network-hash-key'), logger);
+  const accessTokens = await loadSigningKeys(sql, clock, 'sessionkit-reference');
+  const manager = new SessionManager({
+    store: infra.sessionStore,
+    clock,
+    accessTokens,
+    assessors: [security.risk],
+    config: {
+      maxSessionsPerUser: 5,
+      onLimit: 'evict-oldest',
+      idleTimeoutMs: 30 * 60_000,
+      absoluteLifetimeMs: 12 * 3_600_000,
+      freshnessMaxAgeMs: 15 * 60_000,
+      ipHashKey,
+    },
+  });
+  observeSessions(security.risk, manager.events);
+  await manager.start();
+
+  const users = new UserDirectory(sql, () => clock.now());
+  await users.seed();
+  const audit = await setUpAudit({
+    db: infra.sql,
+    events: manager.events,
+    integrityKey: await secret('audit-integrity-key'),
+    ipKey: await secret('audit-ip-key'),
+    logger,
+  });
+
+  let shuttingDown = false;
+  const app = createApp({
+    logger,
+    clock,
+    manager,
+    store: infra.sessionStore,
+    users,
+    protection: new SecurityLoginProtection({ manager, ...security }),
+    audit: audit.hooks,
+    activity: audit.activity,
+    oauthClients: [DEMO_OAUTH_CLIENT],
+    cookieSecure: config.COOKIE_SECURE,
+    ...(config.TRUST_PROXY === undefined ? {} : { trustProxy: config.TRUST_PROXY }),
+    publicDir: fileURLToPath(new URL('../public', import.meta.url)),
+    isShuttingDown: () => shuttingDown,
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
+    listening.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.HOST}:${port}`;
+  logger.info({ url, backends: infra.describe }, 'reference app listening');
+
+  let closing: Promise<void> | undefined;
+  const shutdown = () => {
+    closing ??= (async () => {
+      shuttingDown = true;
+      // Stop accepting, let in-flight requests finish; idle keep-alive sockets close now, busy ones after.
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
+      await drained;
+      clearTimeout(deadline);
+      await manager.close();
+      await audit.auditor.close();
+      await infra.close();
+      logger.info('reference app stopped');
+    })();
+    return closing;
+  };
+  return { url, server, manager, users, logger, shutdown };
+}
+
+export { DEMO_USERS };
