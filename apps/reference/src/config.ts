@@ -1,10 +1,12 @@
 import { parseInput } from '@sessionkit/core';
 import { z } from 'zod';
 
-const flag = z
-  .enum(['0', '1', 'true', 'false'])
-  .optional()
-  .transform((value) => value === '1' || value === 'true');
+/** '1'/'true' or '0'/'false'; unset takes the given default. */
+const flag = (fallback: boolean) =>
+  z
+    .enum(['0', '1', 'true', 'false'])
+    .optional()
+    .transform((value) => (value === undefined ? fallback : value === '1' || value === 'true'));
 
 /** Everything the app reads from its environment, validated once at start-up. */
 export const appConfigSchema = z.object({
@@ -16,8 +18,11 @@ export const appConfigSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   /** With it, sessions and rate limits live in Redis. */
   REDIS_URL: z.string().url().optional(),
-  /** Marks cookies Secure and `__Host-` prefixed; on by default, off only for plain-HTTP local use. */
-  COOKIE_SECURE: flag,
+  /**
+   * Marks cookies Secure and `__Host-` prefixed. On by default: browsers accept Secure cookies from
+   * http://127.0.0.1 and http://localhost, so local use needs no TLS. Off only for clients that do not.
+   */
+  COOKIE_SECURE: flag(true),
   /** HMAC key for IP hashes in sessions, audit and security; instances sharing data must share it. */
   IP_HASH_KEY: z.string().min(32).optional(),
   /**
@@ -29,7 +34,7 @@ export const appConfigSchema = z.object({
     .max(256)
     .optional()
     .transform((value) => (value !== undefined && /^\d+$/.test(value) ? Number(value) : value)),
-  DEMO_IDP: flag,
+  DEMO_IDP: flag(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
