@@ -117,6 +117,6 @@ export class VaultKeyRing {
   }
 }
 
-function additionalData(keyId: string, context: string): Uint8Array {
+function additionalData(keyId: string, context: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(`sessionkit/upstream\u0000${keyId}\u0000${context}`);
 }
