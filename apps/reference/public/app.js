@@ -88,7 +88,12 @@ async function renderDevices() {
           answer.ok ? 'Device signed out.' : (answer.data?.title ?? 'Could not sign out that device.'),
           !answer.ok,
         );
-        await refreshAccount();
+        await // The identity-provider path exists only when the app started with DEMO_IDP=1.
+        fetch('/auth/idp', { headers: { accept: 'application/json' } }).then((response) => {
+          $('idp-row').hidden = !response.ok;
+        });
+
+        refreshAccount();
       });
       item.append(revoke);
     }
@@ -119,7 +124,12 @@ $('signin-form').addEventListener('submit', async (event) => {
     $('otp').value = '';
     $('otp-row').hidden = true;
     say('Signed in.');
-    await refreshAccount();
+    await // The identity-provider path exists only when the app started with DEMO_IDP=1.
+    fetch('/auth/idp', { headers: { accept: 'application/json' } }).then((response) => {
+      $('idp-row').hidden = !response.ok;
+    });
+
+    refreshAccount();
     return;
   }
   if (result.data?.code === 'otp.required') {
@@ -144,7 +154,12 @@ $('signout-others').addEventListener('click', async () => {
     result.ok ? `Signed out ${result.data.revoked} other session(s).` : 'Could not sign out other sessions.',
     !result.ok,
   );
-  await refreshAccount();
+  await // The identity-provider path exists only when the app started with DEMO_IDP=1.
+  fetch('/auth/idp', { headers: { accept: 'application/json' } }).then((response) => {
+    $('idp-row').hidden = !response.ok;
+  });
+
+  refreshAccount();
 });
 
 $('stepup-form').addEventListener('submit', async (event) => {
@@ -153,7 +168,12 @@ $('stepup-form').addEventListener('submit', async (event) => {
   $('stepup-otp').value = '';
   if (result.ok) csrfToken = result.data.csrfToken ?? csrfToken;
   say(result.ok ? 'Stepped up: assurance level 2.' : (result.data?.title ?? 'Step-up failed.'), !result.ok);
-  await refreshAccount();
+  await // The identity-provider path exists only when the app started with DEMO_IDP=1.
+  fetch('/auth/idp', { headers: { accept: 'application/json' } }).then((response) => {
+    $('idp-row').hidden = !response.ok;
+  });
+
+  refreshAccount();
 });
 
 $('sensitive').addEventListener('click', async () => {
@@ -164,6 +184,11 @@ $('sensitive').addEventListener('click', async () => {
       : `${result.data?.title ?? 'Refused'} (${result.data?.code ?? result.status})`,
     !result.ok,
   );
+});
+
+// The identity-provider path exists only when the app started with DEMO_IDP=1.
+fetch('/auth/idp', { headers: { accept: 'application/json' } }).then((response) => {
+  $('idp-row').hidden = !response.ok;
 });
 
 refreshAccount();

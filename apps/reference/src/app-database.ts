@@ -25,10 +25,18 @@ export interface SecretsTable {
   value: string;
 }
 
+/** Which local user an identity provider's subject signed in as: back-channel logout names only `sub`/`sid`. */
+export interface IdpLinksTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+}
+
 export interface AppDatabase {
   users: UsersTable;
   signing_keys: SigningKeysTable;
   secrets: SecretsTable;
+  idp_links: IdpLinksTable;
 }
 
 const migrations: Record<string, Migration> = {
@@ -54,6 +62,17 @@ const migrations: Record<string, Migration> = {
         .createTable('secrets')
         .addColumn('name', 'text', (column) => column.primaryKey())
         .addColumn('value', 'text', (column) => column.notNull())
+        .execute();
+    },
+  },
+  '2026-11-24-idp-links': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('idp_links')
+        .addColumn('issuer', 'text', (column) => column.notNull())
+        .addColumn('subject', 'text', (column) => column.notNull())
+        .addColumn('user_id', 'text', (column) => column.notNull())
+        .addPrimaryKeyConstraint('idp_links_pk', ['issuer', 'subject'])
         .execute();
     },
   },

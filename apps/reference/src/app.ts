@@ -12,7 +12,7 @@ import {
   selfServiceRouter,
   sessionMiddleware,
 } from '@sessionkit/express';
-import type { ErrorRequestHandler, Express, Request, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Express, Request, RequestHandler, Router } from 'express';
 import express from 'express';
 import type { Logger } from 'pino';
 import { AppProblem } from './app-problem.js';
@@ -45,6 +45,8 @@ export interface AppDependencies {
   /** Express `trust proxy` (unset: the socket address is the client). */
   trustProxy?: string | number;
   publicDir: string;
+  /** The identity-provider sign-in routes, once the provider is up (they need the app's own URL first). */
+  idpSignIn?: () => Router | undefined;
   /** True once SIGTERM arrived: readiness goes 503 so the load balancer drains this instance. */
   isShuttingDown: () => boolean;
 }
@@ -85,6 +87,12 @@ export function createApp(deps: AppDependencies): Express {
       res.json({ ok: true, did: 'the sensitive thing' });
     },
   );
+
+  app.use('/auth/idp', (req, res, next) => {
+    const router = deps.idpSignIn?.();
+    if (router) router(req, res, next);
+    else next();
+  });
 
   app.use((_req, _res, next) => next(new AppProblem(404, 'not_found', 'No such resource')));
   app.use(appProblemHandler);

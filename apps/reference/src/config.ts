@@ -34,7 +34,9 @@ export const appConfigSchema = z.object({
     .max(256)
     .optional()
     .transform((value) => (value !== undefined && /^\d+$/.test(value) ? Number(value) : value)),
+  /** Start the demo OpenID provider beside the app and offer "Sign in with the demo IdP". */
   DEMO_IDP: flag(false),
+  DEMO_IDP_PORT: z.coerce.number().int().min(0).max(65_535).default(4010),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

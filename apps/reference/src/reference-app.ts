@@ -3,6 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '@sessionkit/core';
 import { randomToken, SessionManager, systemClock } from '@sessionkit/core';
+import { OidcClient, VaultKeyRing } from '@sessionkit/core/upstream';
+import type { DemoIdp } from '@sessionkit/demo-idp';
+import { configFromEnv, startDemoIdp } from '@sessionkit/demo-idp';
+import type { Router } from 'express';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { createApp } from './app.js';
@@ -10,6 +14,7 @@ import type { AppDatabase } from './app-database.js';
 import { sharedSecret } from './app-database.js';
 import { setUpAudit } from './audit-setup.js';
 import type { AppConfig } from './config.js';
+import { idpSignInRouter } from './idp-sign-in.js';
 import { openInfrastructure, tablesOf } from './infrastructure.js';
 import { SecurityLoginProtection } from './login-protection.js';
 import { observeSessions, setUpSecurity } from './security-setup.js';
@@ -24,6 +29,8 @@ export const DEMO_OAUTH_CLIENT = {
 
 export interface RunningApp {
   url: string;
+  /** The demo identity provider's issuer, when DEMO_IDP is on. */
+  idpIssuer?: string;
   server: Server;
   manager: SessionManager;
   users: UserDirectory;
@@ -73,7 +80,9 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
   });
 
   let shuttingDown = false;
+  let idpSignIn: Router | undefined;
   const app = createApp({
+    idpSignIn: () => idpSignIn,
     logger,
     clock,
     manager,
@@ -96,6 +105,29 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
   const url = `http://${config.HOST}:${port}`;
   logger.info({ url, backends: infra.describe }, 'reference app listening');
 
+  let idp: DemoIdp | undefined;
+  if (config.DEMO_IDP) {
+    // The provider registers this app's redirect and logout URIs, so it starts once the app knows its URL.
+    const idpConfig = configFromEnv({
+      DEMO_IDP_APP_ORIGIN: url,
+      DEMO_IDP_PORT: String(config.DEMO_IDP_PORT),
+    });
+    const [demo] = idpConfig.clients;
+    if (!demo) throw new Error('demo IdP configuration has no client');
+    idp = await startDemoIdp(idpConfig);
+    const client = await OidcClient.discover({
+      issuer: idp.issuer,
+      clientId: demo.clientId,
+      clientSecret: demo.clientSecret,
+      redirectUri: `${url}/auth/idp/callback`,
+    });
+    const keys = await VaultKeyRing.create({
+      keys: [{ id: 'k1', secret: await secret('upstream-vault-key') }],
+    });
+    idpSignIn = idpSignInRouter({ manager, users, client, keys, cookieSecure: config.COOKIE_SECURE });
+    logger.info({ issuer: idp.issuer }, 'demo identity provider started');
+  }
+
   let closing: Promise<void> | undefined;
   const shutdown = () => {
     closing ??= (async () => {
@@ -106,6 +138,7 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
       const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
       await drained;
       clearTimeout(deadline);
+      await idp?.stop();
       await manager.close();
       await audit.auditor.close();
       await infra.close();
@@ -113,7 +146,15 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     })();
     return closing;
   };
-  return { url, server, manager, users, logger, shutdown };
+  return {
+    url,
+    server,
+    manager,
+    users,
+    logger,
+    shutdown,
+    ...(idp === undefined ? {} : { idpIssuer: idp.issuer }),
+  };
 }
 
 export { DEMO_USERS };

@@ -82,6 +82,40 @@ export class UserDirectory {
     };
   }
 
+  async findByEmail(email: string): Promise<User | undefined> {
+    const row = await this.#db
+      .selectFrom('users')
+      .selectAll()
+      .where('email', '=', email.trim().toLowerCase())
+      .executeTakeFirst();
+    if (!row || row.disabled) return undefined;
+    return {
+      id: row.id,
+      email: row.email,
+      displayName: row.display_name,
+      mfaEnrolled: row.totp_secret !== null,
+    };
+  }
+
+  /** Remembers which local user a provider subject is; later logouts from the provider name only the subject. */
+  async linkSubject(issuer: string, subject: string, userId: string): Promise<void> {
+    await this.#db
+      .insertInto('idp_links')
+      .values({ issuer, subject, user_id: userId })
+      .onConflict((conflict) => conflict.columns(['issuer', 'subject']).doUpdateSet({ user_id: userId }))
+      .execute();
+  }
+
+  async userIdForSubject(issuer: string, subject: string): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom('idp_links')
+      .select('user_id')
+      .where('issuer', '=', issuer)
+      .where('subject', '=', subject)
+      .executeTakeFirst();
+    return row?.user_id;
+  }
+
   async findById(id: string): Promise<User | undefined> {
     const row = await this.#db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) return undefined;
