@@ -29,15 +29,42 @@ interface Configuration {
 
 const CONFIGURATIONS: Configuration[] = [
   { label: 'Redis, full tier', backend: 'redis', tier: 'full', cache: false, token: 'opaque' },
-  { label: 'Redis, fast tier + validation cache (g)', backend: 'redis', tier: 'fast', cache: true, token: 'opaque' },
-  { label: 'Redis, JWT access token, fast tier (d)', backend: 'redis', tier: 'fast', cache: false, token: 'access' },
+  {
+    label: 'Redis, fast tier + validation cache (g)',
+    backend: 'redis',
+    tier: 'fast',
+    cache: true,
+    token: 'opaque',
+  },
+  {
+    label: 'Redis, JWT access token, fast tier (d)',
+    backend: 'redis',
+    tier: 'fast',
+    cache: false,
+    token: 'access',
+  },
   { label: 'PostgreSQL, full tier', backend: 'postgres', tier: 'full', cache: false, token: 'opaque' },
-  { label: 'PostgreSQL, fast tier + validation cache', backend: 'postgres', tier: 'fast', cache: true, token: 'opaque' },
-  { label: 'PostgreSQL, JWT access token, fast tier', backend: 'postgres', tier: 'fast', cache: false, token: 'access' },
+  {
+    label: 'PostgreSQL, fast tier + validation cache',
+    backend: 'postgres',
+    tier: 'fast',
+    cache: true,
+    token: 'opaque',
+  },
+  {
+    label: 'PostgreSQL, JWT access token, fast tier',
+    backend: 'postgres',
+    tier: 'fast',
+    cache: false,
+    token: 'access',
+  },
 ];
 
 async function statusOf(url: string, token: string): Promise<number> {
-  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2000) });
+  const response = await fetch(url, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(2000),
+  });
   await response.arrayBuffer();
   return response.status;
 }
@@ -68,7 +95,13 @@ async function sample(a: AppProcess, b: AppProcess, configuration: Configuration
   return { delay: Math.max(0, rejectedAt - acknowledgedAt), staleAccepts };
 }
 
-const rows: { configuration: Configuration; delays: Distribution; neverRejected: number; staleAccepts: number; pass: boolean }[] = [];
+const rows: {
+  configuration: Configuration;
+  delays: Distribution;
+  neverRejected: number;
+  staleAccepts: number;
+  pass: boolean;
+}[] = [];
 for (const configuration of CONFIGURATIONS) {
   const namespace = `bench_multi_${randomBytes(4).toString('hex')}`;
   const env = {
@@ -95,7 +128,9 @@ for (const configuration of CONFIGURATIONS) {
     const delaysDistribution = distribution(delays);
     const pass = neverRejected === 0 && (delaysDistribution.p99 ?? Infinity) < 100;
     rows.push({ configuration, delays: delaysDistribution, neverRejected, staleAccepts, pass });
-    console.error(`${configuration.label}: p99 ${ms(delaysDistribution.p99)} ms, never rejected ${neverRejected}`);
+    console.error(
+      `${configuration.label}: p99 ${ms(delaysDistribution.p99)} ms, never rejected ${neverRejected}`,
+    );
   } finally {
     await a.stop();
     await b.stop();
@@ -105,8 +140,12 @@ for (const configuration of CONFIGURATIONS) {
 }
 
 writeResult('multi-instance', { samples: SAMPLES, target: { p99Ms: 100 }, rows });
-console.log(`\nMulti-instance revocation: ${SAMPLES} revocations through A per configuration, B polled without pause\n`);
-console.log('| configuration | p50 ms | p95 ms | p99 ms | max ms | B never rejected | B accepted after A acked | p99 < 100 ms |');
+console.log(
+  `\nMulti-instance revocation: ${SAMPLES} revocations through A per configuration, B polled without pause\n`,
+);
+console.log(
+  '| configuration | p50 ms | p95 ms | p99 ms | max ms | B never rejected | B accepted after A acked | p99 < 100 ms |',
+);
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const row of rows)
   console.log(
