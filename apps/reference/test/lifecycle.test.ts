@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import request from 'supertest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { startReferenceApp } from '../src/reference-app.js';
+import { DEMO_USERS } from '../src/user-directory.js';
+
+const ALICE = DEMO_USERS[0]!;
+const dataDir = mkdtempSync(join(tmpdir(), 'sk-reference-lifecycle-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('reference app process lifecycle (embedded default)', () => {
+  it('keeps sessions across a restart of the app: PGlite persists them in DATA_DIR', async () => {
+    const config = loadConfig({ PORT: '0', COOKIE_SECURE: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir });
+    const first = await startReferenceApp(config);
+    const login = await request(first.url)
+      .post('/api/auth/login')
+      .send({ email: ALICE.email, password: ALICE.password })
+      .expect(200);
+    await first.shutdown();
+
+    const second = await startReferenceApp(config);
+    try {
+      const current = await request(second.url)
+        .get('/api/me/sessions/current')
+        .set('authorization', `Bearer ${login.body.accessToken}`)
+        .expect(200);
+      expect(current.body.session.id).toBe(login.body.session.id);
+      // The refresh token, checked against the stored record, still rotates after the restart.
+      await request(second.url)
+        .post('/api/auth/refresh')
+        .send({ refreshToken: login.body.refreshToken })
+        .expect(200);
+    } finally {
+      await second.shutdown();
+    }
+  }, 120_000);
+
+  it('on SIGTERM finishes the request in flight, then exits 0 after closing everything', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@sessionkit/source', '--import', 'tsx', 'src/main.ts'],
+      {
+        cwd: new URL('..', import.meta.url).pathname,
+        env: { ...process.env, PORT: '0', COOKIE_SECURE: '0', LOG_LEVEL: 'info', DATA_DIR: dataDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const logs: string[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => logs.push(line));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the app did not start')), 60_000);
+      createInterface({ input: child.stderr }).on('line', (line) => {
+        const match = /reference app: (http:\/\/\S+)/.exec(line);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+    // A login spends ~100 ms in scrypt: the signal arrives while it is in flight.
+    const inFlight = fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: ALICE.email, password: ALICE.password }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGTERM');
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(await exited).toBe(0);
+    expect(logs.some((line) => line.includes('"msg":"reference app stopped"'))).toBe(true);
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  }, 120_000);
+});
