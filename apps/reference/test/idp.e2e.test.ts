@@ -1,14 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import type { RunningApp } from '../src/reference-app.js';
 import { startReferenceApp } from '../src/reference-app.js';
-
-const ARTIFACTS = new URL('../../../test-artifacts/reference-e2e/', import.meta.url).pathname;
+import { ARTIFACTS, launchChromium } from './chromium.js';
 
 /**
  * `DEMO_IDP=1`: the app starts the demo OpenID provider (oidc-provider) on another loopback port. In real
@@ -21,20 +19,11 @@ describe('sign in with the demo IdP, in a real browser', () => {
   let dataDir: string;
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), 'sk-reference-idp-'));
     app = await startReferenceApp(
       loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, DEMO_IDP: '1', DEMO_IDP_PORT: '0' }),
     );
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

@@ -21,6 +21,7 @@ export type {
   SessionEventType,
 } from './events.js';
 export { SessionEvents } from './events.js';
+export { ExpiringCache } from './expiring-cache.js';
 export type { MemoryStoreOptions } from './memory-store.js';
 export { LocalInvalidationFeed, MemoryStore } from './memory-store.js';
 export type { OpaqueToken, OpaqueTokenKind } from './opaque-token.js';

@@ -2,8 +2,8 @@ import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { AccessTokenKeyRing, looksLikeJwt } from '../src/access-token.js';
 import { ManualClock } from '../src/clock.js';
-import { SessionKitError } from '../src/errors.js';
 import { newSessionId } from '../src/opaque-token.js';
+import { codeOf } from './helpers.js';
 
 const TTL = 300_000;
 
@@ -14,15 +14,6 @@ async function ring(alg: 'EdDSA' | 'ES256' = 'EdDSA') {
     alg,
   );
   return { clock, keys };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof SessionKitError ? error.code : `untyped: ${String(error)}`;
-  }
 }
 
 const subject = {

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AccessTokenKeyRing } from '../src/access-token.js';
 import { ManualClock } from '../src/clock.js';
-import { SessionKitError } from '../src/errors.js';
 import { MemoryStore } from '../src/memory-store.js';
 import { SessionManager } from '../src/session-manager.js';
 import type { InvalidationFeed, InvalidationSubscribeOptions, SessionStore } from '../src/store.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof SessionKitError ? error.code : `untyped: ${String(error)}`;
-  }
-}
+import { codeOf } from './helpers.js';
 
 /** Counts store reads, to show which validations skip the store. */
 function countingReads(inner: SessionStore): { store: SessionStore; reads: () => number } {

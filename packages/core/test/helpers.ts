@@ -1,6 +1,7 @@
 import { AccessTokenKeyRing } from '../src/access-token.js';
 import { ManualClock } from '../src/clock.js';
 import type { SessionConfigInput } from '../src/config.js';
+import { SessionKitError } from '../src/errors.js';
 import type { SessionEvent } from '../src/events.js';
 import { MemoryStore } from '../src/memory-store.js';
 import type { SessionManagerOptions } from '../src/session-manager.js';
@@ -41,4 +42,14 @@ export async function harness(
 
 export function eventTypes(events: readonly SessionEvent[]): string[] {
   return events.map((event) => event.type);
+}
+
+/** The stable code a promise fails with ('resolved' if it does not): tests assert on codes, never on messages. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return error instanceof SessionKitError ? error.code : `untyped: ${String(error)}`;
+  }
 }

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ContextAssessor } from '../src/context-policy.js';
-import { SessionKitError } from '../src/errors.js';
 import { parseToken } from '../src/opaque-token.js';
-import { eventTypes, harness } from './helpers.js';
+import { codeOf, eventTypes, harness } from './helpers.js';
 
 const MINUTE = 60_000;
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof SessionKitError ? error.code : `untyped: ${String(error)}`;
-  }
-}
 
 describe('create and validate', () => {
   it('issues a session token that validates with one store read and never stores the secret', async () => {

@@ -1,4 +1,4 @@
-import { BoundedMap } from './bounded-map.js';
+import { ExpiringCache } from '@sessionkit/core';
 import { backoffDelayMs } from './lockout-policy.js';
 import type { LockoutFailure, LockoutState, LockoutStore } from './lockout-store.js';
 
@@ -9,10 +9,10 @@ interface Entry {
 }
 
 export class MemoryLockoutStore implements LockoutStore {
-  readonly #entries: BoundedMap<Entry>;
+  readonly #entries: ExpiringCache<Entry>;
 
   constructor(options: { maxKeys?: number } = {}) {
-    this.#entries = new BoundedMap(options.maxKeys ?? 100_000);
+    this.#entries = new ExpiringCache(options.maxKeys ?? 100_000);
   }
 
   async read(keys: readonly string[], now: number): Promise<LockoutState[]> {

@@ -1,6 +1,5 @@
 import type { Clock, RateLimiter } from '@sessionkit/core';
-import { parseInput, systemClock } from '@sessionkit/core';
-import { BoundedMap } from './bounded-map.js';
+import { ExpiringCache, parseInput, systemClock } from '@sessionkit/core';
 import type { GcraState } from './gcra.js';
 import { gcraDecide } from './gcra.js';
 import type { RateLimitRule, RateLimitRuleInput, RuleRateLimitResult } from './rate-limit-rule.js';
@@ -20,12 +19,12 @@ export interface MemoryRateLimiterOptions {
 export class MemoryRateLimiter implements RateLimiter {
   readonly rule: RateLimitRule;
   readonly #clock: Clock;
-  readonly #state: BoundedMap<GcraState>;
+  readonly #state: ExpiringCache<GcraState>;
 
   constructor(options: MemoryRateLimiterOptions) {
     this.rule = parseRateLimitRule(options.rule);
     this.#clock = options.clock ?? systemClock;
-    this.#state = new BoundedMap(options.maxKeys ?? 100_000);
+    this.#state = new ExpiringCache(options.maxKeys ?? 100_000);
   }
 
   async consume(key: string): Promise<RuleRateLimitResult> {

@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { SessionRecord } from '@sessionkit/core';
-import { hashSecret, newSecret, newSessionId, randomToken } from '@sessionkit/core';
+import { hashSecret, newSecret } from '@sessionkit/core';
+import { sampleRecord } from '@sessionkit/core/fixtures';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../src/index.js';
@@ -37,24 +38,9 @@ const db = new Kysely<Database>({
 });
 const store = new KyselyStore({ db, feed: new PgInvalidationFeed({ pool }), schema });
 
+/** A realistic record for `userId` (core's fixture: every field a store must keep). */
 function record(userId: string): SessionRecord {
-  const now = Date.now();
-  return {
-    id: newSessionId(),
-    userId,
-    state: 'active',
-    createdAt: now,
-    lastSeenAt: now,
-    idleExpiresAt: now + HOUR,
-    absoluteExpiresAt: now + 12 * HOUR,
-    aal: 1,
-    authenticatedAt: now,
-    secretHash: hashSecret(newSecret()),
-    refresh: { familyId: randomToken(16), generation: 0, currentHash: hashSecret(newSecret()) },
-    device: { label: 'Firefox on Linux', userAgent: 'Mozilla/5.0', firstIpHash: randomToken(32) },
-    version: 1,
-    metadata: { plan: 'pro' },
-  };
+  return sampleRecord({ userId });
 }
 
 interface Figures {
