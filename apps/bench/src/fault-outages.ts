@@ -206,7 +206,10 @@ try {
       watch: {
         url: `${onPostgres.url}/login`,
         method: 'POST',
-        body: () => ({ userId: `login-${(loginCounter += 1) % 20}` }),
+        body: () => {
+          loginCounter += 1;
+          return { userId: `login-${loginCounter % 20}` };
+        },
       },
       expectOutage: true,
       stopBackend: () => redis.stop(),

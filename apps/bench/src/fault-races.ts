@@ -40,6 +40,8 @@ for (const backend of ['redis', 'postgres'] as const) {
       ),
     );
     const ok = logins.filter((answer) => answer.status === 200).length;
+    const loginStatuses: Record<string, number> = {};
+    for (const answer of logins) loginStatuses[answer.status] = (loginStatuses[answer.status] ?? 0) + 1;
     const inspector =
       backend === 'redis'
         ? await redisBackend(REDIS_URL, namespace)
