@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import express from 'express';
 import session from 'express-session';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { createClient } from 'redis';
 import { payload, ROUTE } from './payload.js';
 import type { Variant } from './variant.js';
@@ -82,6 +83,43 @@ export const rawRedisGet: Variant = {
       close: async () => {
         await redis.del(key);
         redis.disconnect();
+      },
+    };
+  },
+};
+
+/** (h) the physical limit for (e): bare Express plus one raw pg primary-key SELECT of a session-sized row. */
+export const rawPostgresSelect: Variant = {
+  name: 'h: bare Express + raw pg primary-key SELECT',
+  async start(_redisUrl, databaseUrl) {
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+    pool.on('error', () => {});
+    const table = `bench_raw_${process.pid}`;
+    await pool.query(
+      `create table ${table} (id text primary key, user_id text not null, body jsonb not null)`,
+    );
+    await pool.query(`insert into ${table} values ('raw', 'u-000001', $1)`, [
+      JSON.stringify({ state: 'active', pad: 'x'.repeat(400) }),
+    ]);
+    const app = express();
+    app.get(ROUTE, async (req, res) => {
+      const result = await pool.query<{ user_id: string }>(
+        `select user_id, body from ${table} where id = $1`,
+        [req.get('authorization') === undefined ? '' : 'raw'],
+      );
+      const row = result.rows[0];
+      if (!row) {
+        res.sendStatus(401);
+        return;
+      }
+      res.type('application/json').send(payload(row.user_id));
+    });
+    return {
+      app,
+      headers: { authorization: 'Bearer raw' },
+      close: async () => {
+        await pool.query(`drop table if exists ${table}`);
+        await pool.end();
       },
     };
   },

@@ -27,26 +27,26 @@ const WIDTH = 900;
 const LABEL = 330;
 const BAR = 18;
 const GAP = 8;
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const xmlText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const parts: string[] = [];
 let y = 20;
 
 function title(text: string) {
   y += 14;
-  parts.push(`<text x="10" y="${y}" font-size="15" font-weight="bold">${escape(text)}</text>`);
+  parts.push(`<text x="10" y="${y}" font-size="15" font-weight="bold">${xmlText(text)}</text>`);
   y += 14;
 }
 
 function bar(label: string, value: number, max: number, color: string, caption: string, target?: number) {
   const scale = (WIDTH - LABEL - 120) / max;
   parts.push(
-    `<text x="${LABEL - 8}" y="${y + BAR - 5}" font-size="12" text-anchor="end">${escape(label)}</text>`,
+    `<text x="${LABEL - 8}" y="${y + BAR - 5}" font-size="12" text-anchor="end">${xmlText(label)}</text>`,
   );
   parts.push(
     `<rect x="${LABEL}" y="${y}" width="${Math.max(1, value * scale).toFixed(1)}" height="${BAR}" fill="${color}"/>`,
   );
   parts.push(
-    `<text x="${LABEL + value * scale + 6}" y="${y + BAR - 5}" font-size="12">${escape(caption)}</text>`,
+    `<text x="${LABEL + value * scale + 6}" y="${y + BAR - 5}" font-size="12">${xmlText(caption)}</text>`,
   );
   if (target !== undefined) {
     const x = LABEL + target * scale;

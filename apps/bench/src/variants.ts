@@ -1,4 +1,4 @@
-import { bareExpress, expressSession, rawRedisGet } from './baseline-variants.js';
+import { bareExpress, expressSession, rawPostgresSelect, rawRedisGet } from './baseline-variants.js';
 import {
   sessionKitJwt,
   sessionKitPostgres,
@@ -15,4 +15,5 @@ export const VARIANTS: Record<string, Variant> = {
   e: sessionKitPostgres,
   f: rawRedisGet,
   g: sessionKitRedisCached,
+  h: rawPostgresSelect,
 };
