@@ -25,7 +25,8 @@ const app = await startApp(
   ['--expose-gc'],
 );
 const samples: { at: number; heapUsed: number; rss: number }[] = [];
-const statuses = new Map<number, number>();
+/** Answers per kind of request: a refresh of a session the limit has since evicted is a legitimate 401. */
+const statuses = new Map<string, number>();
 const latencies: number[] = [];
 let sent = 0;
 try {
@@ -42,6 +43,7 @@ try {
     const roll = counter % 100;
     const t0 = performance.now();
     let status = 0;
+    const kind = roll < 90 ? 'read' : roll < 95 ? 'login' : roll < 98 ? 'refresh' : 'revoke';
     try {
       if (roll < 90) {
         const response = await fetch(`${app.url}${ROUTE}`, {
@@ -75,7 +77,7 @@ try {
     }
     latencies.push(performance.now() - t0);
     if (latencies.length > 200_000) latencies.splice(0, 100_000);
-    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    statuses.set(`${kind} ${status}`, (statuses.get(`${kind} ${status}`) ?? 0) + 1);
   };
   const started = performance.now();
   const sampler = setInterval(() => {
@@ -117,7 +119,11 @@ const after = samples.filter((s) => s.at > WARMUP_S);
 const peak = Math.max(0, ...after.map((s) => s.heapUsed));
 const last = after.at(-1)?.heapUsed ?? 0;
 const growth = plateau > 0 ? peak / plateau - 1 : Infinity;
-const errors = [...statuses].filter(([status]) => status !== 200).reduce((sum, [, n]) => sum + n, 0);
+// Reads, logins and revocations must all succeed; a refresh may meet a session evicted by the per-user limit
+// (401), never a 5xx or no answer.
+const errors = [...statuses]
+  .filter(([key]) => !key.endsWith(' 200') && !(key === 'refresh 401'))
+  .reduce((sum, [, n]) => sum + n, 0);
 writeResult('soak', {
   seconds: SECONDS,
   rate: RATE,
@@ -133,11 +139,11 @@ writeResult('soak', {
   samples,
 });
 console.log(
-  `soak: ${SECONDS} s at ${RATE} req/s (${sent} requests, ${errors} not 200: ${JSON.stringify(Object.fromEntries(statuses))}), latency p50 ${percentile(latencies, 50)?.toFixed(1)} ms p99 ${percentile(latencies, 99)?.toFixed(1)} ms`,
+  `soak: ${SECONDS} s at ${RATE} req/s (${sent} requests, ${errors} failed: ${JSON.stringify(Object.fromEntries(statuses))}), latency p50 ${percentile(latencies, 50)?.toFixed(1)} ms p99 ${percentile(latencies, 99)?.toFixed(1)} ms`,
 );
 console.log(
   `heap after gc: warm-up plateau ${(plateau / 1048576).toFixed(1)} MiB (median of ${warm.length} samples in the warm-up's last 30 s), peak after warm-up ${(peak / 1048576).toFixed(1)} MiB, last ${(last / 1048576).toFixed(1)} MiB`,
 );
 console.log(
-  `${verdict(after.length > 0 && growth <= 0.1 && errors === 0)}  heap within 10 % of the warm-up plateau: +${(growth * 100).toFixed(1)} % at peak; every request answered 200`,
+  `${verdict(after.length > 0 && growth <= 0.1 && errors === 0)}  heap within 10 % of the warm-up plateau: +${(growth * 100).toFixed(1)} % at peak; reads, logins and revocations all 200, refreshes 200 or 401 (session evicted by the limit)`,
 );
