@@ -51,7 +51,7 @@ for (const backend of ['redis', 'postgres'] as const) {
       backend,
       name: `${LOGINS} concurrent logins of one user, limit 5: exactly 5 live`,
       ok: live.length === 5,
-      detail: `${ok} logins answered 200, ${live.length} live afterwards`,
+      detail: `${ok} logins answered 200 (all answers: ${JSON.stringify(loginStatuses)}), ${live.length} live afterwards`,
     });
 
     const first = await post(`${a.url}/login`, { userId: 'refresh-user' });
