@@ -26,10 +26,11 @@ export const expressSession: Variant = {
   async start(redisUrl) {
     const client = createClient({ url: redisUrl });
     await client.connect();
+    const prefix = `bench-es:${process.pid}:`;
     const app: Express = express();
     app.use(
       session({
-        store: new ConnectRedisStore({ client, prefix: `bench-es:${process.pid}:` }),
+        store: new ConnectRedisStore({ client, prefix }),
         secret: 'bench-secret-bench-secret-bench-secret',
         resave: false,
         saveUninitialized: false,
@@ -54,6 +55,9 @@ export const expressSession: Variant = {
       login: { method: 'POST', path: '/login' },
       headers: {},
       close: async () => {
+        // The run's sessions go with it (connect-redis would otherwise keep them for a day).
+        for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 }))
+          if (keys.length > 0) await client.del(keys);
         await client.quit();
       },
     };
