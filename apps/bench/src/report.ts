@@ -66,7 +66,7 @@ function operationRows(title: string, figures: Figures, backend: string) {
   );
   for (const [name, row] of Object.entries(figures))
     out.push(
-      `| ${name} | ${row.concurrency} | ${int(row.opsPerSec)} | ${f(row.p50)} | ${f(row.p95)} | ${f(row.p99)} | ${row.errors} | ${targets[name] ?? ''} | ${verdictOf(name, row, backend)} |`,
+      `| ${name} | ${row.concurrency} | ${int(row.opsPerSec)} | ${f(row.p50)} | ${f(row.p95)} | ${f(row.p99)} | ${row.errors} | ${backend === 'redis' ? (targets[name] ?? '') : (targets[name] ?? '').replace('; p99 < 1 on Redis', '')} | ${verdictOf(name, row, backend)} |`,
     );
   out.push('');
 }
@@ -214,6 +214,7 @@ const soak = read('soak') as
       last: number;
       growth: number;
       sent: number;
+      errors: number;
       statuses: Record<string, number>;
       p50: number;
       p99: number;
@@ -221,12 +222,11 @@ const soak = read('soak') as
     }
   | undefined;
 if (soak) {
-  const errors = Object.entries(soak.statuses)
-    .filter(([status]) => status !== '200')
-    .reduce((sum, [, n]) => sum + n, 0);
+  // Refreshes of sessions the per-user limit evicted answer 401 legitimately; the soak script counts the rest.
+  const errors = soak.errors;
   out.push(
     `### Soak (${soak.date})\n`,
-    '| duration | rate | requests | not 200 | latency p50 / p99 | heap plateau (warm-up) | peak after warm-up | last | growth | verdict (≤ 10 %) |',
+    '| duration | rate | requests | failed | latency p50 / p99 | heap plateau (warm-up) | peak after warm-up | last | growth | verdict (≤ 10 %) |',
     '| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |',
   );
   const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
