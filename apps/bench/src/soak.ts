@@ -133,6 +133,7 @@ writeResult('soak', {
   last,
   growth,
   sent,
+  errors,
   statuses: Object.fromEntries(statuses),
   p50: percentile(latencies, 50),
   p99: percentile(latencies, 99),
