@@ -1,4 +1,4 @@
-import { RateLimitedError } from '@sessionkit/core';
+import { RateLimitedError, StoreUnavailableError } from '@sessionkit/core';
 import type { RateLimitRule, RateLimitSubject, RuleRateLimitResult } from './rate-limit-rule.js';
 import { rateLimitKey } from './rate-limit-rule.js';
 
@@ -35,16 +35,20 @@ export class RequestRateLimits {
     return verdict;
   }
 
-  /** As `check`, but a refusal throws `rate.limited` carrying `retryAfterMs` (the adapter's 429). */
+  /**
+   * As `check`, but a refusal throws: `rate.limited` carrying `retryAfterMs` (the adapter's 429), or
+   * `store.unavailable` (503) when a fail-closed rule refused because its store could not answer — an outage
+   * is reported as one, never as the client's fault.
+   */
   async enforce(subject: RateLimitSubject): Promise<RuleRateLimitResult | undefined> {
     const verdict = await this.check(subject);
     if (verdict && !verdict.allowed) {
-      throw new RateLimitedError(
-        verdict.retryAfterMs,
-        verdict.outcome === 'store.unavailable'
-          ? 'Rate limiter unavailable; try again later'
-          : 'Too many requests',
-      );
+      if (verdict.outcome === 'store.unavailable') {
+        throw new StoreUnavailableError('Rate limiter unavailable; try again later', {
+          details: { retryAfterMs: verdict.retryAfterMs },
+        });
+      }
+      throw new RateLimitedError(verdict.retryAfterMs, 'Too many requests');
     }
     return verdict;
   }

@@ -244,9 +244,10 @@ describe('when Redis is unreachable', () => {
         ['rate-limit', 'login-fail-closed', 'fail-closed'],
         ['rate-limit', 'login-fail-open', 'fail-open'],
       ]);
+      // A fail-closed refusal because the store is down is an outage (503), not the client's fault (429).
       await expect(new RequestRateLimits([closed]).enforce({ userId: 'alice' })).rejects.toMatchObject({
-        code: 'rate.limited',
-        retryAfterMs: 1000,
+        code: 'store.unavailable',
+        details: { retryAfterMs: 1000 },
       });
     } finally {
       client.disconnect();
