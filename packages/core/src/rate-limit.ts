@@ -10,6 +10,11 @@ export interface RateLimitResult {
   resetAt: number;
   /** 0 when allowed; otherwise how long to wait before trying again. */
   retryAfterMs: number;
+  /**
+   * Why, when a limiter says more than allowed/refused: `store.unavailable` means its backing store could not
+   * answer (a fail-closed refusal is then an outage, not the client's fault; a fail-open allowance is degraded).
+   */
+  outcome?: 'allowed' | 'limited' | 'blocked' | 'store.unavailable';
 }
 
 export interface RateLimiter {

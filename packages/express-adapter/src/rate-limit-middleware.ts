@@ -20,7 +20,7 @@ export interface RateLimitOptions {
 /**
  * Counts each request with the limiter, sends `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
  * (IETF httpapi-ratelimit-headers, delta seconds) on every answer, and refuses with 429 `rate.limited` and
- * `Retry-After` once the limit is reached.
+ * `Retry-After` once the limit is reached, or with 503 `store.unavailable` when the limiter's store is down.
  */
 export function rateLimit(options: RateLimitOptions): RequestHandler {
   const keyOf = options.key ?? ((req: Request) => (req.ip === undefined ? undefined : `ip:${req.ip}`));
@@ -35,6 +35,10 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
       options.onLimiterError?.(error, req);
       if (options.onFailure === 'open') return next();
       throw new StoreUnavailableError('Rate limiter is unavailable', { cause: error });
+    }
+    if (!result.allowed && result.outcome === 'store.unavailable') {
+      // A fail-closed limiter whose store is down: the service is unavailable, the client did nothing wrong.
+      throw new StoreUnavailableError('Rate limiter is unavailable');
     }
     setHeaders(res, result, now());
     if (result.allowed) return next();

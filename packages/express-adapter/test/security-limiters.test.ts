@@ -71,4 +71,20 @@ describe('rate-limit middleware with @sessionkit/security limiters', () => {
     const refused = await request(second).post('/login').expect(429);
     expect(refused.headers['retry-after']).toBeDefined();
   });
+
+  it('a fail-closed RedisRateLimiter whose Redis cannot be reached answers 503, not 429', async () => {
+    const unreachable = new Redis({
+      host: '127.0.0.1',
+      port: 1,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+    });
+    unreachable.on('error', () => {});
+    const clock = new ManualClock(Date.now());
+    const limiter = new RedisRateLimiter({ redis: unreachable, prefix, rule, timeoutMs: 100 });
+    const answer = await request(appWith(limiter, clock)).post('/login');
+    expect(answer.status).toBe(503);
+    expect(answer.body).toMatchObject({ code: 'store.unavailable', status: 503 });
+    unreachable.disconnect();
+  });
 });
