@@ -17,7 +17,7 @@ import type { AppConfig } from './config.js';
 import { idpSignInRouter } from './idp-sign-in.js';
 import { openInfrastructure, tablesOf } from './infrastructure.js';
 import { SecurityLoginProtection } from './login-protection.js';
-import { observeSessions, setUpSecurity } from './security-setup.js';
+import { setUpSecurity } from './security-setup.js';
 import { loadSigningKeys } from './signing-keys.js';
 import { DEMO_USERS, UserDirectory } from './user-directory.js';
 
@@ -66,7 +66,8 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
       ipHashKey,
     },
   });
-  observeSessions(security.risk, manager.events);
+  // Refresh-token reuse seen by the engine feeds the risk engine's `token.reuse` signal.
+  security.risk.observe(manager.events);
   await manager.start();
 
   const users = new UserDirectory(sql, () => clock.now());

@@ -1,4 +1,3 @@
-import type { SessionEvents } from '@sessionkit/core';
 import type { ProfileStore, RuleLimiter, SecurityDatabase, SecurityEventLog } from '@sessionkit/security';
 import {
   BruteForceGuard,
@@ -72,9 +71,4 @@ export async function setUpSecurity(
     loginLimits: new RequestRateLimits(LOGIN_RULES.map(limiter)),
     refreshLimits: new RequestRateLimits(REFRESH_RULES.map(limiter)),
   };
-}
-
-/** Refresh-token reuse seen by the session engine feeds the risk engine's `token.reuse` signal. */
-export function observeSessions(risk: RiskEngine, events: SessionEvents): void {
-  risk.observe(events);
 }

@@ -528,7 +528,8 @@ export class SessionManager {
       authenticatedAt: options.reverifiedAal === undefined ? source.authenticatedAt : now,
       ...(source.parentId === undefined ? {} : { parentId: source.parentId }),
       ...(options.deviceLabel === undefined ? {} : { deviceLabel: options.deviceLabel }),
-      metadata: source.metadata,
+      // Engine-owned state (e.g. sealed upstream tokens, bound to the old session's id) does not move.
+      metadata: toView(source).metadata,
       context,
     });
     this.#emit({

@@ -240,12 +240,17 @@ describe('transfer', () => {
     expect(eventTypes(events)).toContain('session.transferred');
   });
 
-  it('fork keeps the original and keeps AAL when re-verified', async () => {
-    const { manager } = await harness();
-    const original = await manager.create({ userId: 'alice', aal: 2 });
+  it('fork keeps the original and keeps AAL when re-verified; only the app metadata moves', async () => {
+    const { manager, store } = await harness();
+    const original = await manager.create({
+      userId: 'alice',
+      aal: 2,
+      metadata: { plan: 'pro', 'sk.upstream': 'sealed' },
+    });
     const { code } = await manager.createTransferCode(original.session.id, { mode: 'fork' });
     const forked = await manager.redeemTransferCode(code, { reverifiedAal: 2 });
     expect(forked.session.aal).toBe(2);
+    expect((await store.get(forked.session.id))?.metadata).toEqual({ plan: 'pro' });
     await expect(manager.validate(original.token)).resolves.toBeDefined();
     await expect(manager.validate(forked.token)).resolves.toBeDefined();
   });
