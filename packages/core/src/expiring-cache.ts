@@ -24,11 +24,25 @@ export class ExpiringCache<V> {
     return entry.value;
   }
 
-  set(key: string, value: V, expiresAt: number): void {
+  /**
+   * With `now`, also drops a couple of expired entries from the front: caches whose entries share one lifetime
+   * (the denylist, the validation cache) then shrink as they age instead of sitting at their bound.
+   */
+  set(key: string, value: V, expiresAt: number, now?: number): void {
     if (this.#maxEntries <= 0) return;
     this.#entries.delete(key);
+    if (now !== undefined) this.#dropExpiredFront(now);
     if (this.#entries.size >= this.#maxEntries) this.#evictOldest();
     this.#entries.set(key, { value, expiresAt });
+  }
+
+  #dropExpiredFront(now: number): void {
+    let budget = 2;
+    for (const [oldest, entry] of this.#entries) {
+      if (budget === 0 || entry.expiresAt > now) break;
+      this.#entries.delete(oldest);
+      budget -= 1;
+    }
   }
 
   delete(key: string): void {

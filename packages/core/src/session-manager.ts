@@ -555,7 +555,7 @@ export class SessionManager {
         if (error instanceof SessionKitError && error.code === 'token.invalid') this.#rejectedTokens += 1;
         throw error;
       }
-      this.#verifiedJwts.set(key, claims, claims.exp * 1000);
+      this.#verifiedJwts.set(key, claims, claims.exp * 1000, now);
     }
     if (this.#isDenied(claims.sid)) throw new SessionRevokedError();
     if (options.tier === 'full') {
@@ -627,7 +627,7 @@ export class SessionManager {
       current = await this.#touch(record, now, ipHash, demote);
     }
     if (this.config.validationCache.enabled) {
-      this.#validated.set(current.id, current, now + this.config.validationCache.maxAgeMs);
+      this.#validated.set(current.id, current, now + this.config.validationCache.maxAgeMs, now);
     }
     return { record: current, warnings };
   }
@@ -825,7 +825,8 @@ export class SessionManager {
 
   #deny(sessionId: string): void {
     // Long enough for every access token of the session to have expired, plus clock skew.
-    this.#denylist.set(sessionId, true, this.#clock.now() + this.config.accessToken.ttlMs + 60_000);
+    const now = this.#clock.now();
+    this.#denylist.set(sessionId, true, now + this.config.accessToken.ttlMs + 60_000, now);
     this.#validated.delete(sessionId);
   }
 

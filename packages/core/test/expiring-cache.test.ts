@@ -18,6 +18,14 @@ describe('ExpiringCache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('sheds expired entries from the front as new ones arrive, without waiting to be read or full', () => {
+    const cache = new ExpiringCache<number>(100);
+    for (let i = 0; i < 10; i += 1) cache.set(`old${i}`, i, 100, 0);
+    for (let i = 0; i < 5; i += 1) cache.set(`new${i}`, i, 1000, 200);
+    expect(cache.size).toBe(5);
+    expect(cache.get('new4', 200)).toBe(4);
+  });
+
   it('stores nothing with a zero bound, and clears', () => {
     const off = new ExpiringCache<number>(0);
     off.set('a', 1, 100);
