@@ -20,7 +20,11 @@ export type ErrorCode =
   | 'store.corrupt'
   | 'upstream.unavailable'
   | 'input.invalid'
-  | 'transfer.invalid';
+  | 'transfer.invalid'
+  // Raised by transport adapters (e.g. @sessionkit/express): no session presented, CSRF, the app's own rule.
+  | 'auth.required'
+  | 'csrf.rejected'
+  | 'access.denied';
 
 export interface SessionKitErrorOptions {
   cause?: unknown;

@@ -1,24 +1,14 @@
-/**
- * Failures that belong to the HTTP layer and have no code in core's `ErrorCode` union. They carry a stable
- * `code` and a status of their own so the problem handler treats them exactly like core's errors.
- */
+import { SessionKitError } from '@sessionkit/core';
+
+/** Failures that belong to the HTTP layer; like every SessionKit error they carry a stable `code`. */
 export type AdapterErrorCode = 'auth.required' | 'csrf.rejected' | 'access.denied';
 
-const STATUS: Record<AdapterErrorCode, number> = {
-  'auth.required': 401,
-  'csrf.rejected': 403,
-  'access.denied': 403,
-};
+export class AdapterError extends SessionKitError {
+  declare readonly code: AdapterErrorCode;
 
-export class AdapterError extends Error {
-  readonly code: AdapterErrorCode;
-  readonly status: number;
-
+  // Not redundant: it narrows the codes an adapter error may carry to the adapter's own.
   constructor(code: AdapterErrorCode, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
-    this.status = STATUS[code];
+    super(code, message);
   }
 }
 

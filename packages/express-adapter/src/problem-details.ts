@@ -1,12 +1,10 @@
 import type { ErrorCode } from '@sessionkit/core';
 import { SessionKitError } from '@sessionkit/core';
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import type { AdapterErrorCode } from './adapter-errors.js';
-import { AdapterError } from './adapter-errors.js';
 
 /** Codes for failures of the request itself that neither core nor this adapter raised. */
 export type HttpErrorCode = 'request.invalid' | 'request.too_large' | 'internal';
-export type ProblemCode = ErrorCode | AdapterErrorCode | HttpErrorCode;
+export type ProblemCode = ErrorCode | HttpErrorCode;
 
 /** RFC 9457 problem document; `code` is SessionKit's stable error code, the thing clients branch on. */
 export interface ProblemDocument {
@@ -50,6 +48,9 @@ export const STATUS_BY_CODE = {
   'upstream.unavailable': 503,
   'input.invalid': 400,
   'transfer.invalid': 400,
+  'auth.required': 401,
+  'csrf.rejected': 403,
+  'access.denied': 403,
 } as const satisfies Record<ErrorCode, number>;
 
 const TITLES: Record<ProblemCode, string> = {
@@ -159,7 +160,6 @@ function classify(error: unknown): Classified {
       ? { code: error.code, status }
       : { code: error.code, status, detail: error.message, details: error.details };
   }
-  if (error instanceof AdapterError) return { code: error.code, status: error.status, detail: error.message };
   const httpStatus = clientErrorStatus(error);
   if (httpStatus === 413) return { code: 'request.too_large', status: 413 };
   if (httpStatus === 400 && errorType(error) === 'entity.parse.failed') {

@@ -24,9 +24,15 @@ import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { ProblemDocument } from '../src/index.js';
-import { AccessDeniedError, CsrfRejectedError, problemHandler, STATUS_BY_CODE } from '../src/index.js';
+import {
+  AccessDeniedError,
+  AuthenticationRequiredError,
+  CsrfRejectedError,
+  problemHandler,
+  STATUS_BY_CODE,
+} from '../src/index.js';
 
-/** One instance of every core error, built through its public constructor. */
+/** One instance of every error code, built through its public constructor. */
 const coreErrors: Record<ErrorCode, SessionKitError> = {
   'session.not_found': new SessionNotFoundError(),
   'session.expired': new SessionExpiredError(),
@@ -48,6 +54,9 @@ const coreErrors: Record<ErrorCode, SessionKitError> = {
     { path: 'email', message: 'required' },
   ]),
   'transfer.invalid': new TransferInvalidError(),
+  'auth.required': new AuthenticationRequiredError(),
+  'csrf.rejected': new CsrfRejectedError(),
+  'access.denied': new AccessDeniedError(),
 };
 
 function appThrowing(error: unknown) {
