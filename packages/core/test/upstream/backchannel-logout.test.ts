@@ -5,7 +5,7 @@ import type { JWTPayload } from 'jose';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { SessionKitError, StoreUnavailableError } from '../../src/errors.js';
+import { StoreUnavailableError } from '../../src/errors.js';
 import { MemoryStore } from '../../src/memory-store.js';
 import { SessionManager } from '../../src/session-manager.js';
 import {
@@ -13,6 +13,7 @@ import {
   BackchannelLogoutReceiver,
   sessionsByMetadata,
 } from '../../src/upstream/index.js';
+import { codeOf } from '../helpers.js';
 import type { App } from './fixture.js';
 import { signIn, startApp } from './fixture.js';
 import { LoopbackProvider, POST_LOGOUT_URI } from './loopback-provider.js';
@@ -139,15 +140,6 @@ describe('logout token verification', () => {
         .setIssuedAt(claims.iat ?? Math.floor(clock.now() / 1000))
         .sign(key);
     return { clock, manager, receiver, sign };
-  }
-
-  async function codeOf(promise: Promise<unknown>): Promise<string> {
-    try {
-      await promise;
-      return 'resolved';
-    } catch (error) {
-      return error instanceof SessionKitError ? error.code : `untyped: ${String(error)}`;
-    }
   }
 
   it('lets the provider retry a token whose revocation failed, instead of refusing it as a replay', async () => {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { SessionKitError } from '../../src/errors.js';
 import { MemoryStore } from '../../src/memory-store.js';
 import { toView } from '../../src/session-view.js';
 import {
@@ -9,6 +8,7 @@ import {
   UpstreamTokenVault,
   VaultKeyRing,
 } from '../../src/upstream/index.js';
+import { codeOf } from '../helpers.js';
 import { KEY_A, KEY_B, signIn, startApp } from './fixture.js';
 import { LoopbackProvider } from './loopback-provider.js';
 
@@ -21,15 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await idp.stop();
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof SessionKitError ? error.code : `untyped: ${String(error)}`;
-  }
-}
 
 describe('upstream token vault against a real OpenID provider', () => {
   it('signs in with code + PKCE, seals the tokens at rest and hands them back', async () => {

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SessionKitError } from '../../src/errors.js';
 import { VaultKeyRing } from '../../src/upstream/index.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof SessionKitError ? error.code : `untyped: ${String(error)}`;
-  }
-}
+import { codeOf } from '../helpers.js';
 
 describe('vault key ring (AES-256-GCM via WebCrypto)', () => {
   const a = { id: 'a', secret: VaultKeyRing.generateSecret() };
