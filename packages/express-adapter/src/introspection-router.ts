@@ -1,15 +1,8 @@
 import type { Clock, SessionManager, ValidatedSession } from '@sessionkit/core';
 import { looksLikeJwt, SessionKitError, systemClock } from '@sessionkit/core';
 import type { Router } from 'express';
-import express from 'express';
-import { asyncHandler } from './async-handler.js';
 import type { ClientAuthenticator } from './oauth-endpoint.js';
-import {
-  authenticateClient,
-  oauthBodyParsers,
-  sendOAuthError,
-  tokenRequestSchema,
-} from './oauth-endpoint.js';
+import { tokenEndpoint } from './oauth-endpoint.js';
 import { sessionOfRefreshToken } from './refresh-token-check.js';
 
 export interface IntrospectionRouterOptions {
@@ -29,20 +22,9 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
  */
 export function introspectionRouter(options: IntrospectionRouterOptions): Router {
   const clock = options.clock ?? systemClock;
-  const router = express.Router();
-  router.post(
-    '/',
-    ...oauthBodyParsers(),
-    asyncHandler(async (req, res) => {
-      if (!(await authenticateClient(req, res, options.authenticateClient))) return;
-      const parsed = tokenRequestSchema.safeParse(req.body);
-      if (!parsed.success)
-        return sendOAuthError(res, 400, 'invalid_request', 'The token parameter is required');
-      res.setHeader('cache-control', 'no-store');
-      res.json(await introspect(options.manager, parsed.data.token, clock.now()));
-    }),
-  );
-  return router;
+  return tokenEndpoint(options.authenticateClient, async (token, res) => {
+    res.json(await introspect(options.manager, token, clock.now()));
+  });
 }
 
 async function introspect(

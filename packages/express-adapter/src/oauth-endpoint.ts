@@ -1,6 +1,7 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, Response, Router } from 'express';
 import express from 'express';
 import { z } from 'zod';
+import { asyncHandler } from './async-handler.js';
 
 /**
  * Decides whether the caller of an OAuth endpoint is a client allowed to use it (RFC 7662 §2.1 and RFC 7009
@@ -8,13 +9,13 @@ import { z } from 'zod';
  */
 export type ClientAuthenticator = (req: Request) => boolean | Promise<boolean>;
 
-export const tokenRequestSchema = z.object({
+const tokenRequestSchema = z.object({
   token: z.string().min(1).max(8192),
   token_type_hint: z.string().max(64).optional(),
 });
 
 /** RFC 6749 §5.2 error answer, the shape both RFCs prescribe. */
-export function sendOAuthError(
+function sendOAuthError(
   res: Response,
   status: number,
   error: 'invalid_request' | 'invalid_client',
@@ -25,18 +26,31 @@ export function sendOAuthError(
   res.json({ error, error_description: description });
 }
 
-/** Form bodies as the RFCs define them, and JSON for convenience; both small. */
-export function oauthBodyParsers(): RequestHandler[] {
-  return [express.urlencoded({ extended: false, limit: '16kb' }), express.json({ limit: '16kb' })];
-}
-
-/** Returns false (and has answered 401) when the client is not authenticated. */
-export async function authenticateClient(
-  req: Request,
-  res: Response,
+/**
+ * `POST /` of an RFC 7662 / RFC 7009 endpoint: form (or JSON) body, client authentication (401
+ * `invalid_client`), a `token` parameter (400 `invalid_request`), then `handle` with the token. Answers are
+ * never cached.
+ */
+export function tokenEndpoint(
   authenticate: ClientAuthenticator,
-): Promise<boolean> {
-  if (await authenticate(req)) return true;
-  sendOAuthError(res, 401, 'invalid_client', 'Client authentication failed');
-  return false;
+  handle: (token: string, res: Response) => Promise<void>,
+): Router {
+  const router = express.Router();
+  router.post(
+    '/',
+    express.urlencoded({ extended: false, limit: '16kb' }),
+    express.json({ limit: '16kb' }),
+    asyncHandler(async (req, res) => {
+      if (!(await authenticate(req))) {
+        return sendOAuthError(res, 401, 'invalid_client', 'Client authentication failed');
+      }
+      const parsed = tokenRequestSchema.safeParse(req.body);
+      if (!parsed.success) {
+        return sendOAuthError(res, 400, 'invalid_request', 'The token parameter is required');
+      }
+      res.setHeader('cache-control', 'no-store');
+      await handle(parsed.data.token, res);
+    }),
+  );
+  return router;
 }

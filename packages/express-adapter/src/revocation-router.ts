@@ -1,15 +1,8 @@
 import type { Clock, SessionManager } from '@sessionkit/core';
 import { looksLikeJwt, SessionKitError, systemClock } from '@sessionkit/core';
 import type { Router } from 'express';
-import express from 'express';
-import { asyncHandler } from './async-handler.js';
 import type { ClientAuthenticator } from './oauth-endpoint.js';
-import {
-  authenticateClient,
-  oauthBodyParsers,
-  sendOAuthError,
-  tokenRequestSchema,
-} from './oauth-endpoint.js';
+import { tokenEndpoint } from './oauth-endpoint.js';
 import { sessionOfRefreshToken } from './refresh-token-check.js';
 
 export interface RevocationRouterOptions {
@@ -27,24 +20,13 @@ export interface RevocationRouterOptions {
  */
 export function revocationRouter(options: RevocationRouterOptions): Router {
   const clock = options.clock ?? systemClock;
-  const router = express.Router();
-  router.post(
-    '/',
-    ...oauthBodyParsers(),
-    asyncHandler(async (req, res) => {
-      if (!(await authenticateClient(req, res, options.authenticateClient))) return;
-      const parsed = tokenRequestSchema.safeParse(req.body);
-      if (!parsed.success)
-        return sendOAuthError(res, 400, 'invalid_request', 'The token parameter is required');
-      const sessionId = await provenSessionId(options.manager, parsed.data.token, clock.now());
-      if (sessionId !== undefined) {
-        await options.manager.revoke(sessionId, { reason: 'oauth.revoked', by: 'user' });
-      }
-      res.setHeader('cache-control', 'no-store');
-      res.status(200).end();
-    }),
-  );
-  return router;
+  return tokenEndpoint(options.authenticateClient, async (token, res) => {
+    const sessionId = await provenSessionId(options.manager, token, clock.now());
+    if (sessionId !== undefined) {
+      await options.manager.revoke(sessionId, { reason: 'oauth.revoked', by: 'user' });
+    }
+    res.status(200).end();
+  });
 }
 
 async function provenSessionId(
