@@ -1,3 +1,4 @@
+import type { CryptoKey, JWTHeaderParameters } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { AccessTokenKeyRing, looksLikeJwt } from '../src/access-token.js';
@@ -22,6 +23,19 @@ const subject = {
   aal: 2 as const,
   authenticatedAt: Date.UTC(2026, 5, 1),
 };
+
+/** A token with valid-looking claims for our issuer and audience, signed however a test's attacker chooses. */
+function forge(header: JWTHeaderParameters, key: CryptoKey | Uint8Array, aal = 3): Promise<string> {
+  return new SignJWT({ sid: subject.sessionId, aal, auth_time: 1 })
+    .setProtectedHeader(header)
+    .setSubject('alice')
+    .setIssuer('https://issuer')
+    .setAudience('api')
+    .setIssuedAt()
+    .setJti('x')
+    .setExpirationTime('5m')
+    .sign(key);
+}
 
 describe('access tokens', () => {
   it.each([
@@ -65,48 +79,27 @@ describe('access tokens', () => {
 
     const publicJwk = (await keys.jwks()).keys[0];
     const hmacSecret = new TextEncoder().encode(JSON.stringify(publicJwk));
-    const confused = await new SignJWT({ sid: subject.sessionId, aal: 3, auth_time: 1 })
-      .setProtectedHeader({ alg: 'HS256', kid: keys.signingKey.kid, typ: 'at+jwt' })
-      .setSubject('alice')
-      .setIssuer('https://issuer')
-      .setAudience('api')
-      .setIssuedAt()
-      .setJti('x')
-      .setExpirationTime('5m')
-      .sign(hmacSecret);
+    const confused = await forge({ alg: 'HS256', kid: keys.signingKey.kid, typ: 'at+jwt' }, hmacSecret);
     expect(await codeOf(keys.verify(confused))).toBe('token.invalid');
 
     const attacker = await generateKeyPair('EdDSA');
-    const embedded = await new SignJWT({ sid: subject.sessionId, aal: 3, auth_time: 1 })
-      .setProtectedHeader({
+    const embedded = await forge(
+      {
         alg: 'EdDSA',
         kid: keys.signingKey.kid,
         typ: 'at+jwt',
         jwk: await exportJWK(attacker.publicKey),
         jku: 'https://evil.example/jwks',
-      })
-      .setSubject('alice')
-      .setIssuer('https://issuer')
-      .setAudience('api')
-      .setIssuedAt()
-      .setJti('x')
-      .setExpirationTime('5m')
-      .sign(attacker.privateKey);
+      },
+      attacker.privateKey,
+    );
     expect(await codeOf(keys.verify(embedded))).toBe('token.invalid');
   });
 
   it('rejects a JWT of another type (an ID token is not an access token)', async () => {
     const { keys } = await ring();
     const key = keys.signingKey;
-    const idToken = await new SignJWT({ sid: subject.sessionId, aal: 1, auth_time: 1 })
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-      .setSubject('alice')
-      .setIssuer('https://issuer')
-      .setAudience('api')
-      .setIssuedAt()
-      .setJti('x')
-      .setExpirationTime('5m')
-      .sign(key.privateKey);
+    const idToken = await forge({ alg: key.alg, kid: key.kid, typ: 'JWT' }, key.privateKey, 1);
     expect(await codeOf(keys.verify(idToken))).toBe('token.invalid');
   });
 
