@@ -8,6 +8,7 @@ import {
   sessionOf,
   stepUpSession,
 } from '@sessionkit/express';
+import { ipPrefix } from '@sessionkit/security';
 import type { Request, Response, Router } from 'express';
 import express from 'express';
 import { z } from 'zod';
@@ -134,11 +135,7 @@ export function authRouter(options: AuthRouterOptions): Router {
 
 /** A coarse network label for "your devices": the /24 (IPv4) or /48 (IPv6), never the address itself. */
 export function networkOf(ip: string | undefined): string {
-  if (!ip) return 'unknown network';
-  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.\d+$/.exec(ip);
-  if (v4) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
-  const groups = ip.split(':').filter((group) => group !== '');
-  return groups.length >= 3 ? `${groups.slice(0, 3).join(':')}::/48` : 'unknown network';
+  return (ip === undefined ? undefined : ipPrefix(ip)) ?? 'unknown network';
 }
 
 /** The session of the request, as `GET /api/me/sessions/current` answers it, with what the page needs. */
