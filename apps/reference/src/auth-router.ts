@@ -1,5 +1,5 @@
 import type { RequestContext, SessionManager } from '@sessionkit/core';
-import { parseInput, requestContextSchema } from '@sessionkit/core';
+import { parseInput } from '@sessionkit/core';
 import {
   endSession,
   establishSession,
@@ -83,12 +83,12 @@ export function authRouter(options: AuthRouterOptions): Router {
       }
     }
     await protection.succeeded({ ...known, context: requestContext(req) });
-    const context = parseInput(requestContextSchema, requestContext(req), 'request context');
+    const device = describeDevice(requestContext(req).userAgent);
     const issued = await establishSession(req, res, {
       userId: user.id,
       aal: user.mfaEnrolled ? 2 : 1,
-      deviceLabel: describeDevice(context.userAgent),
-      metadata: { device: describeDevice(context.userAgent), network: networkOf(req.ip) },
+      deviceLabel: device,
+      metadata: { device, network: networkOf(req.ip) },
     });
     audit.loginSucceeded(req, { userId: user.id, sessionId: issued.session.id, mfa: user.mfaEnrolled });
     res.json({

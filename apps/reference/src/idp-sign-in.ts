@@ -1,5 +1,5 @@
 import type { SessionManager } from '@sessionkit/core';
-import { InvalidTokenError, parseInput, requestContextSchema } from '@sessionkit/core';
+import { InvalidTokenError } from '@sessionkit/core';
 import type { OidcClient, PendingAuthorization, VaultKeyRing } from '@sessionkit/core/upstream';
 import { BackchannelLogoutReceiver, UpstreamTokenVault } from '@sessionkit/core/upstream';
 import { backChannelLogoutRouter, establishSession, requestContext } from '@sessionkit/express';
@@ -88,13 +88,13 @@ export function idpSignInRouter(options: IdpSignInOptions): Router {
     const local = email === undefined ? undefined : await users.findByEmail(email);
     const userId = local?.id ?? `idp:${claims.sub}`;
     await users.linkSubject(client.issuer, claims.sub, userId);
-    const context = parseInput(requestContextSchema, requestContext(req), 'request context');
+    const device = describeDevice(requestContext(req).userAgent);
     const issued = await establishSession(req, res, {
       userId,
       aal: 1,
-      deviceLabel: describeDevice(context.userAgent),
+      deviceLabel: device,
       metadata: {
-        device: describeDevice(context.userAgent),
+        device,
         network: networkOf(req.ip),
         via: 'demo-idp',
         ...(typeof claims.sid === 'string' ? { idpSid: claims.sid } : {}),
