@@ -35,9 +35,16 @@ export function formatToken(kind: OpaqueTokenKind, sessionId: string, secret: st
  * whatever it is given (held to that by a property test).
  */
 export function parseToken(value: unknown, kind: OpaqueTokenKind): OpaqueToken {
-  if (typeof value !== 'string' || value.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError();
-  const match = SHAPE.exec(value);
-  if (!match || (match[1] ?? '') !== PREFIX[kind]) throw new InvalidTokenError();
+  if (typeof value !== 'string') throw new InvalidTokenError();
+  const parsed = tryParseToken(value, kind);
+  if (!parsed) throw new InvalidTokenError();
+  return parsed;
+}
+
+/** `parseToken` without the throw, for the paths where a bad token simply means "not from the cache". */
+export function tryParseToken(value: string, kind: OpaqueTokenKind): OpaqueToken | undefined {
+  const match = value.length > MAX_TOKEN_LENGTH ? null : SHAPE.exec(value);
+  if (!match || (match[1] ?? '') !== PREFIX[kind]) return undefined;
   return { kind, sessionId: match[2] as string, secret: match[3] as string };
 }
 

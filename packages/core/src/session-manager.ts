@@ -5,7 +5,7 @@ import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { SessionConfig, SessionConfigInput } from './config.js';
 import { parseSessionConfig } from './config.js';
-import type { ContextAssessor } from './context-policy.js';
+import type { ContextAssessment, ContextAssessmentInput, ContextAssessor } from './context-policy.js';
 import { combineAssessments, contextChangeAssessor } from './context-policy.js';
 import {
   AalInsufficientError,
@@ -24,7 +24,14 @@ import {
 import type { RevokedBy, SessionEvent } from './events.js';
 import { SessionEvents } from './events.js';
 import { ExpiringCache } from './expiring-cache.js';
-import { formatToken, hashSecret, newSecret, newSessionId, parseToken } from './opaque-token.js';
+import {
+  formatToken,
+  hashSecret,
+  newSecret,
+  newSessionId,
+  parseToken,
+  tryParseToken,
+} from './opaque-token.js';
 import type { EventContext, RequestContext } from './request-context.js';
 import { requestContextSchema } from './request-context.js';
 import type { Aal, JsonValue, SessionRecord } from './session-record.js';
@@ -116,6 +123,23 @@ interface RevokeActionOptions extends ActionOptions {
 }
 
 const MAX_PARENT_DEPTH = 8;
+// Distinct client IPs whose keyed hash is kept: hashing is an HMAC, and the same few IPs validate all day.
+const IP_HASH_MEMO_ENTRIES = 4096;
+
+/** The fast tier's answer for a verified access token: its claims, no store read. */
+function accessTokenResult(claims: AccessTokenClaims): ValidatedSession {
+  const result: ValidatedSession = {
+    sessionId: claims.sid,
+    userId: claims.sub,
+    aal: claims.aal,
+    authenticatedAt: claims.authTime * 1000,
+    expiresAt: claims.exp * 1000,
+    source: 'access-token',
+    warnings: [],
+  };
+  if (claims.tenantId !== undefined) result.tenantId = claims.tenantId;
+  return result;
+}
 const MAX_CAS_ATTEMPTS = 5;
 
 /**
@@ -130,6 +154,7 @@ export class SessionManager {
   readonly #clock: Clock;
   readonly #assessors: ContextAssessor[];
   readonly #ipHashKey: string;
+  readonly #ipHashes = new ExpiringCache<string>(IP_HASH_MEMO_ENTRIES);
   readonly #denylist: ExpiringCache<true>;
   readonly #verifiedJwts: ExpiringCache<AccessTokenClaims>;
   readonly #validated: ExpiringCache<SessionRecord>;
@@ -177,7 +202,12 @@ export class SessionManager {
   }
 
   hashIp(ip: string): string {
-    return hmacSha256(this.#ipHashKey, ip);
+    let hashed = this.#ipHashes.get(ip, 0);
+    if (hashed === undefined) {
+      hashed = hmacSha256(this.#ipHashKey, ip);
+      this.#ipHashes.set(ip, hashed, Number.POSITIVE_INFINITY);
+    }
+    return hashed;
   }
 
   async create(options: CreateSessionOptions): Promise<IssuedTokens> {
@@ -243,31 +273,51 @@ export class SessionManager {
   }
 
   async validate(token: unknown, options: ValidateOptions = {}): Promise<ValidatedSession> {
+    const cached = this.validateFromCache(token, options);
+    if (cached) return cached;
+    // Read here, after the caches: no tier that answers from them uses the context.
     const context = options.context
       ? parseInput(requestContextSchema, options.context, 'request context')
       : {};
     if (typeof token === 'string' && looksLikeJwt(token))
       return this.#validateAccessToken(token, options, context);
     const parsed = this.#parse(token, 'session', context);
-    const secretHash = hashSecret(parsed.secret);
-    const now = this.#clock.now();
-    if (options.tier === 'fast' && this.config.validationCache.enabled) {
-      const cached = this.#validated.get(parsed.sessionId, now);
-      if (
-        cached &&
-        digestsEqual(cached.secretHash, secretHash) &&
-        isLive(cached, now) &&
-        !this.#isDenied(cached.id)
-      ) {
-        return this.#guard(this.#result(cached, 'cache', []), options);
-      }
-    }
     const record = await this.store.get(parsed.sessionId);
-    if (!record || !digestsEqual(record.secretHash, secretHash)) {
+    if (!record || !digestsEqual(record.secretHash, hashSecret(parsed.secret))) {
       throw this.#reject(context, record ? 'secret.mismatch' : 'session.unknown', parsed.sessionId);
     }
-    const checked = await this.#checkRecord(record, context, now);
+    const checked = await this.#checkRecord(record, context, this.#clock.now());
     return this.#guard(this.#result(checked.record, 'store', checked.warnings), options);
+  }
+
+  /**
+   * The fast tier's answer from local state alone, synchronously: a JWT already verified (and not denied), or
+   * an opaque token in the validation cache. `undefined` when only `validate` can answer (first sight of a
+   * token, a cache miss, a malformed or denied token, or the full tier); the guards of `options` throw here as
+   * they would there. Request handlers that find a session here skip a promise per request.
+   */
+  validateFromCache(token: unknown, options: ValidateOptions = {}): ValidatedSession | undefined {
+    if (options.tier !== 'fast' || typeof token !== 'string') return undefined;
+    const now = this.#clock.now();
+    if (looksLikeJwt(token)) {
+      if (!this.accessTokens) return undefined;
+      const claims = this.#verifiedJwts.get(hashSecret(token), now);
+      if (!claims || this.#isDenied(claims.sid, now)) return undefined;
+      return this.#guard(accessTokenResult(claims), options, now);
+    }
+    if (!this.config.validationCache.enabled) return undefined;
+    const parsed = tryParseToken(token, 'session');
+    const cached = parsed && this.#validated.get(parsed.sessionId, now);
+    if (
+      !parsed ||
+      !cached ||
+      !digestsEqual(cached.secretHash, hashSecret(parsed.secret)) ||
+      !isLive(cached, now) ||
+      this.#isDenied(cached.id, now)
+    ) {
+      return undefined;
+    }
+    return this.#guard(this.#result(cached, 'cache', []), options, now);
   }
 
   async refresh(refreshToken: unknown, options: ActionOptions = {}): Promise<RefreshResult> {
@@ -557,24 +607,14 @@ export class SessionManager {
       }
       this.#verifiedJwts.set(key, claims, claims.exp * 1000, now);
     }
-    if (this.#isDenied(claims.sid)) throw new SessionRevokedError();
+    if (this.#isDenied(claims.sid, now)) throw new SessionRevokedError();
     if (options.tier === 'full') {
       const record = await this.store.get(claims.sid);
       if (!record || record.userId !== claims.sub) throw this.#reject(context, 'session.unknown', claims.sid);
       const checked = await this.#checkRecord(record, context, now);
       return this.#guard(this.#result(checked.record, 'store', checked.warnings), options);
     }
-    const result: ValidatedSession = {
-      sessionId: claims.sid,
-      userId: claims.sub,
-      ...(claims.tenantId === undefined ? {} : { tenantId: claims.tenantId }),
-      aal: claims.aal,
-      authenticatedAt: claims.authTime * 1000,
-      expiresAt: claims.exp * 1000,
-      source: 'access-token',
-      warnings: [],
-    };
-    return this.#guard(result, options);
+    return this.#guard(accessTokenResult(claims), options, now);
   }
 
   /** State, timeouts, parent chain, context policy and the throttled touch: the full tier. */
@@ -586,17 +626,16 @@ export class SessionManager {
     this.#assertUsable(record, now);
     await this.#assertParentsLive(record, now, context);
     const ipHash = context.ip === undefined ? undefined : this.hashIp(context.ip);
-    const assessment = combineAssessments(
-      await Promise.all(
-        this.#assessors.map((assessor) =>
-          assessor.assess({ session: record, context, now, ...(ipHash === undefined ? {} : { ipHash }) }),
-        ),
-      ),
-    );
-    const eventContext = this.#eventContext(context);
+    const assessment = await this.#assess({
+      session: record,
+      context,
+      now,
+      ...(ipHash === undefined ? {} : { ipHash }),
+    });
     let current = record;
     const warnings: string[] = [];
     if (assessment.action !== 'allow') {
+      const eventContext = this.#eventContext(context);
       this.#emit({
         type: 'session.context_changed',
         at: now,
@@ -605,12 +644,10 @@ export class SessionManager {
         action: assessment.action,
         reasons: assessment.reasons,
       });
-    }
-    if (assessment.action === 'revoke') {
-      await this.#revokeTree(record.id, 'context.rejected', 'policy', eventContext);
-      throw new ContextRejectedError(assessment.reasons);
-    }
-    if (assessment.action !== 'allow') {
+      if (assessment.action === 'revoke') {
+        await this.#revokeTree(record.id, 'context.rejected', 'policy', eventContext);
+        throw new ContextRejectedError(assessment.reasons);
+      }
       warnings.push(...assessment.reasons);
       if (assessment.action === 'step-up') warnings.push('step-up.required');
       this.#emit({
@@ -630,6 +667,14 @@ export class SessionManager {
       this.#validated.set(current.id, current, now + this.config.validationCache.maxAgeMs, now);
     }
     return { record: current, warnings };
+  }
+
+  /** Every assessor's verdict combined; synchronous assessors (the built-in one) cost no promise. */
+  #assess(input: ContextAssessmentInput): ContextAssessment | Promise<ContextAssessment> {
+    const verdicts = this.#assessors.map((assessor) => assessor.assess(input));
+    return verdicts.some((verdict) => verdict instanceof Promise)
+      ? Promise.all(verdicts).then(combineAssessments)
+      : combineAssessments(verdicts as ContextAssessment[]);
   }
 
   /**
@@ -749,12 +794,12 @@ export class SessionManager {
     return new SessionExpiredError();
   }
 
-  #guard(result: ValidatedSession, options: ValidateOptions): ValidatedSession {
+  #guard(result: ValidatedSession, options: ValidateOptions, now?: number): ValidatedSession {
     const required = Math.max(options.requiredAal ?? 1, this.config.requiredAal);
     if (result.aal < required) throw new AalInsufficientError(required, result.aal);
     if (
       options.maxAuthAgeMs !== undefined &&
-      this.#clock.now() - result.authenticatedAt > options.maxAuthAgeMs
+      (now ?? this.#clock.now()) - result.authenticatedAt > options.maxAuthAgeMs
     ) {
       throw new AuthStaleError(options.maxAuthAgeMs);
     }
@@ -830,8 +875,8 @@ export class SessionManager {
     this.#validated.delete(sessionId);
   }
 
-  #isDenied(sessionId: string): boolean {
-    return this.#denylist.get(sessionId, this.#clock.now()) === true;
+  #isDenied(sessionId: string, now = this.#clock.now()): boolean {
+    return this.#denylist.get(sessionId, now) === true;
   }
 
   async #announceRevoked(session: SessionRecord): Promise<void> {

@@ -171,3 +171,49 @@ describe('invalidation feed gaps', () => {
     expect((await manager.validate(issued.token, { tier: 'fast' })).source).toBe('store');
   });
 });
+
+describe('fast tier: synchronous answers from local state', () => {
+  it('answers a seen access token without a promise, and leaves first sight and the full tier to validate', async () => {
+    const { a } = await twoInstances();
+    const issued = await a.manager.create({ userId: 'alice', aal: 2 });
+    expect(a.manager.validateFromCache(issued.accessToken, { tier: 'fast' })).toBeUndefined();
+    const validated = await a.manager.validate(issued.accessToken, { tier: 'fast' });
+    expect(a.manager.validateFromCache(issued.accessToken, { tier: 'fast' })).toEqual(validated);
+    expect(a.manager.validateFromCache(issued.accessToken, { tier: 'full' })).toBeUndefined();
+    expect(a.manager.validateFromCache(issued.accessToken)).toBeUndefined();
+    expect(() => a.manager.validateFromCache(issued.accessToken, { tier: 'fast', requiredAal: 3 })).toThrow(
+      expect.objectContaining({ code: 'aal.insufficient' }),
+    );
+  });
+
+  it('stops answering once the session is revoked on another instance', async () => {
+    const { a, b } = await twoInstances();
+    const issued = await a.manager.create({ userId: 'alice' });
+    await b.manager.validate(issued.accessToken, { tier: 'fast' });
+    await a.manager.revoke(issued.session.id);
+    expect(b.manager.validateFromCache(issued.accessToken, { tier: 'fast' })).toBeUndefined();
+    expect(await codeOf(b.manager.validate(issued.accessToken, { tier: 'fast' }))).toBe('session.revoked');
+  });
+
+  it('answers an opaque token from the validation cache only with its own secret', async () => {
+    const { a, clock } = await twoInstances(true);
+    const issued = await a.manager.create({ userId: 'alice' });
+    expect(a.manager.validateFromCache(issued.token, { tier: 'fast' })).toBeUndefined();
+    await a.manager.validate(issued.token, { tier: 'full' });
+    expect(a.manager.validateFromCache(issued.token, { tier: 'fast' })).toMatchObject({
+      source: 'cache',
+      session: { id: issued.session.id },
+    });
+    const forged = `${issued.session.id}.${'A'.repeat(43)}`;
+    expect(a.manager.validateFromCache(forged, { tier: 'fast' })).toBeUndefined();
+    clock.advance(1001);
+    expect(a.manager.validateFromCache(issued.token, { tier: 'fast' })).toBeUndefined();
+  });
+
+  it('never throws for a value that is not a token: validate gives the typed error', async () => {
+    const { a } = await twoInstances(true);
+    for (const value of [undefined, 42, '', 'a.b', 'x'.repeat(5000), 'a.b.c', `${'A'.repeat(22)}.`]) {
+      expect(a.manager.validateFromCache(value, { tier: 'fast' })).toBeUndefined();
+    }
+  });
+});

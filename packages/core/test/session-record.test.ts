@@ -77,4 +77,27 @@ describe('session view', () => {
     for (const key of ['secretHash', 'refresh', 'transfer', 'version']) expect(view).not.toHaveProperty(key);
     expect(view.device).not.toHaveProperty('firstIpHash');
   });
+
+  it('carries every other field of the record, so a new field is a decision, not an accident', async () => {
+    const { toView } = await import('../src/session-view.js');
+    const { sessionRecordSchema, deviceSchema } = await import('../src/session-record.js');
+    const secret = new Set(['secretHash', 'refresh', 'transfer', 'version']);
+    const record = sampleRecord({
+      tenantId: 't1',
+      parentId: 'p'.repeat(22),
+      revokedAt: 5,
+      revokeReason: 'user',
+      device: { label: 'l', userAgent: 'ua', fingerprint: { a: 'b' }, firstIpHash: 'f', lastIpHash: 'g' },
+    });
+    const view = toView(record);
+    for (const key of Object.keys(sessionRecordSchema.shape)) {
+      if (secret.has(key)) continue;
+      expect(view, key).toHaveProperty(key);
+    }
+    for (const key of Object.keys(deviceSchema.shape)) {
+      if (key !== 'firstIpHash') expect(view.device, key).toHaveProperty(key);
+    }
+    view.device.fingerprint = { changed: 'yes' };
+    expect(record.device.fingerprint).toEqual({ a: 'b' });
+  });
 });
