@@ -1,4 +1,5 @@
 import { SessionKitError, StoreUnavailableError } from '@sessionkit/core';
+import { LIMIT_EXCEEDED_SQLSTATE } from './create-session-function.js';
 
 /** The SQLSTATE of a driver error (pg and PGlite both expose it as `code`), if it has one. */
 function sqlState(error: unknown): string | undefined {
@@ -8,6 +9,11 @@ function sqlState(error: unknown): string | undefined {
 
 export function isUniqueViolation(error: unknown): boolean {
   return sqlState(error) === '23505';
+}
+
+/** `create_session` refused the session under `reject`: the user is at the limit. */
+export function isLimitExceeded(error: unknown): boolean {
+  return sqlState(error) === LIMIT_EXCEEDED_SQLSTATE;
 }
 
 /**

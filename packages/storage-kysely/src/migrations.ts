@@ -1,6 +1,7 @@
 import { StoreUnavailableError } from '@sessionkit/core';
 import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from 'kysely';
 import { Migrator, NO_MIGRATIONS, sql } from 'kysely';
+import { createSessionMigration } from './create-session-function.js';
 
 /** Our own schema and migration table, so neither clashes with an application's `sessions` table or migrations. */
 export const DEFAULT_SCHEMA = 'sessionkit';
@@ -96,6 +97,7 @@ export function sessionMigrations(schema: string): Record<string, Migration> {
         await db.schema.withSchema(schema).dropTable('sessions').execute();
       },
     },
+    '0002_create_session': createSessionMigration(schema),
   };
 }
 

@@ -51,6 +51,14 @@ export function recordToRow(record: SessionRecord): NewSessionRow {
 }
 
 /**
+ * The row as the JSON text `create_session` reads with `jsonb_populate_record`: the same columns, times as ISO
+ * strings (to the millisecond), and `device`/`metadata` as JSON objects rather than the strings pg binds.
+ */
+export function recordToJson(record: SessionRecord): string {
+  return JSON.stringify({ ...recordToRow(record), device: record.device, metadata: record.metadata });
+}
+
+/**
  * Rebuilds the record, leaving out (rather than setting to undefined) what the row does not hold, then
  * validates it with core's schema: whatever the row contains, the caller gets a valid record or `store.corrupt`.
  */

@@ -19,6 +19,7 @@ async function indexes(db: Kysely<Database>, schema: string): Promise<string[]> 
   return rows.map((row) => row.name);
 }
 
+const MIGRATIONS = ['0001_sessions', '0002_create_session'];
 const EXPECTED_TABLES = ['refresh_history', 'sessionkit_migration', 'sessionkit_migration_lock', 'sessions'];
 const EXPECTED_INDEXES = [
   'refresh_history_pk',
@@ -43,11 +44,11 @@ describe('migrations on a fresh PGlite database', () => {
 
   it('migrates an empty database up, then a second run is a no-op, and down removes the tables', async () => {
     expect(await tables(db, 'sessionkit')).toEqual([]);
-    expect(await migrateToLatest(db)).toEqual(['0001_sessions']);
+    expect(await migrateToLatest(db)).toEqual(MIGRATIONS);
     expect(await tables(db, 'sessionkit')).toEqual(EXPECTED_TABLES);
     expect(await indexes(db, 'sessionkit')).toEqual(EXPECTED_INDEXES);
     expect(await migrateToLatest(db)).toEqual([]);
-    expect(await migrateDown(db)).toEqual(['0001_sessions']);
+    expect(await migrateDown(db)).toEqual([...MIGRATIONS].reverse());
     expect(await tables(db, 'sessionkit')).toEqual(['sessionkit_migration', 'sessionkit_migration_lock']);
   });
 });
@@ -63,7 +64,7 @@ describe('migrations on PostgreSQL 127.0.0.1:5432', () => {
 
   it('migrates a new schema once even when instances start together, and is a no-op afterwards', async () => {
     const runs = await Promise.all(dbs.map((db) => migrateToLatest(db, { schema })));
-    expect(runs.flat()).toEqual(['0001_sessions']);
+    expect(runs.flat()).toEqual(MIGRATIONS);
     const db = dbs[0] as Kysely<Database>;
     expect(await tables(db, schema)).toEqual(EXPECTED_TABLES);
     expect(await indexes(db, schema)).toEqual(EXPECTED_INDEXES);
