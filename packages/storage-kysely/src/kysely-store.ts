@@ -25,7 +25,7 @@ import {
   truncateHash,
   VersionConflictError,
 } from '@sessionkit/core';
-import type { CompiledQuery, Kysely, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { CREATE_SESSION_FUNCTION, USER_LOCK_NAMESPACE } from './create-session-function.js';
 import type { Database } from './database.js';
@@ -50,11 +50,13 @@ const EVICT_REASON = 'limit.evicted';
 
 /**
  * The SessionStore on PostgreSQL (pg) or PGlite through kysely. Every atomic point of the contract is one
- * statement or one transaction, correct under READ COMMITTED with any number of connections:
+ * statement or one transaction, correct under READ COMMITTED with any number of connections, and no lock is
+ * held while the client waits for a round trip on the hot paths:
  * - create: one call of the `create_session` function (migration 0002), which takes the per-user advisory lock,
  *   inserts, and evicts or rejects past the limit, all in one statement;
  * - update: a single UPDATE conditioned on id, version, user and state (compare-and-set);
- * - rotateRefresh: SELECT ... FOR UPDATE, then core's decideRotation, then the write, in one transaction.
+ * - rotateRefresh: read, core's decideRotation, then one UPDATE conditioned on the version read (with the
+ *   history row in the same statement); another writer in between means decide again on what it wrote.
  */
 export class KyselyStore implements SessionStore {
   readonly feed: StoreFeed;
@@ -100,10 +102,7 @@ export class KyselyStore implements SessionStore {
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
-    return this.#run(async () => {
-      const { rows } = await this.#db.executeQuery<SessionRow>({ ...this.#getById, parameters: [id] });
-      return rows[0] && rowToRecord(rows[0]);
-    });
+    return this.#run(() => this.#read(id));
   }
 
   async listByUser(userId: string, options: ListOptions = {}): Promise<SessionRecord[]> {
@@ -147,38 +146,20 @@ export class KyselyStore implements SessionStore {
   }
 
   async rotateRefresh(input: RotateRefreshInput): Promise<RotateRefreshResult> {
-    return this.#run(() =>
-      this.#db.transaction().execute(async (trx): Promise<RotateRefreshResult> => {
-        const row = await trx
-          .selectFrom('sessions')
-          .selectAll()
-          .where('id', '=', input.sessionId)
-          .forUpdate()
-          .executeTakeFirst();
-        const record = row && rowToRecord(row);
-        const decision = decideRotation(record, input);
-        if (decision.result.outcome === 'unknown') {
-          return record && (await this.#wasRetired(trx, record, input.presentedHash))
-            ? this.#reuseOfOldToken(trx, record, input.now)
-            : decision.result;
+    return this.#run(async () => {
+      // Optimistic: nothing is locked between the read and the write, the write only lands on the version read.
+      // A miss means another writer got in between (a racing rotation, a touch, a revoke): decide again on
+      // what it wrote. Each miss is someone else's success, so this ends; 50 racing rotations with one token
+      // leave one 'rotated' and 49 'grace', as under a row lock.
+      for (;;) {
+        const record = await this.#read(input.sessionId);
+        const attempt = await this.#decideRotation(record, input);
+        if (!record || !attempt.write) return attempt.result;
+        if (await this.#compareAndSet(attempt.write, record.version, attempt.retired)) {
+          return attempt.result;
         }
-        if (!decision.write) return decision.result;
-        const written = parseInput(sessionRecordSchema, decision.write, 'rotated session record');
-        await this.#write(trx, written);
-        if (decision.result.outcome === 'rotated') {
-          await trx
-            .insertInto('refresh_history')
-            .values({
-              session_id: written.id,
-              hash: truncateHash(input.presentedHash),
-              retired_at: new Date(input.now),
-            })
-            .onConflict((conflict) => conflict.doNothing())
-            .execute();
-        }
-        return { outcome: decision.result.outcome, session: written };
-      }),
-    );
+      }
+    });
   }
 
   async revoke(id: string, options: RevokeOptions): Promise<SessionRecord | undefined> {
@@ -207,7 +188,10 @@ export class KyselyStore implements SessionStore {
       this.#db
         .transaction()
         .execute(async (trx) => {
-          await this.#lockUser(trx, userId);
+          // Its own statement: a READ COMMITTED snapshot taken after the lock sees every session created before.
+          await sql`select pg_advisory_xact_lock(${USER_LOCK_NAMESPACE}::int, hashtext(${userId}))`.execute(
+            trx,
+          );
           let query = trx
             .updateTable('sessions')
             .set(revokedColumns(options))
@@ -290,19 +274,38 @@ export class KyselyStore implements SessionStore {
     }
   }
 
-  async #lockUser(trx: Transaction<Database>, userId: string): Promise<void> {
-    // Its own statement: a READ COMMITTED snapshot taken after the lock sees every session created before it.
-    await sql`select pg_advisory_xact_lock(${USER_LOCK_NAMESPACE}::int, hashtext(${userId}))`.execute(trx);
+  async #read(id: string): Promise<SessionRecord | undefined> {
+    const { rows } = await this.#db.executeQuery<SessionRow>({ ...this.#getById, parameters: [id] });
+    return rows[0] && rowToRecord(rows[0]);
+  }
+
+  /** core's decideRotation, plus the replay of a token older than the 8 hashes the record remembers. */
+  async #decideRotation(
+    record: SessionRecord | undefined,
+    input: RotateRefreshInput,
+  ): Promise<RotationAttempt> {
+    const decision = decideRotation(record, input);
+    if (decision.result.outcome === 'unknown') {
+      if (!record || !(await this.#wasRetired(record, input.presentedHash))) return decision;
+      if (!isLive(record, input.now)) return { result: { outcome: 'inactive', session: record } };
+      const revoked = revokedCopy(record, REUSE_REVOKE_REASON, input.now);
+      return { result: { outcome: 'reused', session: revoked }, write: revoked };
+    }
+    if (!decision.write) return decision;
+    const written = parseInput(sessionRecordSchema, decision.write, 'rotated session record');
+    return {
+      result: { outcome: decision.result.outcome, session: written },
+      write: written,
+      ...(decision.result.outcome === 'rotated' && {
+        retired: { hash: truncateHash(input.presentedHash), at: input.now },
+      }),
+    };
   }
 
   /** Whether the presented token is one this session rotated away longer ago than the record remembers. */
-  async #wasRetired(
-    trx: Transaction<Database>,
-    record: SessionRecord,
-    presentedHash: string,
-  ): Promise<boolean> {
+  async #wasRetired(record: SessionRecord, presentedHash: string): Promise<boolean> {
     if (!record.refresh) return false;
-    const found = await trx
+    const found = await this.#db
       .selectFrom('refresh_history')
       .select('hash')
       .where('session_id', '=', record.id)
@@ -311,21 +314,53 @@ export class KyselyStore implements SessionStore {
     return found !== undefined;
   }
 
-  async #reuseOfOldToken(
-    trx: Transaction<Database>,
+  /**
+   * Writes `record` if the row still has `expectedVersion`, and the retired token into the history in the same
+   * statement (a data-modifying CTE), so both land or neither does. Answers whether it wrote.
+   */
+  async #compareAndSet(
     record: SessionRecord,
-    now: number,
-  ): Promise<RotateRefreshResult> {
-    if (!isLive(record, now)) return { outcome: 'inactive', session: record };
-    const revoked = revokedCopy(record, REUSE_REVOKE_REASON, now);
-    await this.#write(trx, revoked);
-    return { outcome: 'reused', session: revoked };
-  }
-
-  async #write(trx: Transaction<Database>, record: SessionRecord): Promise<void> {
+    expectedVersion: number,
+    retired: RotationAttempt['retired'],
+  ): Promise<boolean> {
     const { id, user_id: _userId, ...changes } = recordToRow(record);
-    await trx.updateTable('sessions').set(changes).where('id', '=', id).execute();
+    const update = this.#db
+      .updateTable('sessions')
+      .set(changes)
+      .where('id', '=', id)
+      .where('version', '=', expectedVersion)
+      .returning('id');
+    if (retired === undefined) return (await update.executeTakeFirst()) !== undefined;
+    const written = await this.#db
+      .with('written', () => update)
+      .with('history', (db) =>
+        db
+          .insertInto('refresh_history')
+          .columns(['session_id', 'hash', 'retired_at'])
+          .expression((eb) =>
+            eb
+              .selectFrom('written')
+              .select([
+                'written.id',
+                sql<string>`${retired.hash}::text`.as('hash'),
+                sql<Date>`${new Date(retired.at)}::timestamptz`.as('retired_at'),
+              ]),
+          )
+          .onConflict((conflict) => conflict.doNothing()),
+      )
+      .selectFrom('written')
+      .select('written.id')
+      .executeTakeFirst();
+    return written !== undefined;
   }
+}
+
+interface RotationAttempt {
+  result: RotateRefreshResult;
+  /** What to write, if anything. */
+  write?: SessionRecord;
+  /** The token a rotation retires, for the history (truncated hash, when). */
+  retired?: { hash: string; at: number };
 }
 
 function revokedColumns(options: RevokeOptions) {

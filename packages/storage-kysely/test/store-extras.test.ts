@@ -146,6 +146,36 @@ describe.each([
     expect((await store.get(record.id))?.state).toBe('revoked');
   });
 
+  it('a rotation racing touches of the same session still rotates once, on the touched record', async () => {
+    // rotateRefresh writes only on the version it read: every touch landing in between makes it decide again.
+    const record = sampleRecord();
+    await create(record);
+    const successorHash = hashSecret(newSecret());
+    const now = Date.now();
+    const touches = Array.from({ length: 20 }, async (_, i) => {
+      const current = await store.get(record.id);
+      if (!current) throw new Error('session vanished');
+      return codeOf(store.update({ ...current, lastSeenAt: now + i }, current.version));
+    });
+    const rotation = store.rotateRefresh({
+      sessionId: record.id,
+      presentedHash: record.refresh?.currentHash ?? '',
+      successorHash,
+      sealedSuccessor: 'sealed',
+      now,
+      graceMs: 10_000,
+      idleExpiresAt: now + 60_000,
+    });
+    const codes = await Promise.all(touches);
+    expect(codes.every((code) => code === 'resolved' || code === 'session.conflict')).toBe(true);
+    const result = await rotation;
+    expect(result.outcome).toBe('rotated');
+    const stored = await store.get(record.id);
+    expect(stored?.refresh?.currentHash).toBe(successorHash);
+    expect(stored?.refresh?.generation).toBe(1);
+    expect(stored?.version).toBe(1 + codes.filter((code) => code === 'resolved').length + 1);
+  });
+
   it('deletes the refresh history with its session', async () => {
     const record = sampleRecord({ idleExpiresAt: Date.now() + 100 });
     await create(record);
