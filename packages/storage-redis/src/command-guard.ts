@@ -34,7 +34,7 @@ export class CommandGuard {
   async call<T>(command: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.#timeoutMs;
     for (;;) {
-      await this.#ready(deadline);
+      if (this.#client.status !== 'ready') await this.#ready(deadline);
       try {
         return await this.#withinDeadline(command(), deadline);
       } catch (error) {
@@ -83,7 +83,6 @@ export class CommandGuard {
 
   async #ready(deadline: number): Promise<void> {
     const client = this.#client;
-    if (client.status === 'ready') return;
     if (client.status === 'end') throw new StoreUnavailableError('Redis connection has ended');
     await new Promise<void>((resolve, reject) => {
       const onReady = () => {

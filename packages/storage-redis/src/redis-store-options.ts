@@ -19,6 +19,11 @@ export const redisStoreOptionsSchema = z.object({
   commandTimeoutMs: z.number().int().min(10).max(60_000).default(500),
   /** Session id → user id entries remembered in process; 0 turns the cache off (two reads per `get`). */
   ownerCacheSize: z.number().int().nonnegative().max(10_000_000).default(100_000),
+  /**
+   * Records kept with the exact value they were decoded from, so an unchanged session (most reads: touches are
+   * throttled) skips decoding and schema validation; about 2 KiB each. 0 decodes every read.
+   */
+  decodedCacheSize: z.number().int().nonnegative().max(1_000_000).default(10_000),
   /** Receives connection errors and malformed feed messages; without it they are dropped (never thrown). */
   onError: z.custom<(error: Error) => void>((value) => typeof value === 'function').optional(),
 });

@@ -25,6 +25,7 @@ import {
 } from '@sessionkit/core';
 import { z } from 'zod';
 import { CommandGuard } from './command-guard.js';
+import { DecodedRecordCache } from './decoded-record-cache.js';
 import { KeyLayout } from './key-layout.js';
 import { LuaScript } from './lua-script.js';
 import {
@@ -124,6 +125,7 @@ export class RedisStore implements SessionStore {
   readonly #keys: KeyLayout;
   readonly #guard: CommandGuard;
   readonly #owners: OwnerCache;
+  readonly #decoded: DecodedRecordCache;
   readonly #onClientError: (error: Error) => void;
   #closed = false;
 
@@ -134,6 +136,7 @@ export class RedisStore implements SessionStore {
     this.#keys = new KeyLayout(config.prefix);
     this.#guard = new CommandGuard(config.client, config.commandTimeoutMs);
     this.#owners = new OwnerCache(config.ownerCacheSize);
+    this.#decoded = new DecodedRecordCache(config.decodedCacheSize);
     // Without an 'error' listener an ioredis connection error is an uncaught exception that ends the process.
     this.#onClientError = (error) => onError(error);
     this.#client.on('error', this.#onClientError);
@@ -183,10 +186,15 @@ export class RedisStore implements SessionStore {
   async get(id: string): Promise<SessionRecord | undefined> {
     this.#assertOpen();
     if (!sessionIdPattern.test(id)) return undefined;
-    const userId = await this.#ownerOf(id);
+    // A cached owner is read without an await: `get` is on every validation's path.
+    const userId = this.#owners.get(id) ?? (await this.#ownerOf(id));
     if (userId === undefined) return undefined;
     const value = await this.#call(() => this.#client.get(this.#keys.record(userId, id)));
-    return value === null ? undefined : decodeRecord(id, userId, value);
+    if (value === null) {
+      this.#decoded.forget(id);
+      return undefined;
+    }
+    return this.#decoded.get(id, value) ?? this.#decoded.remember(id, value, decodeRecord(id, userId, value));
   }
 
   async listByUser(userId: string, options: ListOptions = {}): Promise<SessionRecord[]> {

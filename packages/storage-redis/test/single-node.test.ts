@@ -121,6 +121,27 @@ describe('RedisStore on 127.0.0.1:6379: storage details', () => {
     ).toBe('store.corrupt');
   });
 
+  it('reuses a validated record only for the very same bytes, and never lets one caller change it for another', async () => {
+    const record = sampleRecord();
+    await store.create({ session: record, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() });
+    const first = await store.get(record.id);
+    const again = await store.get(record.id);
+    expect(again).toEqual(record);
+    expect(Object.isFrozen(again) && Object.isFrozen(again?.device)).toBe(true);
+    expect(() => {
+      (again as { state: string }).state = 'revoked';
+    }).toThrow(TypeError);
+    expect(first).toEqual(again);
+    const key = `${prefix}:{${record.userId}}:s:${record.id}`;
+    const stored = (await admin.get(key)) ?? '';
+    await admin.set(key, stored.replace('=active', '=hacked'), 'KEEPTTL');
+    expect(await codeOf(store.get(record.id))).toBe('store.corrupt');
+    await admin.set(key, stored.replace('=active', '=suspended'), 'KEEPTTL');
+    expect((await store.get(record.id))?.state).toBe('suspended');
+    await admin.del(key);
+    expect(await store.get(record.id)).toBeUndefined();
+  });
+
   it('rejects malformed input with input.invalid and writes nothing', async () => {
     const record = sampleRecord();
     expect(

@@ -1,0 +1,46 @@
+import type { SessionRecord } from '@sessionkit/core';
+
+/**
+ * The last value read for each session id and the record it decoded to. Decoding and validating with core's
+ * schema is a pure function of (id, owner, value), so a read that returns the very same bytes may reuse the
+ * validated record instead of parsing it again; any other bytes are decoded and validated in full. Records are
+ * frozen before they are shared between callers, so no caller can change what another one reads.
+ */
+export class DecodedRecordCache {
+  readonly #entries = new Map<string, { raw: string; record: SessionRecord }>();
+  readonly #capacity: number;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  get(id: string, raw: string): SessionRecord | undefined {
+    const entry = this.#entries.get(id);
+    return entry !== undefined && entry.raw === raw ? entry.record : undefined;
+  }
+
+  remember(id: string, raw: string, record: SessionRecord): SessionRecord {
+    if (this.#capacity === 0) return record;
+    const frozen = deepFreeze(record);
+    this.#entries.delete(id);
+    // Map keeps insertion order, and a re-read moves an id to the back: the first key is the least recent.
+    if (this.#entries.size >= this.#capacity) {
+      const oldest = this.#entries.keys().next();
+      if (!oldest.done) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(id, { raw, record: frozen });
+    return frozen;
+  }
+
+  forget(id: string): void {
+    this.#entries.delete(id);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
