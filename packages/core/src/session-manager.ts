@@ -299,11 +299,11 @@ export class SessionManager {
   validateFromCache(token: unknown, options: ValidateOptions = {}): ValidatedSession | undefined {
     if (options.tier !== 'fast' || typeof token !== 'string') return undefined;
     const now = this.#clock.now();
-    if (looksLikeJwt(token)) {
-      if (!this.accessTokens) return undefined;
-      const claims = this.#verifiedJwts.get(hashSecret(token), now);
-      if (!claims || this.#isDenied(claims.sid, now)) return undefined;
-      return this.#guard(accessTokenResult(claims), options, now);
+    const claims = this.#verifiedJwts.get(token, now);
+    if (claims) {
+      return this.#isDenied(claims.sid, now)
+        ? undefined
+        : this.#guard(accessTokenResult(claims), options, now);
     }
     if (!this.config.validationCache.enabled) return undefined;
     const parsed = tryParseToken(token, 'session');
@@ -596,8 +596,9 @@ export class SessionManager {
   async #validateAccessToken(token: string, options: ValidateOptions, context: RequestContext) {
     if (!this.accessTokens) throw this.#reject(context, 'access_token.unsupported');
     const now = this.#clock.now();
-    const key = hashSecret(token);
-    let claims = this.#verifiedJwts.get(key, now);
+    // Keyed by the token itself, not a digest: hashing was the largest cost of a cache hit, and a process that
+    // holds the signing keys gains no exposure from holding tokens they signed until those expire.
+    let claims = this.#verifiedJwts.get(token, now);
     if (!claims) {
       try {
         claims = await this.accessTokens.verify(token);
@@ -605,7 +606,7 @@ export class SessionManager {
         if (error instanceof SessionKitError && error.code === 'token.invalid') this.#rejectedTokens += 1;
         throw error;
       }
-      this.#verifiedJwts.set(key, claims, claims.exp * 1000, now);
+      this.#verifiedJwts.set(token, claims, claims.exp * 1000, now);
     }
     if (this.#isDenied(claims.sid, now)) throw new SessionRevokedError();
     if (options.tier === 'full') {

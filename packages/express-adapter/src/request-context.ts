@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '@sessionkit/core';
 import type { Request } from 'express';
+import { findState } from './request-state.js';
 
 export interface RequestContextOptions {
   /** Header an upstream proxy puts its request id in; `false` to always mint one. Default `x-request-id`. */
@@ -25,33 +26,51 @@ const MAX_COMPONENT = 512;
 /** Every context this package builds has a request id. */
 export type IdentifiedRequestContext = RequestContext & { requestId: string };
 
-const cache = new WeakMap<Request, IdentifiedRequestContext>();
+// Requests that never passed through sessionMiddleware still get one context (and one request id) each.
+const unattached = new WeakMap<Request, IdentifiedRequestContext>();
 
 /**
  * What core, audit and security learn about the caller. The IP is Express's `req.ip`, so it honours the
- * app's `trust proxy` setting and never trusts `X-Forwarded-For` on its own. Computed once per request.
+ * app's `trust proxy` setting and never trusts `X-Forwarded-For` on its own. Computed once per request, on
+ * first use, with the options and request id the session middleware was given.
  */
-export function requestContext(req: Request, options: RequestContextOptions = {}): IdentifiedRequestContext {
-  const cached = cache.get(req);
-  if (cached) return cached;
-  const ip = req.ip?.slice(0, MAX_IP);
-  const userAgent = req.get('user-agent')?.slice(0, MAX_USER_AGENT);
-  const fingerprint: Record<string, string> = {};
-  for (const header of options.fingerprintHeaders ?? DEFAULT_FINGERPRINT_HEADERS) {
-    const value = req.get(header);
-    if (value) fingerprint[header.toLowerCase().slice(0, 64)] = value.slice(0, MAX_COMPONENT);
+export function requestContext(req: Request, options?: RequestContextOptions): IdentifiedRequestContext {
+  const state = findState(req);
+  if (state) {
+    state.context ??= buildContext(req, options ?? state.contextOptions, state.requestId);
+    return state.context;
   }
-  const context: IdentifiedRequestContext = {
-    requestId: requestIdOf(req, options.requestIdHeader ?? 'x-request-id'),
-    ...(ip ? { ip } : {}),
-    ...(userAgent ? { userAgent } : {}),
-    ...(Object.keys(fingerprint).length > 0 ? { fingerprint } : {}),
-  };
-  cache.set(req, context);
+  let context = unattached.get(req);
+  if (!context) {
+    context = buildContext(req, options ?? {}, requestIdOf(req, options?.requestIdHeader ?? 'x-request-id'));
+    unattached.set(req, context);
+  }
   return context;
 }
 
-function requestIdOf(req: Request, header: string | false): string {
-  const offered = header === false ? undefined : req.get(header);
-  return offered !== undefined && REQUEST_ID.test(offered) ? offered : randomUUID();
+function buildContext(
+  req: Request,
+  options: RequestContextOptions,
+  requestId: string,
+): IdentifiedRequestContext {
+  const context: IdentifiedRequestContext = { requestId };
+  const ip = req.ip?.slice(0, MAX_IP);
+  if (ip) context.ip = ip;
+  const userAgent = req.get('user-agent')?.slice(0, MAX_USER_AGENT);
+  if (userAgent) context.userAgent = userAgent;
+  let fingerprint: Record<string, string> | undefined;
+  for (const header of options.fingerprintHeaders ?? DEFAULT_FINGERPRINT_HEADERS) {
+    const value = req.get(header);
+    if (!value) continue;
+    fingerprint ??= {};
+    fingerprint[header.toLowerCase().slice(0, 64)] = value.slice(0, MAX_COMPONENT);
+  }
+  if (fingerprint) context.fingerprint = fingerprint;
+  return context;
+}
+
+/** The proxy's request id when it is inert enough to log, else a fresh one. */
+export function requestIdOf(req: Request, header: string | false): string {
+  const offered = header === false ? undefined : req.headers[header.toLowerCase()];
+  return typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
 }

@@ -1,27 +1,90 @@
 import type { Clock, SessionManager } from '@sessionkit/core';
 import type { Request } from 'express';
 import type { CookieSettings } from './cookies.js';
+import type { IdentifiedRequestContext, RequestContextOptions } from './request-context.js';
 
 /**
- * What the middleware keeps per request but never puts on `req`: the raw token stays out of reach of
- * anything that logs or serialises the request.
+ * What the middleware keeps per request but never puts on `req.sessionkit`. Every field is private: whatever
+ * logs, inspects or serialises the request sees an empty `RequestState {}`, never the raw token.
  */
-export interface RequestState {
-  manager: SessionManager;
-  cookies: CookieSettings;
-  clock: Clock;
-  token?: string;
+export class RequestState {
+  readonly #manager: SessionManager;
+  readonly #cookies: CookieSettings;
+  readonly #clock: Clock;
+  readonly #contextOptions: RequestContextOptions;
+  readonly #requestId: string;
+  #token: string | undefined;
+  #context: IdentifiedRequestContext | undefined;
+
+  constructor(
+    manager: SessionManager,
+    cookies: CookieSettings,
+    clock: Clock,
+    contextOptions: RequestContextOptions,
+    requestId: string,
+    token: string | undefined,
+  ) {
+    this.#manager = manager;
+    this.#cookies = cookies;
+    this.#clock = clock;
+    this.#contextOptions = contextOptions;
+    this.#requestId = requestId;
+    this.#token = token;
+  }
+
+  get manager(): SessionManager {
+    return this.#manager;
+  }
+
+  get cookies(): CookieSettings {
+    return this.#cookies;
+  }
+
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  get contextOptions(): RequestContextOptions {
+    return this.#contextOptions;
+  }
+
+  get requestId(): string {
+    return this.#requestId;
+  }
+
+  get token(): string | undefined {
+    return this.#token;
+  }
+
+  set token(token: string | undefined) {
+    this.#token = token;
+  }
+
+  /** Built on first use: the tiers that answer from local caches never need it. */
+  get context(): IdentifiedRequestContext | undefined {
+    return this.#context;
+  }
+
+  set context(context: IdentifiedRequestContext | undefined) {
+    this.#context = context;
+  }
 }
 
-const states = new WeakMap<Request, RequestState>();
+// A symbol slot on the request instead of a WeakMap: no ephemeron for the GC to trace per request.
+const STATE = Symbol('sessionkit.request-state');
+type Carrier = Request & { [STATE]?: RequestState };
 
 export function attachState(req: Request, state: RequestState): void {
-  states.set(req, state);
+  (req as Carrier)[STATE] = state;
+}
+
+export function findState(req: Request): RequestState | undefined {
+  return (req as Carrier)[STATE];
 }
 
 /** A guard or router used without `sessionMiddleware` in front of it is a wiring bug: fail loudly. */
 export function stateOf(req: Request): RequestState {
-  const state = states.get(req);
+  const state = findState(req);
   if (!state) throw new Error('@sessionkit/express: mount sessionMiddleware() before this handler');
   return state;
 }

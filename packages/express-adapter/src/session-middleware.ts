@@ -2,13 +2,12 @@ import type { Clock, RequestContext, SessionManager, ValidatedSession } from '@s
 import { InvalidTokenError, parseInput, SessionKitError, systemClock } from '@sessionkit/core';
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import { asyncHandler } from './async-handler.js';
 import type { CookieOptions, CookieSettings } from './cookies.js';
 import { clearSessionCookie, cookieSettings, readSessionCookie } from './cookies.js';
 import { csrfTokenFor } from './csrf-token.js';
 import type { RequestContextOptions } from './request-context.js';
-import { requestContext } from './request-context.js';
-import { attachState, stateOf } from './request-state.js';
+import { requestContext, requestIdOf } from './request-context.js';
+import { attachState, RequestState, stateOf } from './request-state.js';
 
 export type ValidationTier = 'fast' | 'full';
 
@@ -83,29 +82,46 @@ const ENDED_CODES = new Set<string>([
  * Reads the session token from `Authorization: Bearer` or the session cookie, validates it and exposes the
  * result on `req.sessionkit`. It never rejects a request itself (guards do), except when the store cannot
  * answer: then it fails closed with `store.unavailable`. Touches are throttled by core, so a validation
- * writes to the store at most once per `touchThrottleMs`.
+ * writes to the store at most once per `touchThrottleMs`. A fast-tier token that core can answer from its
+ * local caches is handled synchronously: no promise, and the request context is never built.
  */
 export function sessionMiddleware(options: SessionMiddlewareOptions): RequestHandler {
   const { tier, bearer } = parseInput(optionsSchema, options, 'session middleware options');
+  const { manager } = options;
   const cookies = cookieSettings(options.cookie);
   const clock = options.clock ?? systemClock;
-  return asyncHandler(async (req, res, next) => {
-    const context = requestContext(req, options.context);
-    res.setHeader('x-request-id', context.requestId);
-    const kit: SessionKitRequest = { requestId: context.requestId, context };
-    req.sessionkit = kit;
+  const contextOptions = options.context ?? {};
+  const requestIdHeader = contextOptions.requestIdHeader ?? 'x-request-id';
+  return (req, res, next) => {
+    const requestId = requestIdOf(req, requestIdHeader);
+    res.setHeader('x-request-id', requestId);
     const presented = presentedToken(req, bearer, cookies);
-    attachState(req, {
-      manager: options.manager,
-      cookies,
-      clock,
-      ...(presented.token === undefined ? {} : { token: presented.token }),
-    });
+    const state = new RequestState(manager, cookies, clock, contextOptions, requestId, presented.token);
+    attachState(req, state);
+    const kit: SessionKitRequest = {
+      requestId,
+      get context() {
+        return requestContext(req);
+      },
+    };
     if (presented.transport !== undefined) kit.transport = presented.transport;
     if (presented.error) kit.error = presented.error;
-    await validateRequest(req, res, tier);
+    req.sessionkit = kit;
+    if (presented.token === undefined) return next();
+    let cached: ValidatedSession | undefined;
+    try {
+      cached = manager.validateFromCache(presented.token, { tier });
+    } catch (error) {
+      if (!rejected(kit, state, res, error)) return next(error);
+      return next();
+    }
+    if (!cached) {
+      validateRequest(req, res, tier).then(() => next(), next);
+      return;
+    }
+    accepted(kit, state, cached);
     next();
-  });
+  };
 }
 
 /**
@@ -117,16 +133,26 @@ export async function validateRequest(req: Request, res: Response, tier: Validat
   const kit = req.sessionkit;
   if (!kit || state.token === undefined) return;
   try {
-    kit.session = await state.manager.validate(state.token, { tier, context: kit.context });
-    delete kit.error;
-    if (kit.transport === 'cookie') kit.csrfToken = csrfTokenFor(state.token);
+    accepted(kit, state, await state.manager.validate(state.token, { tier, context: kit.context }));
   } catch (error) {
-    if (!(error instanceof SessionKitError) || !ANONYMOUS_CODES.has(error.code)) throw error;
-    delete kit.session;
-    delete kit.csrfToken;
-    kit.error = error;
-    if (kit.transport === 'cookie' && ENDED_CODES.has(error.code)) clearSessionCookie(res, state.cookies);
+    if (!rejected(kit, state, res, error)) throw error;
   }
+}
+
+function accepted(kit: SessionKitRequest, state: RequestState, session: ValidatedSession): void {
+  kit.session = session;
+  delete kit.error;
+  if (kit.transport === 'cookie' && state.token !== undefined) kit.csrfToken = csrfTokenFor(state.token);
+}
+
+/** Records a token that does not authenticate; false for errors that must fail the request instead. */
+function rejected(kit: SessionKitRequest, state: RequestState, res: Response, error: unknown): boolean {
+  if (!(error instanceof SessionKitError) || !ANONYMOUS_CODES.has(error.code)) return false;
+  delete kit.session;
+  delete kit.csrfToken;
+  kit.error = error;
+  if (kit.transport === 'cookie' && ENDED_CODES.has(error.code)) clearSessionCookie(res, state.cookies);
+  return true;
 }
 
 function presentedToken(
@@ -136,6 +162,16 @@ function presentedToken(
 ): { token?: string; transport?: 'cookie' | 'bearer'; error?: SessionKitError } {
   const authorization = acceptBearer ? req.headers.authorization : undefined;
   // Other schemes (Basic for OAuth client authentication, say) are not ours to judge.
+  // The common shape skips the regular expressions: "Bearer " and one word, which core checks in full.
+  if (
+    authorization !== undefined &&
+    authorization.length <= MAX_BEARER_LENGTH &&
+    authorization.startsWith('Bearer ') &&
+    authorization.indexOf(' ', 7) === -1 &&
+    authorization.length > 7
+  ) {
+    return { token: authorization.slice(7), transport: 'bearer' };
+  }
   if (authorization !== undefined && /^bearer(\s|$)/i.test(authorization)) {
     const match = authorization.length <= MAX_BEARER_LENGTH ? BEARER.exec(authorization) : null;
     if (!match?.[1]) return { transport: 'bearer', error: new InvalidTokenError('Malformed bearer token') };

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { SessionEvent } from '@sessionkit/core';
 import express from 'express';
 import request from 'supertest';
@@ -69,5 +70,53 @@ describe('request context', () => {
     });
     expect(events[1]?.context.requestId).toBe('probe-1');
     expect(JSON.stringify(events)).not.toContain('198.51.100.4');
+  });
+});
+
+describe('per-request state', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('answers a seen access token from core caches with the same result, and a revoked one as anonymous', async () => {
+    t = await testApp('memory', { accessTokens: true, tier: 'fast' });
+    const login = await request(t.app).post('/login').send({ userId: 'alice', bearer: true }).expect(200);
+    const bearer = `Bearer ${login.body.accessToken as string}`;
+    const first = await request(t.app).get('/public').set('authorization', bearer).expect(200);
+    const second = await request(t.app).get('/public').set('authorization', bearer).expect(200);
+    expect([first.body.signedIn, second.body.signedIn]).toEqual([true, true]);
+    expect(second.headers['x-request-id']).toBe(second.body.requestId);
+    await t.manager.revoke(login.body.session.id);
+    const after = await request(t.app).get('/whoami').set('authorization', bearer).expect(401);
+    expect(after.body.code).toBe('session.revoked');
+  });
+
+  it('keeps the raw token out of everything it adds to the request, inspected or serialised', async () => {
+    t = await testApp('memory', {
+      extend(app) {
+        app.get('/inspect', (req, res) => {
+          // The header it arrived in is the caller's own; what must not hold it is everything we add.
+          delete req.headers.authorization;
+          req.rawHeaders = [];
+          res.json({
+            inspected: inspect(req, { depth: 4 }),
+            serialised: JSON.stringify(req.sessionkit),
+            context: req.sessionkit?.context,
+          });
+        });
+      },
+    });
+    const login = await request(t.app).post('/login').send({ userId: 'alice', bearer: true }).expect(200);
+    const token = login.body.token as string;
+    const res = await request(t.app)
+      .get('/inspect')
+      .set('authorization', `Bearer ${token}`)
+      .set('x-request-id', 'inspect-1')
+      .expect(200);
+    expect(res.body.inspected).not.toContain(token.split('.')[1]);
+    expect(res.body.serialised).not.toContain(token.split('.')[1]);
+    expect(res.body.context).toMatchObject({ requestId: 'inspect-1', ip: expect.any(String) });
   });
 });
