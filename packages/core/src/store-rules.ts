@@ -23,7 +23,11 @@ export function chooseEvictions(
   const live = existing.filter((record) => isLive(record, now));
   const excess = live.length + 1 - maxSessions;
   if (excess <= 0) return [];
-  return [...live].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)).slice(0, excess);
+  // Ties on createdAt go by id in code-unit order: what Redis' sorted sets and SQL's "C" collation give, and
+  // unlike localeCompare it does not depend on the process's locale, so every store evicts the same session.
+  return [...live]
+    .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(0, excess);
 }
 
 export type RotationDecision =

@@ -17,8 +17,8 @@ export const CREATE_SESSION_FUNCTION = 'create_session';
  * rolls the insert back.
  *
  * It restates core's `chooseEvictions` (live = active or suspended and `now` before both deadlines; evict the
- * `live + 1 - max` oldest by `createdAt`, then by id in `localeCompare` order, which ICU's root collation
- * `und-x-icu` gives in SQL). test/create-session-rules.test.ts holds the two to the same answers.
+ * `live + 1 - max` oldest by `createdAt`, then by id in code-unit order, which the `"C"` collation gives in
+ * SQL). test/create-session-rules.test.ts holds the two to the same answers.
  *
  * Everything is schema-qualified (the store supports a custom schema) and frozen as of this migration: a
  * later column change replaces the function in its own migration.
@@ -66,7 +66,7 @@ export function createSessionMigration(schema: string): Migration {
             select id from ${sessions}
             where user_id = incoming.user_id and id <> incoming.id and state in ('active', 'suspended')
               and p_now < idle_expires_at and p_now < absolute_expires_at
-            order by created_at, id collate "und-x-icu"
+            order by created_at, id collate "C"
             for update
           );
           excess := cardinality(live) + 1 - p_max_sessions;
