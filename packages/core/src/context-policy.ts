@@ -5,7 +5,7 @@ import type { SessionRecord } from './session-record.js';
 
 export interface ContextAssessment {
   action: ContextAction;
-  reasons: string[];
+  reasons: readonly string[];
 }
 
 export interface ContextAssessmentInput {
@@ -36,15 +36,22 @@ export function combineAssessments(assessments: readonly ContextAssessment[]): C
   return { action, reasons };
 }
 
+const UNCHANGED: ContextAssessment = Object.freeze({ action: 'allow', reasons: Object.freeze([]) });
+
 /** The configured `contextChange` policy: a different IP or user agent than the session last saw. */
 export function contextChangeAssessor(policy: SessionConfig['contextChange']): ContextAssessor {
   return {
     assess({ session, context, ipHash }) {
+      const ipChanged = ipHash && session.device.lastIpHash && ipHash !== session.device.lastIpHash;
+      const deviceChanged =
+        context.userAgent && session.device.userAgent && context.userAgent !== session.device.userAgent;
+      // The verdict of almost every request, shared rather than allocated each time.
+      if (!ipChanged && !deviceChanged) return UNCHANGED;
       const assessments: ContextAssessment[] = [];
-      if (ipHash && session.device.lastIpHash && ipHash !== session.device.lastIpHash) {
+      if (ipChanged) {
         assessments.push({ action: policy.ip, reasons: ['ip.changed'] });
       }
-      if (context.userAgent && session.device.userAgent && context.userAgent !== session.device.userAgent) {
+      if (deviceChanged) {
         assessments.push({ action: policy.device, reasons: ['device.changed'] });
       }
       return combineAssessments(assessments);

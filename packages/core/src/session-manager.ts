@@ -625,7 +625,7 @@ export class SessionManager {
       await this.#expire(record, now, context);
     }
     this.#assertUsable(record, now);
-    await this.#assertParentsLive(record, now, context);
+    if (record.parentId !== undefined) await this.#assertParentsLive(record, now, context);
     const ipHash = context.ip === undefined ? undefined : this.hashIp(context.ip);
     const assessment = await this.#assess({
       session: record,
@@ -643,7 +643,7 @@ export class SessionManager {
         context: eventContext,
         session: toView(record),
         action: assessment.action,
-        reasons: assessment.reasons,
+        reasons: [...assessment.reasons],
       });
       if (assessment.action === 'revoke') {
         await this.#revokeTree(record.id, 'context.rejected', 'policy', eventContext);
@@ -672,6 +672,7 @@ export class SessionManager {
 
   /** Every assessor's verdict combined; synchronous assessors (the built-in one) cost no promise. */
   #assess(input: ContextAssessmentInput): ContextAssessment | Promise<ContextAssessment> {
+    if (this.#assessors.length === 1) return (this.#assessors[0] as ContextAssessor).assess(input);
     const verdicts = this.#assessors.map((assessor) => assessor.assess(input));
     return verdicts.some((verdict) => verdict instanceof Promise)
       ? Promise.all(verdicts).then(combineAssessments)
