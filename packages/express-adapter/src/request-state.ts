@@ -2,10 +2,12 @@ import type { Clock, SessionManager } from '@sessionkit/core';
 import type { Request } from 'express';
 import type { CookieSettings } from './cookies.js';
 import type { IdentifiedRequestContext, RequestContextOptions } from './request-context.js';
+import type { SessionKitRequest } from './session-middleware.js';
 
 /**
- * What the middleware keeps per request but never puts on `req.sessionkit`. Every field is private: whatever
- * logs, inspects or serialises the request sees an empty `RequestState {}`, never the raw token.
+ * What the middleware keeps per request beside the public fields of `req.sessionkit`, in a symbol slot that JSON
+ * skips. Every field is private: whatever logs or inspects the request sees an empty `RequestState {}`, never the
+ * raw token.
  */
 export class RequestState {
   readonly #manager: SessionManager;
@@ -70,16 +72,17 @@ export class RequestState {
   }
 }
 
-// A symbol slot on the request instead of a WeakMap: no ephemeron for the GC to trace per request.
+// A symbol slot on `req.sessionkit`, an object of our own, rather than on the request: adding a property to an
+// IncomingMessage that already carries Express' thirty-odd grows its property store on every request.
 const STATE = Symbol('sessionkit.request-state');
-type Carrier = Request & { [STATE]?: RequestState };
+type Carrier = SessionKitRequest & { [STATE]?: RequestState };
 
-export function attachState(req: Request, state: RequestState): void {
-  (req as Carrier)[STATE] = state;
+export function attachState(kit: SessionKitRequest, state: RequestState): void {
+  (kit as Carrier)[STATE] = state;
 }
 
 export function findState(req: Request): RequestState | undefined {
-  return (req as Carrier)[STATE];
+  return (req.sessionkit as Carrier | undefined)?.[STATE];
 }
 
 /** A guard or router used without `sessionMiddleware` in front of it is a wiring bug: fail loudly. */

@@ -97,13 +97,13 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): RequestHan
     res.setHeader('x-request-id', requestId);
     const presented = presentedToken(req, bearer, cookies);
     const state = new RequestState(manager, cookies, clock, contextOptions, requestId, presented.token);
-    attachState(req, state);
     const kit: SessionKitRequest = {
       requestId,
       get context() {
         return requestContext(req);
       },
     };
+    attachState(kit, state);
     if (presented.transport !== undefined) kit.transport = presented.transport;
     if (presented.error) kit.error = presented.error;
     req.sessionkit = kit;
