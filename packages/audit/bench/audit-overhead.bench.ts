@@ -6,6 +6,7 @@
  *
  *   npx tsx --conditions=@sessionkit/source packages/audit/bench/audit-overhead.bench.ts
  */
+import { readFileSync } from 'node:fs';
 import { MemoryStore, randomToken, SessionManager } from '@sessionkit/core';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -25,8 +26,34 @@ const context = {
   requestId: 'bench',
 };
 
-const pool = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', max: 4 });
+const APP = 'sessionkit-audit-bench';
+const connection = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };
+const pool = new pg.Pool({ ...connection, max: 4, application_name: APP });
 pool.on('error', () => {});
+const monitor = new pg.Client({ ...connection, application_name: `${APP}-monitor` });
+
+/**
+ * CPU µs used so far by this benchmark's PostgreSQL backends, read from /proc (PostgreSQL runs on this
+ * machine); undefined where that is not readable. What the inserts cost the server, beside the app's CPU.
+ */
+const backendCpu = new Map<number, number>();
+async function postgresCpuDelta(): Promise<number | undefined> {
+  const { rows } = await monitor.query<{ pid: number }>(
+    'select pid from pg_stat_activity where application_name = $1',
+    [APP],
+  );
+  let delta = 0;
+  try {
+    for (const { pid } of rows) {
+      const now = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+      delta += now - (backendCpu.get(pid) ?? 0);
+      backendCpu.set(pid, now);
+    }
+  } catch {
+    return undefined;
+  }
+  return delta;
+}
 const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
 const schema = `audit_bench_${randomToken(6)
   .replace(/[^A-Za-z0-9]/g, 'x')
@@ -58,6 +85,8 @@ interface Sample {
   wall: number;
   /** This process's CPU µs per iteration: what audit costs the application itself. */
   cpu: number;
+  /** PostgreSQL's CPU µs per iteration (its backends serving this benchmark), when readable. */
+  pg: number | undefined;
 }
 
 /** One run: ITERATIONS requests, each yielding to the event loop once as a server does between requests. */
@@ -65,6 +94,7 @@ async function run(variant: Variant): Promise<Sample> {
   const manager = new SessionManager({ store: new MemoryStore(), config: { maxSessionsPerUser: 1000 } });
   const auditor = variant.auditor();
   if (auditor) auditor.attach(manager.events);
+  await postgresCpuDelta();
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   for (let index = 0; index < ITERATIONS; index += 1) {
@@ -77,6 +107,7 @@ async function run(variant: Variant): Promise<Sample> {
   if (auditor && !(await auditor.close(30_000))) throw new Error(`${variant.name}: audit did not drain`);
   const elapsed = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
+  const pgCpu = await postgresCpuDelta();
   if (process.env.SPLIT)
     console.log(
       variant.name,
@@ -87,7 +118,11 @@ async function run(variant: Variant): Promise<Sample> {
     );
   if (auditor && auditor.stats.dropped > 0)
     throw new Error(`${variant.name}: dropped ${auditor.stats.dropped}`);
-  return { wall: (elapsed * 1000) / ITERATIONS, cpu: (cpu.user + cpu.system) / ITERATIONS };
+  return {
+    wall: (elapsed * 1000) / ITERATIONS,
+    cpu: (cpu.user + cpu.system) / ITERATIONS,
+    pg: pgCpu === undefined ? undefined : pgCpu / ITERATIONS,
+  };
 }
 
 function median(values: number[]): number {
@@ -98,6 +133,7 @@ function median(values: number[]): number {
 const ratio = (value: number, base: number) => `${(value / base).toFixed(2)}x`;
 
 try {
+  await monitor.connect();
   await migrateAuditSchema(db, { schema });
   for (const variant of variants) await run(variant);
   const samples = new Map<string, Sample[]>(variants.map((variant) => [variant.name, []]));
@@ -113,6 +149,7 @@ try {
       name: variant.name,
       wall: median(runs.map((run) => run.wall)),
       cpu: median(runs.map((run) => run.cpu)),
+      pg: runs.some((run) => run.pg === undefined) ? undefined : median(runs.map((run) => run.pg ?? 0)),
     };
   });
   const [none, noop] = results as [(typeof results)[0], (typeof results)[0]];
@@ -125,10 +162,12 @@ try {
       'wall vs no audit': ratio(result.wall, none.wall),
       'app CPU µs': result.cpu.toFixed(1),
       'app CPU vs no-op sink': ratio(result.cpu, noop.cpu),
+      'PostgreSQL CPU µs': result.pg === undefined ? 'n/a' : result.pg.toFixed(1),
     })),
   );
   console.log(`rows written to PostgreSQL: ${written.rows[0]?.n}; target: SQL sink <= 1.15x the no-op sink`);
 } finally {
   await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
   await db.destroy();
+  await monitor.end();
 }
