@@ -49,6 +49,17 @@ export function sealInput(record: Omit<AuditRecord, 'hash'>): string {
 }
 
 export function linkEntry(entry: AuditEntry, previous: ChainHead, keys: Keyring): AuditRecord {
+  return linkSealed(entry, previous, keys).record;
+}
+
+export interface SealedRecord {
+  record: AuditRecord;
+  /** `sealInput(record)`: the JSON text the hash was computed over, for writers that can reuse it. */
+  sealed: string;
+}
+
+/** `linkEntry`, also handing back the sealed input, so a writer need not serialise the record again. */
+export function linkSealed(entry: AuditEntry, previous: ChainHead, keys: Keyring): SealedRecord {
   const record = {
     ...entry,
     seq: previous.seq + 1,
@@ -56,8 +67,9 @@ export function linkEntry(entry: AuditEntry, previous: ChainHead, keys: Keyring)
     hashKeyId: keys.currentKeyId,
     hash: '',
   };
-  record.hash = keys.signCurrent(sealInput(record));
-  return record;
+  const sealed = sealInput(record);
+  record.hash = keys.signCurrent(sealed);
+  return { record, sealed };
 }
 
 /** The hash a record should carry, or `undefined` when its key is not in the ring. */

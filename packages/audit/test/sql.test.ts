@@ -314,6 +314,76 @@ describe.each([
     expect(await ledger.verifyChain('race-2')).toMatchObject({ ok: true, checked: 1 });
   });
 
+  it('writes a batch on the heads it last wrote in one statement, and goes the long way when they moved', async () => {
+    let statements = 0;
+    const counted = database.db.withPlugin({
+      transformQuery: (args) => {
+        statements += 1;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    const mine = new SqlAuditLedger(counted, { schema: database.schema, keys: integrityKeys, clock });
+    const other = new SqlAuditLedger(database.db, { schema: database.schema, keys: integrityKeys, clock });
+    const entry = (n: number, chain: string) => ({
+      v: 1 as const,
+      id: `guess-${chain}-${n}`,
+      at: clock.now(),
+      chain,
+      action: 'auth.logout' as const,
+      category: 'auth' as const,
+      severity: 'info' as const,
+      outcome: 'success' as const,
+      actor: { type: 'system' as const },
+      userId: 'guesser',
+      details: { n },
+    });
+    await mine.append([entry(1, 'guess-a'), entry(1, 'guess-b')]);
+    statements = 0;
+    const linked = await mine.append([entry(2, 'guess-a'), entry(2, 'guess-b'), entry(3, 'guess-a')]);
+    expect(statements).toBe(1);
+    expect(linked.map((record) => [record.chain, record.seq])).toEqual([
+      ['guess-a', 2],
+      ['guess-b', 2],
+      ['guess-a', 3],
+    ]);
+
+    // Another writer moves one of the two heads: the guess fails as a whole (nothing of the batch is written
+    // on the stale head, the other chain's head does not move), and the batch is linked on the real heads.
+    await other.append([entry(3, 'guess-b')]);
+    statements = 0;
+    const relinked = await mine.append([entry(4, 'guess-a'), entry(4, 'guess-b')]);
+    expect(statements).toBeGreaterThan(1);
+    expect(relinked.map((record) => [record.chain, record.seq])).toEqual([
+      ['guess-a', 4],
+      ['guess-b', 4],
+    ]);
+    statements = 0;
+    await mine.append([entry(5, 'guess-b')]);
+    expect(statements).toBe(1);
+    expect(await mine.verifyChain('guess-a')).toMatchObject({ ok: true, checked: 4 });
+    expect(await mine.verifyChain('guess-b')).toMatchObject({ ok: true, checked: 5 });
+    const stored = await records()
+      .selectFrom('audit_records')
+      .select(['chain', 'seq', 'details', 'user_id'])
+      .where('chain', 'in', ['guess-a', 'guess-b'])
+      .orderBy('chain')
+      .orderBy('seq')
+      .execute();
+    expect(stored.map((row) => `${row.chain}/${row.seq}`)).toEqual([
+      'guess-a/1',
+      'guess-a/2',
+      'guess-a/3',
+      'guess-a/4',
+      'guess-b/1',
+      'guess-b/2',
+      'guess-b/3',
+      'guess-b/4',
+      'guess-b/5',
+    ]);
+    expect(stored[0]).toMatchObject({ user_id: 'guesser', details: { n: 1 } });
+  });
+
   it('keeps verifying when the integrity key rotates mid-chain', async () => {
     const rotated = new Keyring({
       currentKeyId: 'int-2026-07',

@@ -1,79 +1,52 @@
-import type { JsonValue } from '@sessionkit/core';
 import type { Selectable } from 'kysely';
-import type { AuditRecord } from '../audit-record.js';
 import type { AuditRecordsTable } from './schema.js';
 
-/** The columns a record is written to, with their SQL types, in insert order. */
+/**
+ * The columns a record is written to, in insert order, each with the SQL that reads it from a sealed row
+ * (`row`): `sealInput(record)`, the JSON array the record's hash was computed over, with the hash appended.
+ * Positions follow `sealInput`'s fixed layout: 1 v, 2 id, 3 at, 4 chain, 5 seq, 6 prevHash, 7 hashKeyId,
+ * 8 action, 9 category, 10 severity, 11 outcome, 12-13 actor, 14 userId, 15 sessionId, 16 tenantId,
+ * 17 requestId, 18 reason, 19 ip (array or null), 20 device (array or null), 21 canonical details (a string),
+ * and 22 the hash. A column read from the wrong place fails `verifyChain`, so the tests hold the two together.
+ */
 export const RECORD_COLUMNS = [
-  ['chain', 'text'],
-  ['seq', 'bigint'],
-  ['id', 'text'],
-  ['v', 'smallint'],
-  ['at', 'bigint'],
-  ['action', 'text'],
-  ['category', 'text'],
-  ['severity', 'text'],
-  ['outcome', 'text'],
-  ['actor_type', 'text'],
-  ['actor_id', 'text'],
-  ['user_id', 'text'],
-  ['session_id', 'text'],
-  ['tenant_id', 'text'],
-  ['request_id', 'text'],
-  ['reason', 'text'],
-  ['ip_hash', 'text'],
-  ['ip_key_id', 'text'],
-  ['ip_source', 'text'],
-  ['ip_prefix', 'text'],
-  ['device_key', 'text'],
-  ['device_browser', 'text'],
-  ['device_os', 'text'],
-  ['device_type', 'text'],
-  ['device_label', 'text'],
-  ['details', 'jsonb'],
-  ['prev_hash', 'text'],
-  ['hash_key_id', 'text'],
-  ['hash', 'text'],
+  ['chain', 'row ->> 4'],
+  ['seq', '(row ->> 5)::bigint'],
+  ['id', 'row ->> 2'],
+  ['v', '(row ->> 1)::smallint'],
+  ['at', '(row ->> 3)::bigint'],
+  ['action', 'row ->> 8'],
+  ['category', 'row ->> 9'],
+  ['severity', 'row ->> 10'],
+  ['outcome', 'row ->> 11'],
+  ['actor_type', 'row ->> 12'],
+  ['actor_id', 'row ->> 13'],
+  ['user_id', 'row ->> 14'],
+  ['session_id', 'row ->> 15'],
+  ['tenant_id', 'row ->> 16'],
+  ['request_id', 'row ->> 17'],
+  ['reason', 'row ->> 18'],
+  ['ip_hash', "row #>> '{19,0}'"],
+  ['ip_key_id', "row #>> '{19,1}'"],
+  ['ip_source', "row #>> '{19,2}'"],
+  ['ip_prefix', "row #>> '{19,3}'"],
+  ['device_key', "row #>> '{20,0}'"],
+  ['device_browser', "row #>> '{20,1}'"],
+  ['device_os', "row #>> '{20,2}'"],
+  ['device_type', "row #>> '{20,3}'"],
+  ['device_label', "row #>> '{20,4}'"],
+  ['details', '(row ->> 21)::jsonb'],
+  ['prev_hash', 'row ->> 6'],
+  ['hash_key_id', 'row ->> 7'],
+  ['hash', 'row ->> 22'],
 ] as const;
 
-type RowValue = string | number | null | { [key: string]: JsonValue };
-
 /**
- * A record as one JSON array in `RECORD_COLUMNS` order: a batch goes to PostgreSQL as a single jsonb
- * parameter of such arrays, whatever its size; arrays instead of objects keep that text small.
+ * A linked record as a JSON array for `RECORD_COLUMNS`: its sealed input with the hash appended. A batch goes
+ * to PostgreSQL as one jsonb parameter of such rows, whatever its size, and no record is serialised twice.
  */
-export function recordToRow(record: AuditRecord): RowValue[] {
-  return [
-    record.chain,
-    record.seq,
-    record.id,
-    record.v,
-    record.at,
-    record.action,
-    record.category,
-    record.severity,
-    record.outcome,
-    record.actor.type,
-    record.actor.id ?? null,
-    record.userId ?? null,
-    record.sessionId ?? null,
-    record.tenantId ?? null,
-    record.requestId ?? null,
-    record.reason ?? null,
-    record.ip?.hash ?? null,
-    record.ip?.keyId ?? null,
-    record.ip?.source ?? null,
-    record.ip?.prefix ?? null,
-    record.device?.key ?? null,
-    record.device?.browser ?? null,
-    record.device?.os ?? null,
-    record.device?.type ?? null,
-    record.device?.label ?? null,
-    record.details,
-    record.prevHash,
-    record.hashKeyId,
-    record.hash,
-  ];
+export function sealedRow(sealed: string, hash: string): string {
+  return `${sealed.slice(0, -1)},${JSON.stringify(hash)}]`;
 }
 
 function present<K extends string, V>(key: K, value: V | null): { [P in K]?: V } {
