@@ -93,7 +93,10 @@ export class SqlAuditLedger implements AuditLedger {
   ): Promise<LinkedBatch | undefined> {
     if (!chains.every((chain) => this.#lastHeads.has(chain))) return undefined;
     const expected = chains.map((chain) => this.#lastHeads.get(chain) as ChainHead);
-    const batch = this.#link(entries, new Map(this.#lastHeads));
+    const batch = this.#link(
+      entries,
+      new Map(chains.map((chain, index) => [chain, expected[index] as ChainHead])),
+    );
     const next = chains.map((chain) => batch.heads.get(chain) as ChainHead);
     const now = this.#clock.now();
     // Every CTE runs, in one snapshot; `verdict` reads the locked (newest) head rows, and the update and the
