@@ -72,7 +72,14 @@ export function createApp(deps: AppDependencies): Express {
   app.use('/oauth/revoke', revocationRouter({ manager, authenticateClient }));
 
   app.use(express.json({ limit: '16kb' }));
-  app.use(sessionMiddleware({ manager, clock: deps.clock, cookie: { secure: deps.cookieSecure } }));
+  app.use(
+    sessionMiddleware({
+      manager,
+      clock: deps.clock,
+      cookie: { secure: deps.cookieSecure },
+      context: { echoRequestId: true },
+    }),
+  );
   app.use(csrfProtection());
 
   app.use('/api/auth', authRouter(deps));
@@ -122,7 +129,7 @@ function requestLog(logger: Logger): RequestHandler {
     res.on('finish', () => {
       logger.info(
         {
-          requestId: req.sessionkit?.requestId ?? res.getHeader('x-request-id'),
+          requestId: req.sessionkit?.requestId,
           method: req.method,
           path: req.path,
           status: res.statusCode,

@@ -6,6 +6,12 @@ import { findState } from './request-state.js';
 export interface RequestContextOptions {
   /** Header an upstream proxy puts its request id in; `false` to always mint one. Default `x-request-id`. */
   requestIdHeader?: string | false;
+  /**
+   * Answer every response with the request id in that header (`X-Request-Id` when `requestIdHeader` is false),
+   * so clients and logs can correlate. Off by default: without it the id is only minted when something uses it
+   * (the request context, a problem document), which keeps it off the path of requests that never need it.
+   */
+  echoRequestId?: boolean;
   /** Headers kept as device fingerprint components. Default: accept-language and the UA client hints. */
   fingerprintHeaders?: readonly string[];
 }

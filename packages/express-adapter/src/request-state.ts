@@ -2,6 +2,7 @@ import type { Clock, SessionManager } from '@sessionkit/core';
 import type { Request } from 'express';
 import type { CookieSettings } from './cookies.js';
 import type { IdentifiedRequestContext, RequestContextOptions } from './request-context.js';
+import { requestIdOf } from './request-context.js';
 import type { SessionKitRequest } from './session-middleware.js';
 
 /**
@@ -14,7 +15,8 @@ export class RequestState {
   readonly #cookies: CookieSettings;
   readonly #clock: Clock;
   readonly #contextOptions: RequestContextOptions;
-  readonly #requestId: string;
+  readonly #req: Request;
+  #requestId: string | undefined;
   #token: string | undefined;
   #context: IdentifiedRequestContext | undefined;
 
@@ -23,14 +25,14 @@ export class RequestState {
     cookies: CookieSettings,
     clock: Clock,
     contextOptions: RequestContextOptions,
-    requestId: string,
+    req: Request,
     token: string | undefined,
   ) {
     this.#manager = manager;
     this.#cookies = cookies;
     this.#clock = clock;
     this.#contextOptions = contextOptions;
-    this.#requestId = requestId;
+    this.#req = req;
     this.#token = token;
   }
 
@@ -50,7 +52,9 @@ export class RequestState {
     return this.#contextOptions;
   }
 
+  /** The proxy's request id or a fresh one, decided on first use and the same for the rest of the request. */
   get requestId(): string {
+    this.#requestId ??= requestIdOf(this.#req, this.#contextOptions.requestIdHeader ?? 'x-request-id');
     return this.#requestId;
   }
 

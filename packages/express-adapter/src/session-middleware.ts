@@ -6,15 +6,17 @@ import type { CookieOptions, CookieSettings } from './cookies.js';
 import { clearSessionCookie, cookieSettings, readSessionCookie } from './cookies.js';
 import { csrfTokenFor } from './csrf-token.js';
 import type { RequestContextOptions } from './request-context.js';
-import { requestContext, requestIdOf } from './request-context.js';
+import { requestContext } from './request-context.js';
 import { attachState, RequestState, stateOf } from './request-state.js';
 
 export type ValidationTier = 'fast' | 'full';
 
 /** What the middleware puts on `req.sessionkit`. No raw token: it stays inside the middleware. */
 export interface SessionKitRequest {
-  requestId: string;
-  context: RequestContext;
+  /** The proxy's request id (see `context.requestIdHeader`) or a fresh one; minted on first read. */
+  readonly requestId: string;
+  /** Built on first read: the tiers that answer from local caches never need it. */
+  readonly context: RequestContext;
   /** Where the presented token came from; absent when none was presented. */
   transport?: 'cookie' | 'bearer';
   /** The validated session; absent when no token was presented or it did not validate. */
@@ -91,14 +93,17 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): RequestHan
   const cookies = cookieSettings(options.cookie);
   const clock = options.clock ?? systemClock;
   const contextOptions = options.context ?? {};
-  const requestIdHeader = contextOptions.requestIdHeader ?? 'x-request-id';
+  const echoHeader = contextOptions.echoRequestId
+    ? contextOptions.requestIdHeader || 'x-request-id'
+    : undefined;
   return (req, res, next) => {
-    const requestId = requestIdOf(req, requestIdHeader);
-    res.setHeader('x-request-id', requestId);
     const presented = presentedToken(req, bearer, cookies);
-    const state = new RequestState(manager, cookies, clock, contextOptions, requestId, presented.token);
+    const state = new RequestState(manager, cookies, clock, contextOptions, req, presented.token);
+    if (echoHeader !== undefined) res.setHeader(echoHeader, state.requestId);
     const kit: SessionKitRequest = {
-      requestId,
+      get requestId() {
+        return state.requestId;
+      },
       get context() {
         return requestContext(req);
       },

@@ -80,7 +80,12 @@ export async function testApp(kind: StoreKind, options: TestAppOptions = {}): Pr
   const serverErrors: unknown[] = [];
   const app = express();
   app.use(
-    sessionMiddleware({ manager, clock, ...(options.tier === undefined ? {} : { tier: options.tier }) }),
+    sessionMiddleware({
+      manager,
+      clock,
+      context: { echoRequestId: true },
+      ...(options.tier === undefined ? {} : { tier: options.tier }),
+    }),
   );
   app.use(express.json({ limit: '8kb' }), express.urlencoded({ extended: false, limit: '8kb' }));
   app.use(csrfProtection());

@@ -1,9 +1,10 @@
 import { inspect } from 'node:util';
 import type { SessionEvent } from '@sessionkit/core';
+import { MemoryStore, SessionManager } from '@sessionkit/core';
 import express from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { requestContext } from '../src/index.js';
+import { requestContext, sessionMiddleware } from '../src/index.js';
 import type { TestApp } from './harness.js';
 import { testApp } from './harness.js';
 
@@ -118,5 +119,22 @@ describe('per-request state', () => {
     expect(res.body.inspected).not.toContain(token.split('.')[1]);
     expect(res.body.serialised).not.toContain(token.split('.')[1]);
     expect(res.body.context).toMatchObject({ requestId: 'inspect-1', ip: expect.any(String) });
+  });
+});
+
+describe('request id', () => {
+  it('is minted only when used and is the same for the whole request; echoed only when asked', async () => {
+    const manager = new SessionManager({ store: new MemoryStore() });
+    const app = express();
+    app.use(sessionMiddleware({ manager }));
+    app.get('/ids', (req, res) => {
+      res.json({ first: req.sessionkit?.requestId, context: req.sessionkit?.context.requestId });
+    });
+    const minted = await request(app).get('/ids').expect(200);
+    expect(minted.headers['x-request-id']).toBeUndefined();
+    expect(minted.body.first).toMatch(/^[0-9a-f-]{36}$/);
+    expect(minted.body.context).toBe(minted.body.first);
+    const given = await request(app).get('/ids').set('x-request-id', 'edge-7').expect(200);
+    expect(given.body).toEqual({ first: 'edge-7', context: 'edge-7' });
   });
 });
