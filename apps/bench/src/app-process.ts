@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { firstJsonLine, stop } from './process-runner.js';
+import { assertPackagesBuilt, CHILD_NODE_ARGS, firstJsonLine, stop } from './process-runner.js';
 
 export interface AppProcess {
   child: ChildProcess;
@@ -11,15 +11,12 @@ export interface AppProcess {
 
 /** Starts app-server.ts in its own Node process with `env` added, and waits until it listens. */
 export async function startApp(env: Record<string, string>, nodeArgs: string[] = []): Promise<AppProcess> {
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, '--conditions=@sessionkit/source', '--import', 'tsx', 'src/app-server.ts'],
-    {
-      cwd: new URL('..', import.meta.url).pathname,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  assertPackagesBuilt();
+  const child = spawn(process.execPath, [...nodeArgs, ...CHILD_NODE_ARGS, 'src/app-server.ts'], {
+    cwd: new URL('..', import.meta.url).pathname,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const ready = await firstJsonLine<{ port: number; pid: number }>(child, 60_000);
   return { child, url: `http://127.0.0.1:${ready.port}`, pid: ready.pid, stop: () => stop(child) };
 }

@@ -6,13 +6,14 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { ROUTE } from './payload.js';
-import { firstJsonLine, startPinned, stop } from './process-runner.js';
+import { assertPackagesBuilt, firstJsonLine, startPinned, stop } from './process-runner.js';
 import { VARIANTS } from './variants.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ONLY = process.env.BENCH_VARIANTS?.split(',');
+assertPackagesBuilt();
 
 interface LoadResult {
   requestsPerSec: number;

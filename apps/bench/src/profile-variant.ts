@@ -7,11 +7,12 @@ import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROUTE } from './payload.js';
-import { firstJsonLine, startPinned, stop } from './process-runner.js';
+import { assertPackagesBuilt, firstJsonLine, startPinned, stop } from './process-runner.js';
 
 const [key, secondsArg] = process.argv.slice(2);
 if (!key) throw new Error('usage: profile-variant.ts <variant> [seconds]');
 const seconds = Number(secondsArg ?? 6);
+assertPackagesBuilt();
 const directory = mkdtempSync(join(tmpdir(), 'sk-prof-'));
 const server = spawn(
   'taskset',
@@ -21,7 +22,6 @@ const server = spawn(
     process.execPath,
     '--cpu-prof',
     `--cpu-prof-dir=${directory}`,
-    '--conditions=@sessionkit/source',
     '--import',
     'tsx',
     'src/server.ts',
