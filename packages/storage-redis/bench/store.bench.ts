@@ -2,7 +2,7 @@
  * RedisStore throughput and latency beside raw ioredis on the same server in the same run, at 10,000, 100,000
  * and 1,000,000 stored sessions, plus memory per stored session.
  *
- *   npx tsx packages/storage-redis/bench/store.bench.ts
+ *   node --conditions=@sessionkit/source --import tsx packages/storage-redis/bench/store.bench.ts
  *
  * Starts its own redis-server on 127.0.0.1:6394 (so a million sessions never land on a shared server) and stops
  * it at the end. BENCH_SIZES=10000,100000 limits the sizes; BENCH_SECONDS sets the seconds per figure.
