@@ -82,8 +82,8 @@ for (const backend of ['redis', 'postgres'] as const) {
       ok: session?.state === 'active' && next?.status === 200,
       detail: `state ${session?.state}, next refresh ${next?.status}`,
     });
-    await inspector.manager.close();
-    await inspector.manager.store.close();
+    // The backend's own close also ends its client; closing only the store left the process waiting on it.
+    await inspector.close();
   } finally {
     await a.stop();
     await b.stop();

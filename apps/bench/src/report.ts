@@ -20,21 +20,29 @@ const http = read('http') as
       seconds: number;
       rounds: number;
       connections: number;
-      results: Record<string, { name: string; requestsPerSec: number; p50: number; p99: number }>;
-      ratios: { label: string; value: number; target?: number }[];
+      results: Record<
+        string,
+        { name: string; requestsPerSec: number; p50: number; p99: number; cpuMicrosPerRequest?: number }
+      >;
+      ratios: { label: string; value: number; byCpu?: number; target?: number }[];
     }
   | undefined;
 if (http) {
   out.push(
     `### HTTP (${http.date}; ${http.rounds} interleaved rounds of ${http.seconds} s, ${http.connections} connections, medians)\n`,
   );
-  out.push('| variant | req/s | p50 ms | p99 ms |', '| --- | ---: | ---: | ---: |');
+  out.push(
+    '| variant | req/s | p50 ms | p99 ms | server CPU µs/request |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  );
   for (const row of Object.values(http.results))
-    out.push(`| ${row.name} | ${int(row.requestsPerSec)} | ${row.p50} | ${row.p99} |`);
-  out.push('', '| ratio | measured | target | verdict |', '| --- | ---: | ---: | --- |');
+    out.push(
+      `| ${row.name} | ${int(row.requestsPerSec)} | ${row.p50} | ${row.p99} | ${f(row.cpuMicrosPerRequest, 1)} |`,
+    );
+  out.push('', '| ratio | req/s | by server CPU | target | verdict |', '| --- | ---: | ---: | ---: | --- |');
   for (const row of http.ratios)
     out.push(
-      `| ${row.label} | ${f(row.value)} | ${row.target === undefined ? '' : `≥ ${row.target}`} | ${row.target === undefined ? '' : row.value >= row.target ? 'PASS' : 'FAIL'} |`,
+      `| ${row.label} | ${f(row.value)} | ${f(row.byCpu)} | ${row.target === undefined ? '' : `≥ ${row.target}`} | ${row.target === undefined ? '' : row.value >= row.target ? 'PASS' : 'FAIL'} |`,
     );
   out.push('');
 }
