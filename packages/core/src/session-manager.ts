@@ -123,6 +123,7 @@ interface RevokeActionOptions extends ActionOptions {
 }
 
 const MAX_PARENT_DEPTH = 8;
+const MAX_CAS_ATTEMPTS = 5;
 // Distinct client IPs whose keyed hash is kept: hashing is an HMAC, and the same few IPs validate all day.
 const IP_HASH_MEMO_ENTRIES = 4096;
 
@@ -140,7 +141,6 @@ function accessTokenResult(claims: AccessTokenClaims): ValidatedSession {
   if (claims.tenantId !== undefined) result.tenantId = claims.tenantId;
   return result;
 }
-const MAX_CAS_ATTEMPTS = 5;
 
 /**
  * The session engine. Stateless apart from bounded local caches, so any number of instances can share one
@@ -202,6 +202,7 @@ export class SessionManager {
   }
 
   hashIp(ip: string): string {
+    // Memo entries never expire (the key is fixed for the manager's life), so any `now` reads them.
     let hashed = this.#ipHashes.get(ip, 0);
     if (hashed === undefined) {
       hashed = hmacSha256(this.#ipHashKey, ip);
