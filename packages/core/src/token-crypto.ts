@@ -1,8 +1,44 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hash, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hash,
+  randomBytes,
+  randomFillSync,
+  timingSafeEqual,
+} from 'node:crypto';
+
+/*
+ * Random bytes are drawn from the platform CSPRNG 4 KiB at a time and handed out in order, each byte once. The
+ * cost of a draw is the call (about 2 µs), not the bytes, and a session create needs four or five tokens.
+ */
+const POOL_BYTES = 4096;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
+/** Where the next `bytes` unused bytes of the pool start; refills it when they would not fit. */
+function reservePool(bytes: number): number {
+  if (poolOffset + bytes > POOL_BYTES) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const start = poolOffset;
+  poolOffset += bytes;
+  return start;
+}
 
 /** Random bytes from the platform CSPRNG, as base64url without padding. */
 export function randomToken(bytes: number): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64url');
+  if (bytes > POOL_BYTES / 4) return randomBytes(bytes).toString('base64url');
+  const start = reservePool(bytes);
+  return pool.toString('base64url', start, start + bytes);
+}
+
+/** `bytes` random bytes (at most 1 KiB) in a buffer of their own. */
+function randomBuffer(bytes: number): Buffer {
+  const start = reservePool(bytes);
+  return Buffer.from(pool.subarray(start, start + bytes));
 }
 
 // The one-shot `hash` skips the Hash object `createHash` allocates: it runs on every validation.
@@ -27,7 +63,7 @@ function sealKey(secret: string): Buffer {
 
 /** AES-256-GCM under a key only the holder of `secret` can derive. */
 export function seal(secret: string, plaintext: string): string {
-  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const iv = randomBuffer(12);
   const cipher = createCipheriv('aes-256-gcm', sealKey(secret), iv);
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');

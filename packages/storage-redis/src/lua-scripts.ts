@@ -91,6 +91,11 @@ end
 /**
  * ARGV: recordPrefix, id, now, maxSessions, onLimit, evictReason, deadline, createdAt, countsAsLive, value.
  * KEYS[3]: the new record. Replies {'exists'}, {'limit'} or {'ok', {{id, value}, ...evicted}}.
+ *
+ * Counting reads no record: an id is in `live` only while its record is active or suspended, and `all` scores it
+ * by its record's deadline, min(idle, absolute), which is also its key's expiry; so after `prune` an id is live
+ * while that deadline is after `now`. A key that vanished otherwise (DEL, maxmemory eviction) is found when it
+ * would be evicted, or before a rejection, and dropped from the count.
  */
 export const CREATE_SCRIPT = `${HELPERS}
 local allKey, liveKey, recordKey = KEYS[1], KEYS[2], KEYS[3]
@@ -98,21 +103,32 @@ local prefix, id, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 prune(allKey, liveKey)
 if redis.call('EXISTS', recordKey) == 1 then return {'exists'} end
 local alive = {}
-for _, sid in ipairs(redis.call('ZRANGE', liveKey, 0, -1)) do
-  local record = load(prefix .. sid)
-  if record and isLive(record, now) then
-    alive[#alive + 1] = {sid, record}
-  else
-    redis.call('ZREM', liveKey, sid)
+local ids = redis.call('ZRANGE', liveKey, 0, -1)
+if #ids > 0 then
+  local deadlines = redis.call('ZMSCORE', allKey, unpack(ids))
+  for i, sid in ipairs(ids) do
+    local deadline = tonumber(deadlines[i])
+    if deadline and now < deadline then
+      alive[#alive + 1] = sid
+    else
+      redis.call('ZREM', liveKey, sid)
+    end
   end
 end
 local evicted = {}
 if ARGV[9] == '1' then
-  local excess = math.min(#alive + 1 - tonumber(ARGV[4]), #alive)
-  if excess > 0 and ARGV[5] == 'reject' then return {'limit'} end
-  for i = 1, excess do
-    local sid, record = alive[i][1], alive[i][2]
-    evicted[#evicted + 1] = {sid, revoke(prefix .. sid, liveKey, sid, record, ARGV[3], ARGV[6])}
+  local excess = #alive + 1 - tonumber(ARGV[4])
+  -- Every victim is read before any is written: a script error does not roll back what it already wrote.
+  local victims = {}
+  for _, sid in ipairs(alive) do
+    if excess <= 0 then break end
+    local record = load(prefix .. sid)
+    if record then victims[#victims + 1] = {sid, record} else redis.call('ZREM', liveKey, sid) end
+    excess = excess - 1
+  end
+  if #victims > 0 and ARGV[5] == 'reject' then return {'limit'} end
+  for i, victim in ipairs(victims) do
+    evicted[i] = {victim[1], revoke(prefix .. victim[1], liveKey, victim[1], victim[2], ARGV[3], ARGV[6])}
   end
 end
 redis.call('SET', recordKey, ARGV[10], 'PXAT', ARGV[7])

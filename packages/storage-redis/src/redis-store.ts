@@ -155,22 +155,25 @@ export class RedisStore implements SessionStore {
     if (session.parentId !== undefined) await this.#linkChild(session.parentId, session);
     const reply = parseReply(
       createReply,
-      await this.#run(
-        scripts.create,
-        session.userId,
-        [keys.record(session.userId, session.id)],
-        [
-          keys.recordPrefix(session.userId),
-          session.id,
-          now,
-          maxSessions,
-          onLimit === 'reject' ? 'reject' : 'evict',
-          encodeText(EVICT_REASON),
-          expiresAt(session),
-          session.createdAt,
-          countsAsLive(session),
-          encodeRecord(session),
-        ],
+      await this.#releaseOnCorrupt(
+        owner,
+        this.#run(
+          scripts.create,
+          session.userId,
+          [keys.record(session.userId, session.id)],
+          [
+            keys.recordPrefix(session.userId),
+            session.id,
+            now,
+            maxSessions,
+            onLimit === 'reject' ? 'reject' : 'evict',
+            encodeText(EVICT_REASON),
+            expiresAt(session),
+            session.createdAt,
+            countsAsLive(session),
+            encodeRecord(session),
+          ],
+        ),
       ),
     );
     if (reply[0] !== 'ok') {
@@ -362,6 +365,19 @@ export class RedisStore implements SessionStore {
   #run(script: LuaScript, userId: string, extraKeys: string[], args: (string | number)[]): Promise<unknown> {
     const keys = [this.#keys.all(userId), this.#keys.live(userId), ...extraKeys];
     return this.#call(() => script.run(this.#client, keys, args));
+  }
+
+  /**
+   * A script that finds a value it cannot read stops before it writes anything, so the owner pointer claimed for
+   * the new session names nothing and is released. After any other failure the script may have run: it stays.
+   */
+  async #releaseOnCorrupt(owner: string, pending: Promise<unknown>): Promise<unknown> {
+    try {
+      return await pending;
+    } catch (error) {
+      if (error instanceof StoreCorruptError) await this.#call(() => this.#client.del(owner)).catch(() => {});
+      throw error;
+    }
   }
 
   async #ownerOf(id: string): Promise<string | undefined> {

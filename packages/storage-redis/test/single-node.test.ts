@@ -115,10 +115,20 @@ describe('RedisStore on 127.0.0.1:6379: storage details', () => {
     await admin.del(key);
     await admin.hset(key, 'st', 'active');
     expect(await codeOf(store.get(record.id))).toBe('store.corrupt');
+    // Create counts a user's sessions from the indexes and reads only the records it evicts: the foreign value
+    // holds its place until eviction reaches it, and that read is store.corrupt, writing nothing.
     const next = sampleRecord({ userId: record.userId });
+    await store.create({ session: next, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() });
+    expect(await codeOf(store.listByUser(record.userId))).toBe('store.corrupt');
+    const crowded = sampleRecord({ userId: record.userId });
     expect(
-      await codeOf(store.create({ session: next, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() })),
+      await codeOf(
+        store.create({ session: crowded, maxSessions: 2, onLimit: 'evict-oldest', now: Date.now() }),
+      ),
     ).toBe('store.corrupt');
+    expect(await store.get(crowded.id)).toBeUndefined();
+    expect(await admin.exists(`${prefix}:o:{${crowded.id}}`)).toBe(0);
+    expect((await store.get(next.id))?.state).toBe('active');
   });
 
   it('reuses a validated record only for the very same bytes, and never lets one caller change it for another', async () => {
