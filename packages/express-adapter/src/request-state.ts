@@ -1,8 +1,14 @@
-import type { Clock, SessionManager } from '@sessionkit/core';
+import type {
+  Clock,
+  RequestContext,
+  SessionKitError,
+  SessionManager,
+  ValidatedSession,
+} from '@sessionkit/core';
 import type { Request } from 'express';
 import type { CookieSettings } from './cookies.js';
 import type { IdentifiedRequestContext, RequestContextOptions } from './request-context.js';
-import { requestIdOf } from './request-context.js';
+import { requestContext, requestIdOf } from './request-context.js';
 import type { SessionKitRequest } from './session-middleware.js';
 
 /**
@@ -79,14 +85,36 @@ export class RequestState {
 // A symbol slot on `req.sessionkit`, an object of our own, rather than on the request: adding a property to an
 // IncomingMessage that already carries Express' thirty-odd grows its property store on every request.
 const STATE = Symbol('sessionkit.request-state');
-type Carrier = SessionKitRequest & { [STATE]?: RequestState };
 
-export function attachState(kit: SessionKitRequest, state: RequestState): void {
-  (kit as Carrier)[STATE] = state;
+/**
+ * `req.sessionkit`. A class, so its getters live on the prototype: an object literal with getters costs two
+ * closures and a heap context per request, and is the one object every handler reads.
+ */
+export class RequestSessionKit implements SessionKitRequest {
+  declare transport?: 'cookie' | 'bearer';
+  declare session?: ValidatedSession;
+  declare error?: SessionKitError;
+  declare csrfToken?: string;
+  readonly [STATE]: RequestState;
+  readonly #req: Request;
+
+  constructor(state: RequestState, req: Request) {
+    this[STATE] = state;
+    this.#req = req;
+  }
+
+  get requestId(): string {
+    return this[STATE].requestId;
+  }
+
+  get context(): RequestContext {
+    return requestContext(this.#req);
+  }
 }
 
 export function findState(req: Request): RequestState | undefined {
-  return (req.sessionkit as Carrier | undefined)?.[STATE];
+  const kit = req.sessionkit;
+  return kit instanceof RequestSessionKit ? kit[STATE] : undefined;
 }
 
 /** A guard or router used without `sessionMiddleware` in front of it is a wiring bug: fail loudly. */

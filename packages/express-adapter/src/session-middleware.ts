@@ -6,8 +6,7 @@ import type { CookieOptions, CookieSettings } from './cookies.js';
 import { clearSessionCookie, cookieSettings, readSessionCookie } from './cookies.js';
 import { csrfTokenFor } from './csrf-token.js';
 import type { RequestContextOptions } from './request-context.js';
-import { requestContext } from './request-context.js';
-import { attachState, RequestState, stateOf } from './request-state.js';
+import { RequestSessionKit, RequestState, stateOf } from './request-state.js';
 
 export type ValidationTier = 'fast' | 'full';
 
@@ -100,15 +99,7 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): RequestHan
     const presented = presentedToken(req, bearer, cookies);
     const state = new RequestState(manager, cookies, clock, contextOptions, req, presented.token);
     if (echoHeader !== undefined) res.setHeader(echoHeader, state.requestId);
-    const kit: SessionKitRequest = {
-      get requestId() {
-        return state.requestId;
-      },
-      get context() {
-        return requestContext(req);
-      },
-    };
-    attachState(kit, state);
+    const kit = new RequestSessionKit(state, req);
     if (presented.transport !== undefined) kit.transport = presented.transport;
     if (presented.error) kit.error = presented.error;
     req.sessionkit = kit;
