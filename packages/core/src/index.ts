@@ -12,6 +12,7 @@ export type { SessionConfig, SessionConfigInput } from './config.js';
 export { parseSessionConfig, sessionConfigSchema } from './config.js';
 export type { ContextAssessment, ContextAssessmentInput, ContextAssessor } from './context-policy.js';
 export { combineAssessments, contextChangeAssessor } from './context-policy.js';
+export { DecodedRecordCache } from './decoded-record-cache.js';
 export * from './errors.js';
 export type {
   ContextAction,

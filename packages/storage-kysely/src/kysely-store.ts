@@ -11,6 +11,7 @@ import type {
   SessionStore,
 } from '@sessionkit/core';
 import {
+  DecodedRecordCache,
   decideRotation,
   InvalidInputError,
   isLive,
@@ -32,7 +33,7 @@ import type { Database } from './database.js';
 import { isLimitExceeded, isUniqueViolation, toStoreError } from './database-errors.js';
 import { DEFAULT_SCHEMA } from './migrations.js';
 import type { SessionRow } from './session-row.js';
-import { recordToJson, recordToRow, rowToRecord } from './session-row.js';
+import { jsonToRecord, ROW_AS_JSON, recordToJson, recordToRow, rowToRecord } from './session-row.js';
 
 /** A feed the store may shut down with itself. */
 export type StoreFeed = InvalidationFeed & { close?(): Promise<void> };
@@ -44,6 +45,11 @@ export interface KyselyStoreOptions {
   feed: StoreFeed;
   /** The schema `migrateToLatest` created the tables in. Defaults to `sessionkit`. */
   schema?: string;
+  /**
+   * Records kept with the exact row text they were decoded from, so a read of an unchanged session (most reads:
+   * touches are throttled) skips decoding and validation. Default 10,000; 0 decodes every read.
+   */
+  decodedCacheSize?: number;
 }
 
 const EVICT_REASON = 'limit.evicted';
@@ -63,7 +69,8 @@ export class KyselyStore implements SessionStore {
   readonly #root: Kysely<Database>;
   readonly #db: Kysely<Database>;
   /** get() is the validate path: compiled once, so each call only binds the id (kysely's build costs ~8 µs). */
-  readonly #getById: CompiledQuery<SessionRow>;
+  readonly #getById: CompiledQuery<{ record: string }>;
+  readonly #decoded: DecodedRecordCache;
   /** Binds: the session as JSON, maxSessions, reject?, now, the eviction reason. */
   readonly #createSession: CompiledQuery<SessionRow>;
   #closed = false;
@@ -72,7 +79,11 @@ export class KyselyStore implements SessionStore {
     this.#root = options.db;
     this.#db = options.db.withSchema(options.schema ?? DEFAULT_SCHEMA);
     this.feed = options.feed;
-    this.#getById = this.#db.selectFrom('sessions').selectAll().where('id', '=', '').compile();
+    const sessions = sql.table(`${options.schema ?? DEFAULT_SCHEMA}.sessions`);
+    this.#getById = sql<{
+      record: string;
+    }>`select ${ROW_AS_JSON} as record from ${sessions} where id = ${''}`.compile(this.#db);
+    this.#decoded = new DecodedRecordCache(options.decodedCacheSize ?? 10_000);
     const fn = sql.id(options.schema ?? DEFAULT_SCHEMA, CREATE_SESSION_FUNCTION);
     this.#createSession =
       sql<SessionRow>`select * from ${fn}(${''}::jsonb, ${0}::integer, ${false}, ${new Date(0)}::timestamptz, ${''})`.compile(
@@ -275,8 +286,13 @@ export class KyselyStore implements SessionStore {
   }
 
   async #read(id: string): Promise<SessionRecord | undefined> {
-    const { rows } = await this.#db.executeQuery<SessionRow>({ ...this.#getById, parameters: [id] });
-    return rows[0] && rowToRecord(rows[0]);
+    const { rows } = await this.#db.executeQuery<{ record: string }>({ ...this.#getById, parameters: [id] });
+    const text = rows[0]?.record;
+    if (text === undefined) {
+      this.#decoded.forget(id);
+      return undefined;
+    }
+    return this.#decoded.get(id, text) ?? this.#decoded.remember(id, text, jsonToRecord(text));
   }
 
   /** core's decideRotation, plus the replay of a token older than the 8 hashes the record remembers. */

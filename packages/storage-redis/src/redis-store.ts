@@ -10,6 +10,7 @@ import type {
   SessionStore,
 } from '@sessionkit/core';
 import {
+  DecodedRecordCache,
   expiresAt,
   InvalidInputError,
   LimitExceededError,
@@ -25,7 +26,6 @@ import {
 } from '@sessionkit/core';
 import { z } from 'zod';
 import { CommandGuard } from './command-guard.js';
-import { DecodedRecordCache } from './decoded-record-cache.js';
 import { KeyLayout } from './key-layout.js';
 import { LuaScript } from './lua-script.js';
 import {

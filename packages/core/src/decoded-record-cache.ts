@@ -1,10 +1,11 @@
-import type { SessionRecord } from '@sessionkit/core';
+import type { SessionRecord } from './session-record.js';
 
 /**
- * The last value read for each session id and the record it decoded to. Decoding and validating with core's
- * schema is a pure function of (id, owner, value), so a read that returns the very same bytes may reuse the
- * validated record instead of parsing it again; any other bytes are decoded and validated in full. Records are
- * frozen before they are shared between callers, so no caller can change what another one reads.
+ * For store authors: the last stored value read for each session id and the record it decoded to. Decoding and
+ * validating with core's schema is a pure function of the stored value (and the key it was read under), so a
+ * read that returns the very same text may reuse the validated record instead of parsing it again; any other
+ * text is decoded and validated in full. Records are frozen before they are shared between callers, so no
+ * caller can change what another one reads.
  */
 export class DecodedRecordCache {
   readonly #entries = new Map<string, { raw: string; record: SessionRecord }>();
