@@ -85,6 +85,22 @@ describe.each([
     expect(await codeOf(store.get(other.id))).toBe('store.corrupt');
   });
 
+  it('reuses a validated record only for the very same row, frozen, and decodes an edited row again', async () => {
+    const record = sampleRecord({ createdAt: 1_700_000_000_123 });
+    await create(record);
+    const first = await store.get(record.id);
+    expect(first).toEqual(record);
+    expect(await store.get(record.id)).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first?.device)).toBe(true);
+    await sql`update ${sessions()} set state = 'suspended' where id = ${record.id}`.execute(backend.raw);
+    const edited = await store.get(record.id);
+    expect(edited).toEqual({ ...record, state: 'suspended' });
+    await sql`update ${sessions()} set aal = 7 where id = ${record.id}`.execute(backend.raw);
+    expect(await codeOf(store.get(record.id))).toBe('store.corrupt');
+    await sql`delete from ${sessions()} where id = ${record.id}`.execute(backend.raw);
+    expect(await store.get(record.id)).toBeUndefined();
+  });
+
   it('stores times as timestamptz and JSON as jsonb, to the millisecond', async () => {
     const record = sampleRecord({ createdAt: 1_700_000_000_123, lastSeenAt: 1_700_000_000_999 });
     await create(record);
