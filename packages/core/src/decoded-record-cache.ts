@@ -1,3 +1,4 @@
+import { deepFreeze } from './deep-freeze.js';
 import type { SessionRecord } from './session-record.js';
 
 /**
@@ -36,12 +37,4 @@ export class DecodedRecordCache {
   forget(id: string): void {
     this.#entries.delete(id);
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

@@ -7,6 +7,7 @@ import type { SessionConfig, SessionConfigInput } from './config.js';
 import { parseSessionConfig } from './config.js';
 import type { ContextAssessment, ContextAssessmentInput, ContextAssessor } from './context-policy.js';
 import { combineAssessments, contextChangeAssessor } from './context-policy.js';
+import { deepFreeze } from './deep-freeze.js';
 import {
   AalInsufficientError,
   AuthStaleError,
@@ -86,17 +87,21 @@ export interface ValidateOptions {
   maxAuthAgeMs?: number;
 }
 
+/**
+ * The answer of a validation, read-only: answers for unchanged inputs (a verified token, a stored record the
+ * store shares) are built once and shared, deeply frozen, between the requests that present them.
+ */
 export interface ValidatedSession {
-  sessionId: string;
-  userId: string;
-  tenantId?: string;
-  aal: Aal;
-  authenticatedAt: number;
-  expiresAt: number;
-  source: 'access-token' | 'cache' | 'store';
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly tenantId?: string;
+  readonly aal: Aal;
+  readonly authenticatedAt: number;
+  readonly expiresAt: number;
+  readonly source: 'access-token' | 'cache' | 'store';
   /** Present when the store (or the local copy of it) was read. */
-  session?: SessionView;
-  warnings: string[];
+  readonly session?: SessionView;
+  readonly warnings: readonly string[];
 }
 
 export interface RefreshResult {
@@ -129,17 +134,16 @@ const IP_HASH_MEMO_ENTRIES = 4096;
 
 /** The fast tier's answer for a verified access token: its claims, no store read. */
 function accessTokenResult(claims: AccessTokenClaims): ValidatedSession {
-  const result: ValidatedSession = {
+  return {
     sessionId: claims.sid,
     userId: claims.sub,
+    ...(claims.tenantId === undefined ? {} : { tenantId: claims.tenantId }),
     aal: claims.aal,
     authenticatedAt: claims.authTime * 1000,
     expiresAt: claims.exp * 1000,
     source: 'access-token',
     warnings: [],
   };
-  if (claims.tenantId !== undefined) result.tenantId = claims.tenantId;
-  return result;
 }
 
 /**
@@ -158,6 +162,14 @@ export class SessionManager {
   readonly #denylist: ExpiringCache<true>;
   readonly #verifiedJwts: ExpiringCache<AccessTokenClaims>;
   readonly #validated: ExpiringCache<SessionRecord>;
+  /**
+   * Answers shared between requests, keyed by the verified claims or the frozen record they were built from
+   * (stores that keep decoded records hand out the same frozen object while it is unchanged): building the
+   * answer and its view per request was most of what a cached validation allocated.
+   */
+  readonly #tokenAnswers = new WeakMap<AccessTokenClaims, ValidatedSession>();
+  readonly #cacheAnswers = new WeakMap<SessionRecord, ValidatedSession>();
+  readonly #storeAnswers = new WeakMap<SessionRecord, ValidatedSession>();
   #unsubscribe: (() => Promise<void>) | undefined;
   #rejectedTokens = 0;
 
@@ -288,7 +300,7 @@ export class SessionManager {
       throw this.#reject(context, record ? 'secret.mismatch' : 'session.unknown', parsed.sessionId);
     }
     const checked = await this.#checkRecord(record, context, this.#clock.now());
-    return this.#guard(this.#result(checked.record, 'store', checked.warnings), options);
+    return this.#guard(this.#recordAnswer(checked.record, 'store', checked.warnings), options);
   }
 
   /**
@@ -304,7 +316,7 @@ export class SessionManager {
     if (claims) {
       return this.#isDenied(claims.sid, now)
         ? undefined
-        : this.#guard(accessTokenResult(claims), options, now);
+        : this.#guard(this.#tokenAnswer(claims), options, now);
     }
     if (!this.config.validationCache.enabled) return undefined;
     const parsed = tryParseToken(token, 'session');
@@ -318,7 +330,7 @@ export class SessionManager {
     ) {
       return undefined;
     }
-    return this.#guard(this.#result(cached, 'cache', []), options, now);
+    return this.#guard(this.#recordAnswer(cached, 'cache', []), options, now);
   }
 
   async refresh(refreshToken: unknown, options: ActionOptions = {}): Promise<RefreshResult> {
@@ -614,9 +626,9 @@ export class SessionManager {
       const record = await this.store.get(claims.sid);
       if (!record || record.userId !== claims.sub) throw this.#reject(context, 'session.unknown', claims.sid);
       const checked = await this.#checkRecord(record, context, now);
-      return this.#guard(this.#result(checked.record, 'store', checked.warnings), options);
+      return this.#guard(this.#recordAnswer(checked.record, 'store', checked.warnings), options);
     }
-    return this.#guard(accessTokenResult(claims), options, now);
+    return this.#guard(this.#tokenAnswer(claims), options, now);
   }
 
   /** State, timeouts, parent chain, context policy and the throttled touch: the full tier. */
@@ -807,6 +819,27 @@ export class SessionManager {
       throw new AuthStaleError(options.maxAuthAgeMs);
     }
     return result;
+  }
+
+  #tokenAnswer(claims: AccessTokenClaims): ValidatedSession {
+    let answer = this.#tokenAnswers.get(claims);
+    if (!answer) {
+      answer = deepFreeze(accessTokenResult(claims));
+      this.#tokenAnswers.set(claims, answer);
+    }
+    return answer;
+  }
+
+  /** A frozen record without warnings has one answer per source; anything else is answered afresh. */
+  #recordAnswer(record: SessionRecord, source: 'cache' | 'store', warnings: string[]): ValidatedSession {
+    if (warnings.length > 0 || !Object.isFrozen(record)) return this.#result(record, source, warnings);
+    const answers = source === 'cache' ? this.#cacheAnswers : this.#storeAnswers;
+    let answer = answers.get(record);
+    if (!answer) {
+      answer = deepFreeze(this.#result(record, source, []));
+      answers.set(record, answer);
+    }
+    return answer;
   }
 
   #result(record: SessionRecord, source: ValidatedSession['source'], warnings: string[]): ValidatedSession {

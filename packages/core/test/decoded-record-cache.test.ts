@@ -9,7 +9,9 @@ describe('DecodedRecordCache', () => {
     const kept = cache.remember(record.id, 'text-1', record);
     expect(cache.get(record.id, 'text-1')).toBe(kept);
     expect(cache.get(record.id, 'text-2')).toBeUndefined();
-    expect(Object.isFrozen(kept) && Object.isFrozen(kept.device) && Object.isFrozen(kept.metadata)).toBe(true);
+    expect(Object.isFrozen(kept) && Object.isFrozen(kept.device) && Object.isFrozen(kept.metadata)).toBe(
+      true,
+    );
     cache.forget(record.id);
     expect(cache.get(record.id, 'text-1')).toBeUndefined();
   });

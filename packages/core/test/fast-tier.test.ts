@@ -3,6 +3,7 @@ import { AccessTokenKeyRing } from '../src/access-token.js';
 import { ManualClock } from '../src/clock.js';
 import { MemoryStore } from '../src/memory-store.js';
 import { SessionManager } from '../src/session-manager.js';
+import type { SessionRecord } from '../src/session-record.js';
 import type { InvalidationFeed, InvalidationSubscribeOptions, SessionStore } from '../src/store.js';
 import { codeOf } from './helpers.js';
 
@@ -215,5 +216,52 @@ describe('fast tier: synchronous answers from local state', () => {
     for (const value of [undefined, 42, '', 'a.b', 'x'.repeat(5000), 'a.b.c', `${'A'.repeat(22)}.`]) {
       expect(a.manager.validateFromCache(value, { tier: 'fast' })).toBeUndefined();
     }
+  });
+});
+
+describe('shared answers', () => {
+  it('answers a repeated access token with one deeply frozen object, and a revoked one not at all', async () => {
+    const { a } = await twoInstances();
+    const issued = await a.manager.create({ userId: 'alice' });
+    const first = await a.manager.validate(issued.accessToken, { tier: 'fast' });
+    const again = a.manager.validateFromCache(issued.accessToken, { tier: 'fast' });
+    expect(again).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.warnings)).toBe(true);
+    expect(() => (first.warnings as string[]).push('x')).toThrow(TypeError);
+    await a.manager.revoke(issued.session.id);
+    expect(a.manager.validateFromCache(issued.accessToken, { tier: 'fast' })).toBeUndefined();
+  });
+
+  it('shares the answer for a frozen stored record, and answers a changed or warned record afresh', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1));
+    const inner = new MemoryStore({ now: () => clock.now() });
+    // A store that hands out one frozen object per stored version, as the Redis and SQL stores do.
+    const frozen = new Map<string, SessionRecord>();
+    const store: SessionStore = {
+      ...countingReads(inner).store,
+      get: async (id: string) => {
+        const record = await inner.get(id);
+        if (!record) return undefined;
+        const key = `${id}:${record.version}`;
+        if (!frozen.has(key)) frozen.set(key, Object.freeze(record));
+        return frozen.get(key);
+      },
+    };
+    const manager = new SessionManager({ store, clock });
+    const issued = await manager.create({
+      userId: 'alice',
+      context: { ip: '203.0.113.7', userAgent: 'UA 1' },
+    });
+    const context = { ip: '203.0.113.7', userAgent: 'UA 1' };
+    const first = await manager.validate(issued.token, { context });
+    expect(await manager.validate(issued.token, { context })).toBe(first);
+    expect(Object.isFrozen(first.session)).toBe(true);
+    const warned = await manager.validate(issued.token, { context: { ...context, userAgent: 'UA 2' } });
+    expect(warned).not.toBe(first);
+    expect(warned.warnings.length).toBeGreaterThan(0);
+    clock.advance(120_000);
+    const touched = await manager.validate(issued.token, { context });
+    expect(touched).not.toBe(first);
+    expect(touched.session?.lastSeenAt).toBe(clock.now());
   });
 });
