@@ -612,6 +612,9 @@ export class SessionManager {
     // Keyed by the token itself, not a digest: hashing was the largest cost of a cache hit, and a process that
     // holds the signing keys gains no exposure from holding tokens they signed until those expire.
     let claims = this.#verifiedJwts.get(token, now);
+    // A token seen for the first time gets an answer of its own: sharing pays off from the second sight on, and
+    // the first one should cost no more than verifying the signature.
+    const firstSight = claims === undefined;
     if (!claims) {
       try {
         claims = await this.accessTokens.verify(token);
@@ -628,7 +631,7 @@ export class SessionManager {
       const checked = await this.#checkRecord(record, context, now);
       return this.#guard(this.#recordAnswer(checked.record, 'store', checked.warnings), options);
     }
-    return this.#guard(this.#tokenAnswer(claims), options, now);
+    return this.#guard(firstSight ? accessTokenResult(claims) : this.#tokenAnswer(claims), options, now);
   }
 
   /** State, timeouts, parent chain, context policy and the throttled touch: the full tier. */

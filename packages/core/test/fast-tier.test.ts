@@ -220,12 +220,14 @@ describe('fast tier: synchronous answers from local state', () => {
 });
 
 describe('shared answers', () => {
-  it('answers a repeated access token with one deeply frozen object, and a revoked one not at all', async () => {
+  it('answers a token seen before with one deeply frozen object, and a revoked one not at all', async () => {
     const { a } = await twoInstances();
     const issued = await a.manager.create({ userId: 'alice' });
+    const seen = await a.manager.validate(issued.accessToken, { tier: 'fast' });
     const first = await a.manager.validate(issued.accessToken, { tier: 'fast' });
     const again = a.manager.validateFromCache(issued.accessToken, { tier: 'fast' });
     expect(again).toBe(first);
+    expect(seen).toEqual(first);
     expect(Object.isFrozen(first) && Object.isFrozen(first.warnings)).toBe(true);
     expect(() => (first.warnings as string[]).push('x')).toThrow(TypeError);
     await a.manager.revoke(issued.session.id);
