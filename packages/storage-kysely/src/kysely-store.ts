@@ -82,7 +82,7 @@ export class KyselyStore implements SessionStore {
     const sessions = sql.table(`${options.schema ?? DEFAULT_SCHEMA}.sessions`);
     this.#getById = sql<{
       record: string;
-    }>`select ${ROW_AS_JSON} as record from ${sessions} where id = ${''}`.compile(this.#db);
+    }>`select ${ROW_AS_JSON} as record from ${sessions} as sessions where id = ${''}`.compile(this.#db);
     this.#decoded = new DecodedRecordCache(options.decodedCacheSize ?? 10_000);
     const fn = sql.id(options.schema ?? DEFAULT_SCHEMA, CREATE_SESSION_FUNCTION);
     this.#createSession =

