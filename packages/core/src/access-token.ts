@@ -1,13 +1,5 @@
-import type { CryptoKey, JWK, JWTPayload } from 'jose';
-import {
-  decodeProtectedHeader,
-  errors,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  jwtVerify,
-  SignJWT,
-} from 'jose';
+import type { CryptoKey, JWK, JWSHeaderParameters, JWTPayload } from 'jose';
+import { errors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import type { Clock } from './clock.js';
 import { InvalidInputError, InvalidTokenError, TokenExpiredError } from './errors.js';
@@ -17,6 +9,7 @@ import { randomToken } from './token-crypto.js';
 import { parseInput } from './zod-input.js';
 
 export type AccessTokenAlgorithm = 'EdDSA' | 'ES256';
+const ALGORITHMS: AccessTokenAlgorithm[] = ['EdDSA', 'ES256'];
 
 /** RFC 9068: JWT access tokens are typed so an ID token or another JWT can never pass as one. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -181,17 +174,10 @@ export class AccessTokenKeyRing {
   async verify(token: string): Promise<AccessTokenClaims> {
     const now = this.#options.clock.now();
     try {
-      // The header only selects a key of ours; the algorithm is then pinned to that key's own.
-      const header = decodeProtectedHeader(token);
-      const key = this.#keys.find(
-        (candidate) =>
-          candidate.kid === header.kid &&
-          candidate.alg === header.alg &&
-          (candidate.retiresAt === undefined || candidate.retiresAt > now),
-      );
-      if (!key) throw new InvalidTokenError('Unknown signing key');
-      const { payload } = await jwtVerify(token, key.publicKey, {
-        algorithms: [key.alg],
+      // The header only selects a key of ours, and only a key of the header's algorithm: the algorithm is
+      // pinned to that key's own. jose hands over the header it parsed, so it is decoded once.
+      const { payload } = await jwtVerify(token, (header) => this.#verificationKey(header, now), {
+        algorithms: ALGORITHMS,
         issuer: this.#options.issuer,
         audience: this.#options.audience,
         typ: ACCESS_TOKEN_TYP,
@@ -213,6 +199,17 @@ export class AccessTokenKeyRing {
       if (error instanceof errors.JWTExpired) throw new TokenExpiredError('Access token has expired');
       throw new InvalidTokenError('Access token is invalid');
     }
+  }
+
+  #verificationKey(header: JWSHeaderParameters, now: number): CryptoKey {
+    const key = this.#keys.find(
+      (candidate) =>
+        candidate.kid === header.kid &&
+        candidate.alg === header.alg &&
+        (candidate.retiresAt === undefined || candidate.retiresAt > now),
+    );
+    if (!key) throw new InvalidTokenError('Unknown signing key');
+    return key.publicKey;
   }
 }
 
