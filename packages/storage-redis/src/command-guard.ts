@@ -31,38 +31,56 @@ export class CommandGuard {
     return this.#timeoutMs;
   }
 
-  async call<T>(command: () => Promise<T>): Promise<T> {
+  /**
+   * A ready client, the common case, costs one promise around the command's own; waiting for readiness and
+   * retrying a failover reply take the long way.
+   */
+  call<T>(command: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.#timeoutMs;
-    for (;;) {
-      if (this.#client.status !== 'ready') await this.#ready(deadline);
-      try {
-        return await this.#withinDeadline(command(), deadline);
-      } catch (error) {
-        const transient = transientReply(error);
-        if (transient === undefined || Date.now() + RETRY_PAUSE_MS >= deadline) throw toStoreError(error);
-        // A primary demoted to replica answers READONLY; reconnecting reaches whatever the address (or the
-        // Sentinel) now names as primary. Only the first caller to see it reconnects.
-        if (transient === 'READONLY' && !this.#client.isCluster && this.#client.status === 'ready') {
-          this.#client.disconnect(true);
-        }
-        await sleep(RETRY_PAUSE_MS);
-      }
-    }
+    if (this.#client.status !== 'ready') return this.#callLater(command, deadline);
+    return this.#withinDeadline(command, deadline);
   }
 
-  #withinDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+  async #callLater<T>(command: () => Promise<T>, deadline: number): Promise<T> {
+    if (this.#client.status !== 'ready') await this.#ready(deadline);
+    return this.#withinDeadline(command, deadline);
+  }
+
+  /**
+   * Settles with the command's reply, or rejects with `store.unavailable` once `deadline` passes. A failover
+   * reply (READONLY, LOADING, ...) is retried inside the same budget.
+   */
+  #withinDeadline<T>(command: () => Promise<T>, deadline: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry = { deadline, reject };
       this.#inFlight.add(entry);
       this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS).unref();
-      promise.then(
+      let reply: Promise<T>;
+      try {
+        reply = command();
+      } catch (error) {
+        reply = Promise.reject(error);
+      }
+      reply.then(
         (value) => {
           this.#inFlight.delete(entry);
           resolve(value);
         },
         (error: unknown) => {
           this.#inFlight.delete(entry);
-          reject(error);
+          const transient = transientReply(error);
+          if (transient === undefined || Date.now() + RETRY_PAUSE_MS >= deadline) {
+            reject(toStoreError(error));
+            return;
+          }
+          // A primary demoted to replica answers READONLY; reconnecting reaches whatever the address (or the
+          // Sentinel) now names as primary. Only the first caller to see it reconnects.
+          if (transient === 'READONLY' && !this.#client.isCluster && this.#client.status === 'ready') {
+            this.#client.disconnect(true);
+          }
+          sleep(RETRY_PAUSE_MS)
+            .then(() => this.#callLater(command, deadline))
+            .then(resolve, reject);
         },
       );
     });
