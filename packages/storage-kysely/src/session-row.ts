@@ -1,7 +1,6 @@
 import type { SessionRecord } from '@sessionkit/core';
 import { parseStoredSession, StoreCorruptError } from '@sessionkit/core';
-import type { Insertable, RawBuilder, Selectable } from 'kysely';
-import { sql } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { SessionsTable } from './database.js';
 
 export type SessionRow = Selectable<SessionsTable>;
@@ -17,18 +16,10 @@ type TimeColumn =
   | 'revoked_at'
   | 'transfer_expires_at';
 
-/** A row as `row_to_json` writes it: the same columns, times as ISO 8601 text with the session's offset. */
+/** A row as `row_to_json` writes it (the store's `get`): the same columns, times as ISO 8601 text with an offset. */
 export type JsonSessionRow = Omit<SessionRow, TimeColumn | 'expires_at'> & {
   [K in TimeColumn]: null extends SessionRow[K] ? string | null : string;
 };
-
-/**
- * The whole row as one JSON text. The validate path reads this instead of 27 columns: pg's per-column work in
- * the client (a parser per field, a Date per timestamp) cost about 30 µs a read, `row_to_json` costs the server
- * about 3.5 µs more than sending the columns, and one unchanged text lets `DecodedRecordCache` skip decoding
- * and validation altogether.
- */
-export const ROW_AS_JSON: RawBuilder<string> = sql.raw('row_to_json(sessions)::text');
 
 export function jsonToRecord(text: string): SessionRecord {
   let row: JsonSessionRow;

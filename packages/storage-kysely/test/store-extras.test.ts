@@ -4,8 +4,8 @@ import { sampleRecord } from '@sessionkit/core/testing';
 import type { Kysely } from 'kysely';
 import { Kysely as KyselyClass, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, KyselyStore } from '../src/index.js';
-import { DEFAULT_SCHEMA, PGliteDialect } from '../src/index.js';
+import type { Database } from '../src/index.js';
+import { DEFAULT_SCHEMA, KyselyStore, PGliteDialect } from '../src/index.js';
 import { pgliteStores, postgresDb, postgresStores, uniqueSchema } from './databases.js';
 
 function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -99,6 +99,15 @@ describe.each([
     expect(await codeOf(store.get(record.id))).toBe('store.corrupt');
     await sql`delete from ${sessions()} where id = ${record.id}`.execute(backend.raw);
     expect(await store.get(record.id)).toBeUndefined();
+  });
+
+  it('refuses a decoded-record cache size that is not a whole number from 0 to 1,000,000', () => {
+    for (const decodedCacheSize of [-1, 1.5, 2_000_000]) {
+      const feed = { publish: async () => {}, subscribe: async () => async () => {} };
+      expect(() => new KyselyStore({ db: backend.raw, feed, decodedCacheSize })).toThrow(
+        expect.objectContaining({ code: 'input.invalid' }),
+      );
+    }
   });
 
   it('stores times as timestamptz and JSON as jsonb, to the millisecond', async () => {
