@@ -22,10 +22,12 @@ export class DecodedRecordCache {
   }
 
   remember(id: string, raw: string, record: SessionRecord): SessionRecord {
-    if (this.#capacity === 0) return record;
-    const frozen = deepFreeze(record);
     this.#entries.delete(id);
-    // Map keeps insertion order, and a re-read moves an id to the back: the first key is the least recent.
+    // Only sessions in use are kept: a revoked or expired one is read about once more, when its token comes
+    // back, and keeping it would fill the cache with sessions nobody reads.
+    if (this.#capacity === 0 || (record.state !== 'active' && record.state !== 'suspended')) return record;
+    const frozen = deepFreeze(record);
+    // Map keeps insertion order and a new text moves an id to the back: the first key is the longest unchanged.
     if (this.#entries.size >= this.#capacity) {
       const oldest = this.#entries.keys().next();
       if (!oldest.done) this.#entries.delete(oldest.value);

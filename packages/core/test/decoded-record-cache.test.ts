@@ -30,4 +30,14 @@ describe('DecodedRecordCache', () => {
     expect(none.remember(a.id, 'a', a)).toBe(a);
     expect(none.get(a.id, 'a')).toBeUndefined();
   });
+
+  it('keeps only sessions in use: a revoked record is decoded afresh and drops what was kept for its id', () => {
+    const cache = new DecodedRecordCache(10);
+    const record = sampleRecord();
+    cache.remember(record.id, 'live', record);
+    const revoked = { ...record, state: 'revoked' as const, revokedAt: record.createdAt + 1, version: 2 };
+    expect(cache.remember(record.id, 'revoked', revoked)).toBe(revoked);
+    expect(cache.get(record.id, 'revoked')).toBeUndefined();
+    expect(cache.get(record.id, 'live')).toBeUndefined();
+  });
 });
