@@ -1,12 +1,11 @@
 import type { SessionRecord, SessionState } from '@sessionkit/core';
 import { chooseEvictions, newSessionId, revokedCopy, SessionKitError } from '@sessionkit/core';
 import { sampleRecord } from '@sessionkit/core/testing';
-import { Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, KyselyStore } from '../src/index.js';
-import { DEFAULT_SCHEMA, PGliteDialect } from '../src/index.js';
+import type { KyselyStore } from '../src/index.js';
 import { recordToRow } from '../src/session-row.js';
-import { pgliteStores, postgresDb, postgresStores, uniqueSchema } from './databases.js';
+import { pgliteBackend, postgresBackend } from './databases.js';
 
 /*
  * create_session (PL/pgSQL) restates core's chooseEvictions. This holds the two to the same answer on random
@@ -81,35 +80,8 @@ function outcomeOf(promise: Promise<{ evicted: SessionRecord[] }>): Promise<Sess
 }
 
 describe.each([
-  {
-    name: 'PostgreSQL',
-    open: () => {
-      const schema = uniqueSchema('sk_rules');
-      const stores = postgresStores(schema);
-      const raw = postgresDb();
-      return {
-        schema,
-        raw,
-        connect: () => stores.connect(),
-        close: async () => {
-          await raw.destroy();
-          await stores.dropSchema();
-        },
-      };
-    },
-  },
-  {
-    name: 'PGlite',
-    open: () => {
-      const stores = pgliteStores();
-      return {
-        schema: DEFAULT_SCHEMA,
-        raw: new Kysely<Database>({ dialect: new PGliteDialect(stores.pglite) }),
-        connect: () => stores.connect(),
-        close: () => stores.close(),
-      };
-    },
-  },
+  { name: 'PostgreSQL', open: () => postgresBackend('sk_rules') },
+  { name: 'PGlite', open: pgliteBackend },
 ])('create_session on $name agrees with core chooseEvictions', ({ open }) => {
   const backend = open();
   let store: KyselyStore;

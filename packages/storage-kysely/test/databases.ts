@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Database } from '../src/index.js';
-import { KyselyStore, migrateToLatest, PGliteDialect, PGliteInvalidationFeed } from '../src/index.js';
+import {
+  DEFAULT_SCHEMA,
+  KyselyStore,
+  migrateToLatest,
+  PGliteDialect,
+  PGliteInvalidationFeed,
+} from '../src/index.js';
 import { createPgPool, PgInvalidationFeed } from '../src/pg/index.js';
 
 /** The shared server every package tests against; each run works in a schema of its own. */
@@ -58,5 +64,41 @@ export function pgliteStores() {
     async close(): Promise<void> {
       await pglite.close();
     },
+  };
+}
+
+/** A store backend for tests that also reach behind the store, as an operator (or an attacker with access) can. */
+export interface Backend {
+  schema: string;
+  connect: () => Promise<KyselyStore>;
+  /** Direct access to the same database beside the store. */
+  raw: Kysely<Database>;
+  close: () => Promise<void>;
+}
+
+/** The shared PostgreSQL server, in a fresh schema named after `prefix`, dropped on close. */
+export function postgresBackend(prefix: string): Backend {
+  const schema = uniqueSchema(prefix);
+  const stores = postgresStores(schema);
+  const raw = postgresDb();
+  return {
+    schema,
+    connect: () => stores.connect(),
+    raw,
+    close: async () => {
+      await raw.destroy();
+      await stores.dropSchema();
+    },
+  };
+}
+
+/** An in-memory PGlite instance in the default schema. */
+export function pgliteBackend(): Backend {
+  const stores = pgliteStores();
+  return {
+    schema: DEFAULT_SCHEMA,
+    connect: () => stores.connect(),
+    raw: new Kysely<Database>({ dialect: new PGliteDialect(stores.pglite) }),
+    close: () => stores.close(),
   };
 }

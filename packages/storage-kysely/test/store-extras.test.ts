@@ -1,12 +1,10 @@
 import type { SessionRecord } from '@sessionkit/core';
 import { hashSecret, newSecret, SessionKitError } from '@sessionkit/core';
 import { sampleRecord } from '@sessionkit/core/testing';
-import type { Kysely } from 'kysely';
-import { Kysely as KyselyClass, sql } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../src/index.js';
-import { DEFAULT_SCHEMA, KyselyStore, PGliteDialect } from '../src/index.js';
-import { pgliteStores, postgresDb, postgresStores, uniqueSchema } from './databases.js';
+import { KyselyStore } from '../src/index.js';
+import { pgliteBackend, postgresBackend } from './databases.js';
 
 function codeOf(promise: Promise<unknown>): Promise<string> {
   return promise.then(
@@ -15,41 +13,8 @@ function codeOf(promise: Promise<unknown>): Promise<string> {
   );
 }
 
-interface Backend {
-  schema: string;
-  connect: () => Promise<KyselyStore>;
-  /** Direct access beside the store, as an operator (or an attacker with database access) has. */
-  raw: Kysely<Database>;
-  close: () => Promise<void>;
-}
-
-function postgresBackend(): Backend {
-  const schema = uniqueSchema('sk_extras');
-  const stores = postgresStores(schema);
-  const raw = postgresDb();
-  return {
-    schema,
-    connect: () => stores.connect(),
-    raw,
-    close: async () => {
-      await raw.destroy();
-      await stores.dropSchema();
-    },
-  };
-}
-
-function pgliteBackend(): Backend {
-  const stores = pgliteStores();
-  return {
-    schema: DEFAULT_SCHEMA,
-    connect: () => stores.connect(),
-    raw: new KyselyClass<Database>({ dialect: new PGliteDialect(stores.pglite) }),
-    close: () => stores.close(),
-  };
-}
-
 describe.each([
-  { name: 'PostgreSQL', open: postgresBackend },
+  { name: 'PostgreSQL', open: () => postgresBackend('sk_extras') },
   { name: 'PGlite', open: pgliteBackend },
 ])('KyselyStore on $name beyond the conformance suite', ({ open }) => {
   const backend = open();
