@@ -109,7 +109,8 @@ describe('RedisStore on 127.0.0.1:6379: storage details', () => {
       );
       expect(['store.corrupt', 'revoked']).toContain(revoked);
     }
-    const record = sampleRecord();
+    // Distinct creation times: eviction order among equal times falls to the random ids.
+    const record = sampleRecord({ createdAt: Date.now() - 2000 });
     await store.create({ session: record, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() });
     const key = `${prefix}:{${record.userId}}:s:${record.id}`;
     await admin.del(key);
@@ -117,7 +118,7 @@ describe('RedisStore on 127.0.0.1:6379: storage details', () => {
     expect(await codeOf(store.get(record.id))).toBe('store.corrupt');
     // Create counts a user's sessions from the indexes and reads only the records it evicts: the foreign value
     // holds its place until eviction reaches it, and that read is store.corrupt, writing nothing.
-    const next = sampleRecord({ userId: record.userId });
+    const next = sampleRecord({ userId: record.userId, createdAt: Date.now() - 1000 });
     await store.create({ session: next, maxSessions: 5, onLimit: 'evict-oldest', now: Date.now() });
     expect(await codeOf(store.listByUser(record.userId))).toBe('store.corrupt');
     const crowded = sampleRecord({ userId: record.userId });
