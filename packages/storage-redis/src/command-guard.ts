@@ -4,8 +4,6 @@ import type { RedisClient } from './redis-client.js';
 /** Replies a primary or cluster gives while it changes role or loads its data: the write was not applied. */
 const TRANSIENT_REPLIES = ['READONLY', 'LOADING', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN'];
 const RETRY_PAUSE_MS = 25;
-/** Timeouts fire up to this much late; small beside any sensible command timeout. */
-const SWEEP_INTERVAL_MS = 10;
 
 /**
  * Runs one Redis command with the store's failure policy: a command is only sent while the client is ready (so
@@ -15,12 +13,6 @@ const SWEEP_INTERVAL_MS = 10;
 export class CommandGuard {
   readonly #client: RedisClient;
   readonly #timeoutMs: number;
-  /**
-   * Calls in flight, in the order they started. Every call has the same timeout, so that is also deadline
-   * order: one timer checks the oldest entries instead of a timer per command on the hot path.
-   */
-  readonly #inFlight = new Set<{ deadline: number; reject: (error: Error) => void }>();
-  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(client: RedisClient, timeoutMs: number) {
     this.#client = client;
@@ -52,9 +44,12 @@ export class CommandGuard {
    */
   #withinDeadline<T>(command: () => Promise<T>, deadline: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry = { deadline, reject };
-      this.#inFlight.add(entry);
-      this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS).unref();
+      // A timer per command measured as cheap as none; a shared set of calls in flight, swept by one timer, made
+      // every young-generation GC several times slower (it tied young promises to a long-lived table).
+      const timer = setTimeout(
+        () => reject(noAnswerWithin(this.#timeoutMs)),
+        Math.max(0, deadline - Date.now()),
+      );
       let reply: Promise<T>;
       try {
         reply = command();
@@ -63,11 +58,11 @@ export class CommandGuard {
       }
       reply.then(
         (value) => {
-          this.#inFlight.delete(entry);
+          clearTimeout(timer);
           resolve(value);
         },
         (error: unknown) => {
-          this.#inFlight.delete(entry);
+          clearTimeout(timer);
           const transient = transientReply(error);
           if (transient === undefined || Date.now() + RETRY_PAUSE_MS >= deadline) {
             reject(toStoreError(error));
@@ -84,19 +79,6 @@ export class CommandGuard {
         },
       );
     });
-  }
-
-  #sweep(): void {
-    const now = Date.now();
-    for (const entry of this.#inFlight) {
-      if (entry.deadline > now) break;
-      this.#inFlight.delete(entry);
-      entry.reject(new StoreUnavailableError(`Redis did not answer within ${this.#timeoutMs} ms`));
-    }
-    if (this.#inFlight.size === 0) {
-      clearInterval(this.#sweeper);
-      this.#sweeper = undefined;
-    }
   }
 
   async #ready(deadline: number): Promise<void> {
@@ -131,16 +113,17 @@ export async function beforeDeadline<T>(
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new StoreUnavailableError(`Redis did not answer within ${timeoutMs} ms`)),
-      Math.max(0, deadline - Date.now()),
-    );
+    timer = setTimeout(() => reject(noAnswerWithin(timeoutMs)), Math.max(0, deadline - Date.now()));
   });
   try {
     return await Promise.race([promise, timeout]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+function noAnswerWithin(timeoutMs: number): StoreUnavailableError {
+  return new StoreUnavailableError(`Redis did not answer within ${timeoutMs} ms`);
 }
 
 function transientReply(error: unknown): string | undefined {
