@@ -1,4 +1,5 @@
 import { deepFreeze } from './deep-freeze.js';
+import { RecentMap } from './recent-map.js';
 import type { SessionRecord } from './session-record.js';
 
 /**
@@ -9,11 +10,12 @@ import type { SessionRecord } from './session-record.js';
  * caller can change what another one reads.
  */
 export class DecodedRecordCache {
-  readonly #entries = new Map<string, { raw: string; record: SessionRecord }>();
-  readonly #capacity: number;
+  readonly #entries: RecentMap<string, { raw: string; record: SessionRecord }>;
+  readonly #keeps: boolean;
 
   constructor(capacity: number) {
-    this.#capacity = capacity;
+    this.#entries = new RecentMap(capacity);
+    this.#keeps = capacity > 0;
   }
 
   get(id: string, raw: string): SessionRecord | undefined {
@@ -25,13 +27,8 @@ export class DecodedRecordCache {
     this.#entries.delete(id);
     // Only sessions in use are kept: a revoked or expired one is read about once more, when its token comes
     // back, and keeping it would fill the cache with sessions nobody reads.
-    if (this.#capacity === 0 || (record.state !== 'active' && record.state !== 'suspended')) return record;
+    if (!this.#keeps || (record.state !== 'active' && record.state !== 'suspended')) return record;
     const frozen = deepFreeze(record);
-    // Map keeps insertion order and a new text moves an id to the back: the first key is the longest unchanged.
-    if (this.#entries.size >= this.#capacity) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
-    }
     this.#entries.set(id, { raw, record: frozen });
     return frozen;
   }

@@ -28,6 +28,7 @@ export { LocalInvalidationFeed, MemoryStore } from './memory-store.js';
 export type { OpaqueToken, OpaqueTokenKind } from './opaque-token.js';
 export { formatToken, hashSecret, newSecret, newSessionId, parseToken } from './opaque-token.js';
 export type { RateLimiter, RateLimitResult } from './rate-limit.js';
+export { RecentMap } from './recent-map.js';
 export type { EventContext, RequestContext } from './request-context.js';
 export { requestContextSchema } from './request-context.js';
 export type {

@@ -1,16 +1,20 @@
+import { RecentMap } from '@sessionkit/core';
 import type { SecurityEvent, SecurityEventLog, SecuritySummary } from './security-event.js';
 import { summarize } from './security-event.js';
 
-/** Embedded default: the newest `maxPerScope` events per user and per tenant, in process memory. */
+/**
+ * Embedded default: the newest `maxPerScope` events per user and per tenant, in process memory, for at most
+ * `maxScopes` users and as many tenants (the most recently active ones; see core's `RecentMap`).
+ */
 export class MemoryEventLog implements SecurityEventLog {
-  readonly #byUser = new Map<string, SecurityEvent[]>();
-  readonly #byTenant = new Map<string, SecurityEvent[]>();
+  readonly #byUser: RecentMap<string, SecurityEvent[]>;
+  readonly #byTenant: RecentMap<string, SecurityEvent[]>;
   readonly #maxPerScope: number;
-  readonly #maxScopes: number;
 
   constructor(options: { maxPerScope?: number; maxScopes?: number } = {}) {
     this.#maxPerScope = options.maxPerScope ?? 200;
-    this.#maxScopes = options.maxScopes ?? 10_000;
+    this.#byUser = new RecentMap(options.maxScopes ?? 10_000);
+    this.#byTenant = new RecentMap(options.maxScopes ?? 10_000);
   }
 
   async record(event: SecurityEvent): Promise<void> {
@@ -29,15 +33,10 @@ export class MemoryEventLog implements SecurityEventLog {
     return summarize(this.#byTenant.get(tenantId) ?? [], options.now, options.limit ?? 50);
   }
 
-  #push(scopes: Map<string, SecurityEvent[]>, scope: string, event: SecurityEvent): void {
+  #push(scopes: RecentMap<string, SecurityEvent[]>, scope: string, event: SecurityEvent): void {
     const events = scopes.get(scope) ?? [];
-    scopes.delete(scope);
     events.unshift(event);
     events.length = Math.min(events.length, this.#maxPerScope);
     scopes.set(scope, events);
-    if (scopes.size > this.#maxScopes) {
-      const oldest = scopes.keys().next();
-      if (!oldest.done) scopes.delete(oldest.value);
-    }
   }
 }
