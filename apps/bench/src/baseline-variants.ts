@@ -20,6 +20,22 @@ export const bareExpress: Variant = {
   },
 };
 
+/**
+ * (i) bare Express with one middleware that only calls `next()`: what mounting any middleware with `app.use`
+ * costs per request, the floor under every SessionKit variant (they all mount one).
+ */
+export const bareExpressWithMiddleware: Variant = {
+  name: 'i: bare Express + one no-op middleware',
+  async start() {
+    const app = express();
+    app.use((_req, _res, next) => next());
+    app.get(ROUTE, (_req, res) => {
+      res.type('application/json').send(payload('u-000001'));
+    });
+    return { app, headers: {}, close: async () => {} };
+  },
+};
+
 /** (b) what most apps run today: express-session + connect-redis (node-redis client) on the same Redis. */
 export const expressSession: Variant = {
   name: 'b: express-session + connect-redis',

@@ -183,6 +183,24 @@ const targets = [
     byCpu: cpuRatio('e', 'h'),
     target: undefined,
   },
+  {
+    label: 'i / a (one no-op middleware vs bare)',
+    value: ratio('i', 'a'),
+    byCpu: cpuRatio('i', 'a'),
+    target: undefined,
+  },
+  {
+    label: 'd / i (JWT fast tier vs one no-op middleware)',
+    value: ratio('d', 'i'),
+    byCpu: cpuRatio('d', 'i'),
+    target: undefined,
+  },
+  {
+    label: 'g / i (Redis + local validation cache vs one no-op middleware)',
+    value: ratio('g', 'i'),
+    byCpu: cpuRatio('g', 'i'),
+    target: undefined,
+  },
 ].filter((row) => row.value !== undefined);
 
 const machine = {

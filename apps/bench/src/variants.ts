@@ -1,4 +1,10 @@
-import { bareExpress, expressSession, rawPostgresSelect, rawRedisGet } from './baseline-variants.js';
+import {
+  bareExpress,
+  bareExpressWithMiddleware,
+  expressSession,
+  rawPostgresSelect,
+  rawRedisGet,
+} from './baseline-variants.js';
 import {
   sessionKitJwt,
   sessionKitPostgres,
@@ -16,4 +22,5 @@ export const VARIANTS: Record<string, Variant> = {
   f: rawRedisGet,
   g: sessionKitRedisCached,
   h: rawPostgresSelect,
+  i: bareExpressWithMiddleware,
 };
