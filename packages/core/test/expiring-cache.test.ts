@@ -26,6 +26,37 @@ describe('ExpiringCache', () => {
     expect(cache.get('new4', 200)).toBe(4);
   });
 
+  it('counts a key set again as its newest insert, and skips deleted ones when evicting', () => {
+    const cache = new ExpiringCache<number>(3);
+    cache.set('a', 1, 1000);
+    cache.set('b', 2, 1000);
+    cache.set('c', 3, 1000);
+    cache.set('a', 4, 1000);
+    cache.delete('b');
+    cache.set('d', 5, 1000);
+    cache.set('e', 6, 1000);
+    expect([cache.get('a', 0), cache.get('b', 0), cache.get('c', 0)]).toEqual([4, undefined, undefined]);
+    expect([cache.get('d', 0), cache.get('e', 0)]).toEqual([5, 6]);
+  });
+
+  it('keeps shedding and evicting in insertion order through many rewrites behind a long-lived entry', () => {
+    const cache = new ExpiringCache<number>(50);
+    cache.set('pinned', 0, 10_000, 0);
+    for (let i = 0; i < 100_000; i += 1) cache.set(`hot${i % 7}`, i, 10_000, 0);
+    expect(cache.size).toBe(8);
+    for (let i = 0; i < 60; i += 1) cache.set(`fresh${i}`, i, 20_000, 0);
+    // The oldest live inserts go first: `pinned`, then the hot keys, whose last writes are older than any fresh one.
+    expect(cache.get('pinned', 0)).toBeUndefined();
+    expect(cache.get('hot0', 0)).toBeUndefined();
+    expect(cache.get('fresh59', 0)).toBe(59);
+    expect(cache.size).toBeLessThanOrEqual(50);
+    for (let i = 0; i < 30; i += 1) cache.set(`late${i}`, i, 30_000, 10_000);
+    expect(cache.get('fresh59', 10_000)).toBe(59);
+    cache.set('after', 1, 40_000, 20_000);
+    expect(cache.size).toBeLessThan(50);
+    expect(cache.get('late0', 20_000)).toBe(0);
+  });
+
   it('stores nothing with a zero bound, and clears', () => {
     const off = new ExpiringCache<number>(0);
     off.set('a', 1, 100);
