@@ -133,6 +133,11 @@ const MAX_CAS_ATTEMPTS = 5;
 const IP_HASH_MEMO_ENTRIES = 4096;
 
 /** The fast tier's answer for a verified access token: its claims, no store read. */
+/** Inside the signature of either algorithm we sign with (86 characters each), and unique enough to key on. */
+function signatureTail(token: string): string {
+  return token.slice(-22);
+}
+
 function accessTokenResult(claims: AccessTokenClaims): ValidatedSession {
   return {
     sessionId: claims.sid,
@@ -160,7 +165,11 @@ export class SessionManager {
   readonly #ipHashKey: string;
   readonly #ipHashes = new ExpiringCache<string>(IP_HASH_MEMO_ENTRIES);
   readonly #denylist: ExpiringCache<true>;
-  readonly #verifiedJwts: ExpiringCache<AccessTokenClaims>;
+  /**
+   * Verified access tokens, keyed by their signature's last characters: hashing the whole token was most of what
+   * a hit cost. A hit compares the whole token, so a payload swapped under a copied signature never matches.
+   */
+  readonly #verifiedJwts: ExpiringCache<{ token: string; claims: AccessTokenClaims }>;
   readonly #validated: ExpiringCache<SessionRecord>;
   /**
    * Answers shared between requests, keyed by the verified claims or the frozen record they were built from
@@ -312,7 +321,7 @@ export class SessionManager {
   validateFromCache(token: unknown, options: ValidateOptions = {}): ValidatedSession | undefined {
     if (options.tier !== 'fast' || typeof token !== 'string') return undefined;
     const now = this.#clock.now();
-    const claims = this.#verifiedJwts.get(token, now);
+    const claims = this.#knownJwt(token, now);
     if (claims) {
       return this.#isDenied(claims.sid, now)
         ? undefined
@@ -609,9 +618,9 @@ export class SessionManager {
   async #validateAccessToken(token: string, options: ValidateOptions, context: RequestContext) {
     if (!this.accessTokens) throw this.#reject(context, 'access_token.unsupported');
     const now = this.#clock.now();
-    // Keyed by the token itself, not a digest: hashing was the largest cost of a cache hit, and a process that
-    // holds the signing keys gains no exposure from holding tokens they signed until those expire.
-    let claims = this.#verifiedJwts.get(token, now);
+    // Tokens, not digests, are kept: a process that holds the signing keys gains no exposure from holding tokens
+    // they signed until those expire.
+    let claims = this.#knownJwt(token, now);
     // A token seen for the first time gets an answer of its own: sharing pays off from the second sight on, and
     // the first one should cost no more than verifying the signature.
     const firstSight = claims === undefined;
@@ -622,7 +631,7 @@ export class SessionManager {
         if (error instanceof SessionKitError && error.code === 'token.invalid') this.#rejectedTokens += 1;
         throw error;
       }
-      this.#verifiedJwts.set(token, claims, claims.exp * 1000, now);
+      this.#verifiedJwts.set(signatureTail(token), { token, claims }, claims.exp * 1000, now);
     }
     if (this.#isDenied(claims.sid, now)) throw new SessionRevokedError();
     if (options.tier === 'full') {
@@ -822,6 +831,11 @@ export class SessionManager {
       throw new AuthStaleError(options.maxAuthAgeMs);
     }
     return result;
+  }
+
+  #knownJwt(token: string, now: number): AccessTokenClaims | undefined {
+    const known = this.#verifiedJwts.get(signatureTail(token), now);
+    return known?.token === token ? known.claims : undefined;
   }
 
   #tokenAnswer(claims: AccessTokenClaims): ValidatedSession {
