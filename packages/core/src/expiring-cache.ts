@@ -105,9 +105,7 @@ export class ExpiringCache<V> {
       this.#order = this.#order.slice(this.#head);
       this.#head = 0;
     } else if (length - this.#head > 64 + 3 * this.#entries.size) {
-      this.#order = this.#order
-        .slice(this.#head)
-        .filter((entry) => this.#entries.get(entry.key) === entry);
+      this.#order = this.#order.slice(this.#head).filter((entry) => this.#entries.get(entry.key) === entry);
       this.#head = 0;
     }
   }
