@@ -7,6 +7,7 @@
  *   npx tsx --conditions=@sessionkit/source packages/audit/bench/audit-overhead.bench.ts
  */
 import { readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { MemoryStore, randomToken, SessionManager } from '@sessionkit/core';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -56,6 +57,15 @@ async function postgresCpuDelta(): Promise<number | undefined> {
   }
   return delta;
 }
+/**
+ * Main-thread GC pause time so far, in ms. V8's young-generation GC runs on helper threads too: where PostgreSQL
+ * shares the machine, it competes with them, and a pause lasts longer for the same work.
+ */
+let gcPauseMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcPauseMs += entry.duration;
+}).observe({ entryTypes: ['gc'] });
+
 const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
 const schema = `audit_bench_${randomToken(6)
   .replace(/[^A-Za-z0-9]/g, 'x')
@@ -91,6 +101,8 @@ interface Sample {
   cpu: number;
   /** PostgreSQL's CPU µs per iteration (its backends serving this benchmark), when readable. */
   pg: number | undefined;
+  /** GC pause µs per iteration, part of `wall`. */
+  gc: number;
 }
 
 /** One run: ITERATIONS requests, each yielding to the event loop once as a server does between requests. */
@@ -99,6 +111,7 @@ async function run(variant: Variant): Promise<Sample> {
   const auditor = variant.auditor();
   if (auditor) auditor.attach(manager.events);
   await postgresCpuDelta();
+  const gcBefore = gcPauseMs;
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   for (let index = 0; index < ITERATIONS; index += 1) {
@@ -112,6 +125,9 @@ async function run(variant: Variant): Promise<Sample> {
   const elapsed = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const pgCpu = await postgresCpuDelta();
+  // GC entries are delivered after the pause, on a later turn of the event loop.
+  await new Promise((resolve) => setImmediate(resolve));
+  const gcPause = gcPauseMs - gcBefore;
   if (auditor && auditor.stats.dropped > 0)
     throw new Error(`${variant.name}: dropped ${auditor.stats.dropped}`);
   return {
@@ -119,6 +135,7 @@ async function run(variant: Variant): Promise<Sample> {
     drain: ((started + elapsed - loopDone) * 1000) / ITERATIONS,
     cpu: (cpu.user + cpu.system) / ITERATIONS,
     pg: pgCpu === undefined ? undefined : pgCpu / ITERATIONS,
+    gc: (gcPause * 1000) / ITERATIONS,
   };
 }
 
@@ -148,6 +165,7 @@ try {
       drain: median(runs.map((run) => run.drain)),
       cpu: median(runs.map((run) => run.cpu)),
       pg: runs.some((run) => run.pg === undefined) ? undefined : median(runs.map((run) => run.pg ?? 0)),
+      gc: median(runs.map((run) => run.gc)),
     };
   });
   const [none, noop] = results as [(typeof results)[0], (typeof results)[0]];
@@ -162,6 +180,7 @@ try {
       'app CPU µs': result.cpu.toFixed(1),
       'app CPU vs no-op sink': ratio(result.cpu, noop.cpu),
       'PostgreSQL CPU µs': result.pg === undefined ? 'n/a' : result.pg.toFixed(1),
+      'GC pause µs': result.gc.toFixed(1),
     })),
   );
   console.log(`rows written to PostgreSQL: ${written.rows[0]?.n}; target: SQL sink <= 1.15x the no-op sink`);
