@@ -15,7 +15,8 @@ interface Entry<V> {
 export class ExpiringCache<V> {
   readonly #entries = new Map<string, Entry<V>>();
   readonly #maxEntries: number;
-  #order: Entry<V>[] = [];
+  /** Oldest first from `#head`; passed slots are cleared, so what they held can be collected at once. */
+  #order: (Entry<V> | undefined)[] = [];
   #head = 0;
 
   constructor(maxEntries: number) {
@@ -67,7 +68,7 @@ export class ExpiringCache<V> {
       const oldest = this.#oldest();
       if (!oldest || oldest.expiresAt > now) return;
       this.#entries.delete(oldest.key);
-      this.#head += 1;
+      this.#pass();
       budget -= 1;
     }
   }
@@ -79,7 +80,7 @@ export class ExpiringCache<V> {
       const oldest = this.#oldest();
       if (!oldest) return;
       this.#entries.delete(oldest.key);
-      this.#head += 1;
+      this.#pass();
       excess -= 1;
     }
   }
@@ -87,11 +88,16 @@ export class ExpiringCache<V> {
   /** The oldest live entry, at the head once the stale slots before it are passed. */
   #oldest(): Entry<V> | undefined {
     while (this.#head < this.#order.length) {
-      const entry = this.#order[this.#head] as Entry<V>;
-      if (this.#entries.get(entry.key) === entry) return entry;
-      this.#head += 1;
+      const entry = this.#order[this.#head];
+      if (entry !== undefined && this.#entries.get(entry.key) === entry) return entry;
+      this.#pass();
     }
     return undefined;
+  }
+
+  #pass(): void {
+    this.#order[this.#head] = undefined;
+    this.#head += 1;
   }
 
   /**
@@ -105,7 +111,9 @@ export class ExpiringCache<V> {
       this.#order = this.#order.slice(this.#head);
       this.#head = 0;
     } else if (length - this.#head > 64 + 3 * this.#entries.size) {
-      this.#order = this.#order.slice(this.#head).filter((entry) => this.#entries.get(entry.key) === entry);
+      this.#order = this.#order
+        .slice(this.#head)
+        .filter((entry) => entry !== undefined && this.#entries.get(entry.key) === entry);
       this.#head = 0;
     }
   }
