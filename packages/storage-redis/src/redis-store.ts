@@ -127,7 +127,9 @@ export class RedisStore implements SessionStore {
   /**
    * Session id → user id. The mapping never changes (a session cannot change its user and ids are never reused),
    * so an entry is never stale: at worst it names a user whose record is gone, and the record read then finds
-   * nothing. It saves the owner-pointer read, which keeps `get(id)` at one round trip.
+   * nothing. It saves the owner-pointer read, which keeps `get(id)` at one round trip. Sessions this store ends
+   * (evicted or revoked) leave it, with their decoded records: their tokens seldom come back, and a service whose
+   * users log in past their session limit would otherwise fill both caches with sessions nobody reads.
    */
   readonly #owners: RecentMap<string, string>;
   readonly #decoded: DecodedRecordCache;
@@ -188,6 +190,7 @@ export class RedisStore implements SessionStore {
     }
     this.#owners.set(session.id, session.userId);
     const evicted = reply[1].map(([id, value]) => decodeRecord(id, session.userId, value));
+    this.#forget(evicted);
     return { session, evicted };
   }
 
@@ -422,10 +425,19 @@ export class RedisStore implements SessionStore {
         [this.#keys.recordPrefix(userId), now, encodeText(reason), ...ids],
       ),
     );
-    return reply.map(([id, changed, value]) => ({
+    const results = reply.map(([id, changed, value]) => ({
       changed: changed === 1,
       record: decodeRecord(id, userId, value),
     }));
+    this.#forget(results.map((result) => result.record));
+    return results;
+  }
+
+  #forget(ended: readonly SessionRecord[]): void {
+    for (const { id } of ended) {
+      this.#owners.delete(id);
+      this.#decoded.forget(id);
+    }
   }
 
   async #userRecords(userId: string, script: LuaScript, args: (string | number)[]): Promise<SessionRecord[]> {
