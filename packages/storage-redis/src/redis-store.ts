@@ -127,8 +127,8 @@ export class RedisStore implements SessionStore {
   /**
    * Session id → user id. The mapping never changes (a session cannot change its user and ids are never reused),
    * so an entry is never stale: at worst it names a user whose record is gone, and the record read then finds
-   * nothing. It saves the owner-pointer read, which keeps `get(id)` at one round trip. Sessions this store ends
-   * (evicted or revoked) leave it, with their decoded records: their tokens seldom come back, and a service whose
+   * nothing. It saves the owner-pointer read, which keeps `get(id)` at one round trip. Sessions seen ended (evicted,
+   * revoked, expired) leave it, with their decoded records: their tokens seldom come back, and a service whose
    * users log in past their session limit would otherwise fill both caches with sessions nobody reads.
    */
   readonly #owners: RecentMap<string, string>;
@@ -190,7 +190,7 @@ export class RedisStore implements SessionStore {
     }
     this.#owners.set(session.id, session.userId);
     const evicted = reply[1].map(([id, value]) => decodeRecord(id, session.userId, value));
-    this.#forget(evicted);
+    this.#track(session.userId, evicted);
     return { session, evicted };
   }
 
@@ -429,22 +429,29 @@ export class RedisStore implements SessionStore {
       changed: changed === 1,
       record: decodeRecord(id, userId, value),
     }));
-    this.#forget(results.map((result) => result.record));
+    this.#track(
+      userId,
+      results.map((result) => result.record),
+    );
     return results;
   }
 
-  #forget(ended: readonly SessionRecord[]): void {
-    for (const { id } of ended) {
-      this.#owners.delete(id);
-      this.#decoded.forget(id);
+  /** The caches keep sessions in use; ended ones (evicted, revoked, expired) leave them. */
+  #track(userId: string, records: readonly SessionRecord[]): void {
+    for (const record of records) {
+      if (record.state === 'active' || record.state === 'suspended') {
+        this.#owners.set(record.id, userId);
+      } else {
+        this.#owners.delete(record.id);
+        this.#decoded.forget(record.id);
+      }
     }
   }
 
   async #userRecords(userId: string, script: LuaScript, args: (string | number)[]): Promise<SessionRecord[]> {
     const reply = parseReply(recordListReply, await this.#run(script, userId, [], args));
-    return reply.map(([id, value]) => {
-      this.#owners.set(id, userId);
-      return decodeRecord(id, userId, value);
-    });
+    const records = reply.map(([id, value]) => decodeRecord(id, userId, value));
+    this.#track(userId, records);
+    return records;
   }
 }
