@@ -132,12 +132,12 @@ const MAX_CAS_ATTEMPTS = 5;
 // Distinct client IPs whose keyed hash is kept: hashing is an HMAC, and the same few IPs validate all day.
 const IP_HASH_MEMO_ENTRIES = 4096;
 
-/** The fast tier's answer for a verified access token: its claims, no store read. */
 /** Inside the signature of either algorithm we sign with (86 characters each), and unique enough to key on. */
 function signatureTail(token: string): string {
   return token.slice(-22);
 }
 
+/** The fast tier's answer for a verified access token: its claims, no store read. */
 function accessTokenResult(claims: AccessTokenClaims): ValidatedSession {
   return {
     sessionId: claims.sid,
