@@ -127,9 +127,10 @@ export class RedisStore implements SessionStore {
   /**
    * Session id → user id. The mapping never changes (a session cannot change its user and ids are never reused),
    * so an entry is never stale: at worst it names a user whose record is gone, and the record read then finds
-   * nothing. It saves the owner-pointer read, which keeps `get(id)` at one round trip. Sessions seen ended (evicted,
-   * revoked, expired) leave it, with their decoded records: their tokens seldom come back, and a service whose
-   * users log in past their session limit would otherwise fill both caches with sessions nobody reads.
+   * nothing. It saves the owner-pointer read, which keeps `get(id)` at one round trip. Sessions this store ends
+   * or lists as ended (evicted, revoked, expired) leave it, with their decoded records: their tokens seldom come
+   * back, and a service whose users log in past their session limit would otherwise fill both caches with
+   * sessions nobody reads.
    */
   readonly #owners: RecentMap<string, string>;
   readonly #decoded: DecodedRecordCache;
