@@ -109,6 +109,11 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
     return { agent, login: login.body as LoginAnswer, csrf: login.body.csrfToken as string };
   }
 
+  interface Tokens {
+    accessToken: string;
+    refreshToken: string;
+  }
+
   interface LoginAnswer {
     session: { id: string; userId: string; aal: number };
     accessToken: string;
@@ -240,6 +245,55 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
         .expect(200);
       expect(String(stepped.headers['set-cookie'])).toMatch(/sk_session=/);
       await agent.post('/api/me/sensitive').set('x-csrf-token', stepped.body.csrfToken).expect(200);
+    });
+
+    it("re-issues every credential: a thief's refresh and access tokens from before the step-up get nothing", async () => {
+      const chrome =
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36';
+      const userDevice = { 'x-forwarded-for': nextIp(), 'user-agent': chrome };
+      const thiefDevice = { 'x-forwarded-for': nextIp(), 'user-agent': 'curl/8.5.0' };
+      clock.advance(1000);
+      const browser = request.agent(app.url).set(userDevice);
+      const login = await browser
+        .post('/api/auth/login')
+        .send({ email: BOB.email, password: BOB.password, otp: nextCode() })
+        .expect(200);
+      const sensitive = (token: string, device: Record<string, string>) =>
+        request(app.url).post('/api/me/sensitive').set(device).set('authorization', `Bearer ${token}`);
+      const refresh = (refreshToken: string, device: Record<string, string>) =>
+        request(app.url).post('/api/auth/refresh').set(device).send({ refreshToken });
+
+      // The thief holds the refresh token and uses it once the authentication has gone stale.
+      clock.advance(16 * MINUTE);
+      const stolen = (await refresh(login.body.refreshToken, thiefDevice).expect(200)).body as Tokens;
+      // Its access token, used from another device, demotes the session; the user steps up again.
+      expect((await sensitive(stolen.accessToken, thiefDevice)).body).toMatchObject({
+        status: 403,
+        code: 'aal.insufficient',
+      });
+      const stepped = await browser
+        .post('/api/auth/step-up')
+        .set('x-csrf-token', login.body.csrfToken)
+        .send({ otp: nextCode() })
+        .expect(200);
+      const renewed = stepped.body as Tokens;
+      expect(renewed.refreshToken).toMatch(/^rt_/);
+
+      // The access token from before is refused at the AAL 2, fresh route; the re-issued one passes.
+      expect((await sensitive(stolen.accessToken, thiefDevice)).body).toMatchObject({
+        status: 401,
+        code: 'token.invalid',
+      });
+      await sensitive(renewed.accessToken, userDevice).expect(200);
+      // The user's new refresh token rotates normally, and what it yields passes too.
+      const next = (await refresh(renewed.refreshToken, userDevice).expect(200)).body as Tokens;
+      await sensitive(next.accessToken, userDevice).expect(200);
+      // The refresh token from before yields nothing: it is reuse, and the session ends.
+      expect((await refresh(stolen.refreshToken, thiefDevice)).body).toMatchObject({
+        status: 401,
+        code: 'token.reuse_detected',
+      });
+      expect((await sensitive(next.accessToken, userDevice)).body).toMatchObject({ code: 'session.revoked' });
     });
 
     it('refuses AAL 1 sessions with 403 aal.insufficient and anonymous callers with 401', async () => {
