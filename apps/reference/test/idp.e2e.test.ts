@@ -234,7 +234,7 @@ describe('sign in with the demo IdP', () => {
       expect((await context.cookies(app.url)).map((cookie) => cookie.name)).not.toContain(SESSION_COOKIE);
       await page.screenshot({ path: `${ARTIFACTS}idp-totp-step.png`, fullPage: true });
 
-      await page.locator('#idp-totp').getByLabel('One-time code from your authenticator').fill(nextCode());
+      await page.getByLabel('Code from your authenticator app').fill(nextCode());
       await page.getByRole('button', { name: 'Continue' }).click();
       await page.getByRole('heading', { name: 'Signed in as Bob (password + TOTP)' }).waitFor();
       expect(await page.locator('#aal').textContent()).toBe('2');
