@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { healthRouter } from '../src/health-router.js';
 import type { RunningApp } from '../src/reference-app.js';
-import { DEMO_OAUTH_CLIENT, startReferenceApp } from '../src/reference-app.js';
+import { startReferenceApp } from '../src/reference-app.js';
 import { currentTotp, DEMO_USERS } from '../src/user-directory.js';
 
 const ALICE = DEMO_USERS[0]!;
@@ -57,7 +57,9 @@ function servers(): Backend {
   };
 }
 
-const basic = `Basic ${Buffer.from(`${DEMO_OAUTH_CLIENT.id}:${DEMO_OAUTH_CLIENT.secret}`).toString('base64')}`;
+/** HTTP Basic credentials of the running app's introspection client. */
+const basicFor = (app: RunningApp) =>
+  `Basic ${Buffer.from(`${app.oauthClient.id}:${app.oauthClient.secret}`).toString('base64')}`;
 
 describe.each([embedded(), servers()])('reference app HTTP API on $name', (backend) => {
   let app: RunningApp;
@@ -387,20 +389,20 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
       expect(denied.status).toBe(401);
       const active = await request(app.url)
         .post('/oauth/introspect')
-        .set('authorization', basic)
+        .set('authorization', basicFor(app))
         .type('form')
         .send({ token: login.accessToken })
         .expect(200);
       expect(active.body).toMatchObject({ active: true, sub: login.session.userId });
       await request(app.url)
         .post('/oauth/revoke')
-        .set('authorization', basic)
+        .set('authorization', basicFor(app))
         .type('form')
         .send({ token: login.refreshToken, token_type_hint: 'refresh_token' })
         .expect(200);
       const after = await request(app.url)
         .post('/oauth/introspect')
-        .set('authorization', basic)
+        .set('authorization', basicFor(app))
         .type('form')
         .send({ token: login.accessToken })
         .expect(200);
