@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { ActivitySource, Clock, SessionManager, SessionStore } from '@sessionkit/core';
 import {
+  basicClientAuthenticator,
   csrfProtection,
   introspectionRouter,
   jwksRouter,
@@ -12,7 +12,7 @@ import {
   selfServiceRouter,
   sessionMiddleware,
 } from '@sessionkit/express';
-import type { ErrorRequestHandler, Express, Request, RequestHandler, Router } from 'express';
+import type { ErrorRequestHandler, Express, RequestHandler, Router } from 'express';
 import express from 'express';
 import type { Logger } from 'pino';
 import { AppProblem } from './app-problem.js';
@@ -158,18 +158,3 @@ const appProblemHandler: ErrorRequestHandler = (error: unknown, req, res, next) 
       }),
     );
 };
-
-function basicClientAuthenticator(clients: readonly OAuthClient[]) {
-  return (req: Request): boolean => {
-    const match = /^Basic ([A-Za-z0-9+/=]{1,512})$/.exec(req.get('authorization') ?? '');
-    if (!match?.[1]) return false;
-    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return false;
-    const id = decodeURIComponent(decoded.slice(0, colon));
-    const secret = Buffer.from(decodeURIComponent(decoded.slice(colon + 1)));
-    const client = clients.find((candidate) => candidate.id === id);
-    const expected = Buffer.from(client?.secret ?? '');
-    return client !== undefined && expected.length === secret.length && timingSafeEqual(expected, secret);
-  };
-}
