@@ -33,7 +33,11 @@ const MALFORMED: Record<string, string> = {
 };
 
 /** POST with raw header lines, for what an HTTP client library would not send (repeated Authorization). */
-function rawPost(url: string, headers: [string, string][], body: string): Promise<{ status: number; text: string }> {
+function rawPost(
+  url: string,
+  headers: [string, string][],
+  body: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: 'POST' }, (res) => {
       let text = '';
@@ -69,39 +73,39 @@ describe('OAuth client authentication at /oauth/introspect and /oauth/revoke (Po
     await backend.cleanup();
   });
 
-  it.each(['/oauth/introspect', '/oauth/revoke'])(
-    'answers every malformed Authorization header at %s with 401 invalid_client, never a 500 or a logged error',
-    async (path) => {
-      const logged = vi.spyOn(app.logger, 'error');
-      for (const [form, authorization] of Object.entries(MALFORMED)) {
-        const res = await request(app.url)
-          .post(path)
-          .set('authorization', authorization)
-          .type('form')
-          .send({ token: accessToken });
-        expect(res.status, form).toBe(401);
-        expect(res.body, form).toEqual({
-          error: 'invalid_client',
-          error_description: 'Client authentication failed',
-        });
-        expect(res.headers['cache-control'], form).toBe('no-store');
-        expect(res.headers['www-authenticate'], form).toMatch(/^Basic /);
-      }
-      const repeated = await rawPost(
-        `${app.url}${path}`,
-        [
-          ['authorization', basic],
-          ['authorization', `Basic ${b64('intruder:guess')}`],
-          ['content-type', 'application/x-www-form-urlencoded'],
-        ],
-        new URLSearchParams({ token: accessToken }).toString(),
-      );
-      expect(repeated.status).toBe(401);
-      expect(JSON.parse(repeated.text)).toMatchObject({ error: 'invalid_client' });
-      expect(logged).not.toHaveBeenCalled();
-      logged.mockRestore();
-    },
-  );
+  it.each([
+    '/oauth/introspect',
+    '/oauth/revoke',
+  ])('answers every malformed Authorization header at %s with 401 invalid_client, never a 500 or a logged error', async (path) => {
+    const logged = vi.spyOn(app.logger, 'error');
+    for (const [form, authorization] of Object.entries(MALFORMED)) {
+      const res = await request(app.url)
+        .post(path)
+        .set('authorization', authorization)
+        .type('form')
+        .send({ token: accessToken });
+      expect(res.status, form).toBe(401);
+      expect(res.body, form).toEqual({
+        error: 'invalid_client',
+        error_description: 'Client authentication failed',
+      });
+      expect(res.headers['cache-control'], form).toBe('no-store');
+      expect(res.headers['www-authenticate'], form).toMatch(/^Basic /);
+    }
+    const repeated = await rawPost(
+      `${app.url}${path}`,
+      [
+        ['authorization', basic],
+        ['authorization', `Basic ${b64('intruder:guess')}`],
+        ['content-type', 'application/x-www-form-urlencoded'],
+      ],
+      new URLSearchParams({ token: accessToken }).toString(),
+    );
+    expect(repeated.status).toBe(401);
+    expect(JSON.parse(repeated.text)).toMatchObject({ error: 'invalid_client' });
+    expect(logged).not.toHaveBeenCalled();
+    logged.mockRestore();
+  });
 
   it('accepts the registered client, also with its id and secret form-urlencoded (RFC 6749 §2.3.1)', async () => {
     const encoded = `Basic ${b64(`${encodeURIComponent(id).replace(/-/g, '%2D')}:${encodeURIComponent(secret)}`)}`;
