@@ -45,8 +45,11 @@ export interface AppDependencies {
   /** Express `trust proxy` (unset: the socket address is the client). */
   trustProxy?: string | number;
   publicDir: string;
-  /** The identity-provider sign-in routes, once the provider is up (they need the app's own URL first). */
-  idpSignIn?: () => Router | undefined;
+  /**
+   * Where the identity-provider sign-in routes go once the provider is up (they need the app's own URL
+   * first): a router mounted now and filled later, so the app's routes can be listed like any others.
+   */
+  idpSignIn?: Router;
   /** True once SIGTERM arrived: readiness goes 503 so the load balancer drains this instance. */
   isShuttingDown: () => boolean;
 }
@@ -95,11 +98,7 @@ export function createApp(deps: AppDependencies): Express {
     },
   );
 
-  app.use('/auth/idp', (req, res, next) => {
-    const router = deps.idpSignIn?.();
-    if (router) router(req, res, next);
-    else next();
-  });
+  if (deps.idpSignIn) app.use('/auth/idp', deps.idpSignIn);
 
   app.use((_req, _res, next) => next(new AppProblem(404, 'not_found', 'No such resource')));
   app.use(appProblemHandler);

@@ -6,7 +6,7 @@ import { randomToken, SessionManager, systemClock } from '@sessionkit/core';
 import { OidcClient, VaultKeyRing } from '@sessionkit/core/upstream';
 import type { DemoIdp } from '@sessionkit/demo-idp';
 import { configFromEnv, startDemoIdp } from '@sessionkit/demo-idp';
-import type { Router } from 'express';
+import express from 'express';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { createApp } from './app.js';
@@ -81,9 +81,9 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
   });
 
   let shuttingDown = false;
-  let idpSignIn: Router | undefined;
+  const idpSignIn = express.Router();
   const app = createApp({
-    idpSignIn: () => idpSignIn,
+    idpSignIn,
     logger,
     clock,
     manager,
@@ -125,7 +125,7 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     const keys = await VaultKeyRing.create({
       keys: [{ id: 'k1', secret: await secret('upstream-vault-key') }],
     });
-    idpSignIn = idpSignInRouter({ manager, users, client, keys, cookieSecure: config.COOKIE_SECURE });
+    idpSignIn.use(idpSignInRouter({ manager, users, client, keys, cookieSecure: config.COOKIE_SECURE }));
     logger.info({ issuer: idp.issuer }, 'demo identity provider started');
   }
 
