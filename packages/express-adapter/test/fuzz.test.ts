@@ -97,6 +97,7 @@ const paths = fc.oneof(
     '/api/me/sessions',
     '/api/me/sessions/current',
     '/api/me/sessions/revoke-others',
+    '/api/me/sessions/%E0%A4%A',
     '/api/me/activity',
     '/oauth/introspect',
     '/oauth/revoke',
@@ -213,7 +214,7 @@ describe.each(storeKinds)('fuzzing cookies, headers and bodies (%s store)', (kin
     text(600),
   );
 
-  it('never answers 5xx, whatever the request looks like', async () => {
+  it('never answers 5xx nor anything cacheable but the public keys, whatever the request looks like', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'),
@@ -234,6 +235,11 @@ describe.each(storeKinds)('fuzzing cookies, headers and bodies (%s store)', (kin
           if (res.status >= 400 && res.headers['content-type']?.startsWith('application/problem+json')) {
             expect(res.text).not.toMatch(/\n\s+at /);
           }
+          // Everything behind the session middleware is no-store; only the public keys may be cached.
+          const publicKeys = res.status === 200 && path === '/.well-known/jwks.json';
+          expect(res.headers['cache-control'], `${method} ${path}`).toBe(
+            publicKeys ? 'public, max-age=60' : 'no-store',
+          );
         },
       ),
       { numRuns: kind === 'memory' ? 400 : 150 },
