@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { ActivitySource, Clock, SessionManager, SessionStore } from '@sessionkit/core';
 import {
+  basicClientAuthenticator,
   csrfProtection,
   introspectionRouter,
   jwksRouter,
@@ -12,7 +12,7 @@ import {
   selfServiceRouter,
   sessionMiddleware,
 } from '@sessionkit/express';
-import type { ErrorRequestHandler, Express, Request, RequestHandler, Router } from 'express';
+import type { ErrorRequestHandler, Express, RequestHandler, Router } from 'express';
 import express from 'express';
 import type { Logger } from 'pino';
 import { AppProblem } from './app-problem.js';
@@ -45,8 +45,11 @@ export interface AppDependencies {
   /** Express `trust proxy` (unset: the socket address is the client). */
   trustProxy?: string | number;
   publicDir: string;
-  /** The identity-provider sign-in routes, once the provider is up (they need the app's own URL first). */
-  idpSignIn?: () => Router | undefined;
+  /**
+   * Where the identity-provider sign-in routes go once the provider is up (they need the app's own URL
+   * first): a router mounted now and filled later, so the app's routes can be listed like any others.
+   */
+  idpSignIn?: Router;
   /** True once SIGTERM arrived: readiness goes 503 so the load balancer drains this instance. */
   isShuttingDown: () => boolean;
 }
@@ -95,11 +98,7 @@ export function createApp(deps: AppDependencies): Express {
     },
   );
 
-  app.use('/auth/idp', (req, res, next) => {
-    const router = deps.idpSignIn?.();
-    if (router) router(req, res, next);
-    else next();
-  });
+  if (deps.idpSignIn) app.use('/auth/idp', deps.idpSignIn);
 
   app.use((_req, _res, next) => next(new AppProblem(404, 'not_found', 'No such resource')));
   app.use(appProblemHandler);
@@ -158,18 +157,3 @@ const appProblemHandler: ErrorRequestHandler = (error: unknown, req, res, next) 
       }),
     );
 };
-
-function basicClientAuthenticator(clients: readonly OAuthClient[]) {
-  return (req: Request): boolean => {
-    const match = /^Basic ([A-Za-z0-9+/=]{1,512})$/.exec(req.get('authorization') ?? '');
-    if (!match?.[1]) return false;
-    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return false;
-    const id = decodeURIComponent(decoded.slice(0, colon));
-    const secret = Buffer.from(decodeURIComponent(decoded.slice(colon + 1)));
-    const client = clients.find((candidate) => candidate.id === id);
-    const expected = Buffer.from(client?.secret ?? '');
-    return client !== undefined && expected.length === secret.length && timingSafeEqual(expected, secret);
-  };
-}

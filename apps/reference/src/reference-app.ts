@@ -6,7 +6,7 @@ import { randomToken, SessionManager, systemClock } from '@sessionkit/core';
 import { OidcClient, VaultKeyRing } from '@sessionkit/core/upstream';
 import type { DemoIdp } from '@sessionkit/demo-idp';
 import { configFromEnv, DEMO_IDP_MFA_ACR, startDemoIdp } from '@sessionkit/demo-idp';
-import type { Router } from 'express';
+import express from 'express';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { OAuthClient } from './app.js';
@@ -84,10 +84,10 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
   });
 
   let shuttingDown = false;
-  let idpSignIn: Router | undefined;
+  const idpSignIn = express.Router();
   const protection = new SecurityLoginProtection({ manager, ...security });
   const app = createApp({
-    idpSignIn: () => idpSignIn,
+    idpSignIn,
     logger,
     clock,
     manager,
@@ -137,18 +137,20 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     const keys = await VaultKeyRing.create({
       keys: [{ id: 'k1', secret: await secret('upstream-vault-key') }],
     });
-    idpSignIn = idpSignInRouter({
-      manager,
-      users,
-      client,
-      keys,
-      sql,
-      protection,
-      audit: audit.hooks,
-      assurance: { aal2Acr: [DEMO_IDP_MFA_ACR] },
-      now: () => clock.now(),
-      cookieSecure: config.COOKIE_SECURE,
-    });
+    idpSignIn.use(
+      idpSignInRouter({
+        manager,
+        users,
+        client,
+        keys,
+        sql,
+        protection,
+        audit: audit.hooks,
+        assurance: { aal2Acr: [DEMO_IDP_MFA_ACR] },
+        now: () => clock.now(),
+        cookieSecure: config.COOKIE_SECURE,
+      }),
+    );
     logger.info({ issuer: idp.issuer }, 'demo identity provider started');
   }
 

@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ManualClock, MemoryStore } from '@sessionkit/core';
 import express from 'express';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -12,50 +8,11 @@ import { healthRouter } from '../src/health-router.js';
 import type { RunningApp } from '../src/reference-app.js';
 import { startReferenceApp } from '../src/reference-app.js';
 import { currentTotp, DEMO_USERS } from '../src/user-directory.js';
+import { embedded, servers } from './backends.js';
 
 const ALICE = DEMO_USERS[0]!;
 const BOB = DEMO_USERS[1]!;
 const MINUTE = 60_000;
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
-
-interface Backend {
-  name: string;
-  env: () => Promise<Record<string, string>>;
-  cleanup: () => Promise<void>;
-}
-
-/** The embedded default (PGlite in a temp dir, in-memory limits) and the server configuration (PostgreSQL + Redis). */
-function embedded(): Backend {
-  const dir = mkdtempSync(join(tmpdir(), 'sk-reference-'));
-  return {
-    name: 'embedded (PGlite)',
-    env: async () => ({ DATA_DIR: dir }),
-    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
-
-function servers(): Backend {
-  const database = `sk_reference_${process.pid}_${Date.now()}`;
-  return {
-    name: 'PostgreSQL + Redis',
-    env: async () => {
-      const admin = new pg.Client({ connectionString: ADMIN_URL });
-      await admin.connect();
-      await admin.query(`create database ${database}`);
-      await admin.end();
-      return {
-        DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
-        REDIS_URL: 'redis://127.0.0.1:6379',
-      };
-    },
-    cleanup: async () => {
-      const admin = new pg.Client({ connectionString: ADMIN_URL });
-      await admin.connect();
-      await admin.query(`drop database if exists ${database} with (force)`);
-      await admin.end();
-    },
-  };
-}
 
 /** HTTP Basic credentials of the running app's introspection client. */
 const basicFor = (app: RunningApp) =>

@@ -7,6 +7,8 @@ export {
 } from './adapter-errors.js';
 export type { BackChannelLogoutRouterOptions } from './back-channel-logout-router.js';
 export { backChannelLogoutRouter } from './back-channel-logout-router.js';
+export type { ClientCredentials, RegisteredClient } from './client-authentication.js';
+export { basicClientAuthenticator, basicClientCredentials } from './client-authentication.js';
 export type { CookieOptions, CookieSettings } from './cookies.js';
 export {
   clearSessionCookie,

@@ -5,7 +5,8 @@ import { asyncHandler } from './async-handler.js';
 
 /**
  * Decides whether the caller of an OAuth endpoint is a client allowed to use it (RFC 7662 §2.1 and RFC 7009
- * §2.1 require client authentication). Check HTTP Basic credentials, mTLS, a network policy: the app knows.
+ * §2.1 require client authentication). Check HTTP Basic credentials (`basicClientAuthenticator`), mTLS, a
+ * network policy: the app knows. It must answer false for a malformed request: what it throws is a 500.
  */
 export type ClientAuthenticator = (req: Request) => boolean | Promise<boolean>;
 

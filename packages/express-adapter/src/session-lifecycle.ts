@@ -30,6 +30,7 @@ export async function establishSession(
     await state.manager.revoke(previous.sessionId, { reason: 'login.replaced', by: 'user', context });
   }
   const setCookie = options.setCookie ?? true;
+  noStore(res);
   if (setCookie) setSessionCookie(res, issued, state.cookies, state.clock.now());
   adopt(req, issued, setCookie ? 'cookie' : 'bearer');
   return issued;
@@ -54,6 +55,7 @@ export async function stepUpSession(
     context: requestContext(req),
   });
   const transport = req.sessionkit?.transport ?? 'cookie';
+  noStore(res);
   if (transport === 'cookie') setSessionCookie(res, issued, state.cookies, state.clock.now());
   adopt(req, issued, transport);
   return issued;
@@ -63,6 +65,7 @@ export async function stepUpSession(
 export async function endSession(req: Request, res: Response): Promise<boolean> {
   const state = stateOf(req);
   const session = req.sessionkit?.session;
+  noStore(res);
   clearSessionCookie(res, state.cookies);
   if (!session) return false;
   await state.manager.revoke(session.sessionId, {
@@ -73,6 +76,14 @@ export async function endSession(req: Request, res: Response): Promise<boolean> 
   delete req.sessionkit?.session;
   delete req.sessionkit?.csrfToken;
   return true;
+}
+
+/**
+ * The answer carries a new token or changes the cookie. The session middleware already said no-store; this
+ * holds even where the app set a caching policy of its own for the route in between.
+ */
+function noStore(res: Response): void {
+  res.setHeader('cache-control', 'no-store');
 }
 
 /** The rest of this request runs as the newly issued session. */

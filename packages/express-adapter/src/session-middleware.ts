@@ -82,7 +82,8 @@ const ENDED_CODES = new Set<string>([
 /**
  * Reads the session token from `Authorization: Bearer` or the session cookie, validates it and exposes the
  * result on `req.sessionkit`. It never rejects a request itself (guards do), except when the store cannot
- * answer: then it fails closed with `store.unavailable`. Touches are throttled by core, so a validation
+ * answer: then it fails closed with `store.unavailable`. Every answer behind it is `Cache-Control: no-store`
+ * unless its route says otherwise. Touches are throttled by core, so a validation
  * writes to the store at most once per `touchThrottleMs`. A fast-tier token that core can answer from its
  * local caches is handled synchronously: no promise, and the request context is never built.
  */
@@ -96,6 +97,9 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): RequestHan
     ? contextOptions.requestIdHeader || 'x-request-id'
     : undefined;
   return (req, res, next) => {
+    // What is answered behind the middleware may depend on who asks, or carry a token (login, refresh): no
+    // cache may keep it. A route serving something public sets its own Cache-Control over this one.
+    res.setHeader('cache-control', 'no-store');
     const presented = presentedToken(req, bearer, cookies);
     const state = new RequestState(manager, cookies, clock, contextOptions, req, presented.token);
     if (echoHeader !== undefined) res.setHeader(echoHeader, state.requestId);

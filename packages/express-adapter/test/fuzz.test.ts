@@ -6,7 +6,15 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backChannelLogoutRouter } from '../src/index.js';
 import type { StoreKind, TestApp } from './harness.js';
-import { browserOf, CLIENT_AUTH, CSRF_COOKIE, SECURE_COOKIE, storeKinds, testApp } from './harness.js';
+import {
+  browserOf,
+  CLIENT_AUTH,
+  CSRF_COOKIE,
+  OAUTH_CLIENT,
+  SECURE_COOKIE,
+  storeKinds,
+  testApp,
+} from './harness.js';
 
 const printable = fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code));
 const text = (maxLength: number) => fc.string({ unit: printable, maxLength });
@@ -16,6 +24,64 @@ const b64 = (length: number) =>
     minLength: length,
     maxLength: length,
   });
+
+const latin1 = fc.integer({ min: 0x80, max: 0xff }).map((code) => String.fromCharCode(code));
+/** What a header may carry: printable ASCII and Latin-1 (Node refuses anything else before sending). */
+const headerText = (maxLength: number) => fc.string({ unit: fc.oneof(printable, latin1), maxLength });
+const base64 = (value: string | Uint8Array) => Buffer.from(value).toString('base64');
+
+/** The client's id or secret with some characters form-urlencoded, which RFC 6749 §2.3.1 allows. */
+const percentEncoded = (value: string) =>
+  fc
+    .array(fc.constantFrom('raw', 'upper', 'lower'), { minLength: value.length, maxLength: value.length })
+    .map((modes) =>
+      [...value]
+        .map((char, i) => {
+          const hex = char.charCodeAt(0).toString(16).padStart(2, '0');
+          return modes[i] === 'raw' ? char : `%${modes[i] === 'upper' ? hex.toUpperCase() : hex}`;
+        })
+        .join(''),
+    );
+
+/** HTTP Basic client authentication, well-formed for the registered client (`valid`) or malformed. */
+const clientAuthentication = fc.oneof(
+  fc.constant({ header: CLIENT_AUTH, valid: true }),
+  fc
+    .tuple(fc.constantFrom('Basic', 'basic', 'BASIC'), fc.integer({ min: 1, max: 3 }))
+    .map(([scheme, spaces]) => ({
+      header: `${scheme}${' '.repeat(spaces)}${base64(`${OAUTH_CLIENT.id}:${OAUTH_CLIENT.secret}`)}`,
+      valid: true,
+    })),
+  fc
+    .tuple(percentEncoded(OAUTH_CLIENT.id), percentEncoded(OAUTH_CLIENT.secret))
+    .map(([id, secret]) => ({ header: `Basic ${base64(`${id}:${secret}`)}`, valid: true })),
+  // Every id below starts with a literal character the registered id does not: none can authenticate.
+  fc
+    .tuple(fc.string({ maxLength: 40 }), fc.string({ maxLength: 60 }))
+    .map(([id, secret]) => ({ header: `Basic ${base64(`x${id}:${secret}`)}`, valid: false })),
+  fc
+    .tuple(fc.constantFrom('%', '%z', '%zz', '%E0%A4%A', '%C3%28', '%00', '%ff'), fc.boolean())
+    .map(([bad, inId]) => ({
+      header: `Basic ${base64(inId ? `x${bad}:${OAUTH_CLIENT.secret}` : `x${OAUTH_CLIENT.id}:${bad}`)}`,
+      valid: false,
+    })),
+  fc
+    .uint8Array({ maxLength: 120 })
+    .map((bytes) => ({ header: `Basic ${base64(Uint8Array.of(0x78, ...bytes))}`, valid: false })),
+  headerText(200).map((value) => ({ header: `Basic ${value}`, valid: false })),
+  fc
+    .constantFrom('=', '==', '===', '.', ' x', ', Bearer abc', '\u00e9', ':')
+    .map((junk) => ({ header: `${CLIENT_AUTH}${junk}`, valid: false })),
+  fc.constantFrom('Bearer', 'Digest', 'Basicx', 'Basic:', '').map((scheme) => ({
+    header: `${scheme} ${base64(`${OAUTH_CLIENT.id}:${OAUTH_CLIENT.secret}`)}`,
+    valid: false,
+  })),
+  fc.constantFrom('', '\u0000', '\n', '\u007f').map((control) => ({
+    header: `Basic ${base64(control === '' ? `:${OAUTH_CLIENT.secret}` : `${OAUTH_CLIENT.id}:${OAUTH_CLIENT.secret}${control}`)}`,
+    valid: false,
+  })),
+  fc.nat({ max: 12_000 }).map((length) => ({ header: `Basic ${'QUFB'.repeat(length / 4)}`, valid: false })),
+);
 
 const paths = fc.oneof(
   fc.constantFrom(
@@ -31,6 +97,7 @@ const paths = fc.oneof(
     '/api/me/sessions',
     '/api/me/sessions/current',
     '/api/me/sessions/revoke-others',
+    '/api/me/sessions/%E0%A4%A',
     '/api/me/activity',
     '/oauth/introspect',
     '/oauth/revoke',
@@ -106,7 +173,12 @@ describe.each(storeKinds)('fuzzing cookies, headers and bodies (%s store)', (kin
           () =>
             `Bearer ${a}.${b}.${c}`,
       ),
-      fc.constant(() => CLIENT_AUTH),
+      clientAuthentication.map(
+        ({ header }) =>
+          () =>
+            header,
+      ),
+      headerText(300).map((value) => () => `Bearer ${value}`),
       fc.constant(() => 'Bearer'),
     ),
   );
@@ -142,7 +214,7 @@ describe.each(storeKinds)('fuzzing cookies, headers and bodies (%s store)', (kin
     text(600),
   );
 
-  it('never answers 5xx, whatever the request looks like', async () => {
+  it('never answers 5xx nor anything cacheable but the public keys, whatever the request looks like', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'),
@@ -163,9 +235,53 @@ describe.each(storeKinds)('fuzzing cookies, headers and bodies (%s store)', (kin
           if (res.status >= 400 && res.headers['content-type']?.startsWith('application/problem+json')) {
             expect(res.text).not.toMatch(/\n\s+at /);
           }
+          // Everything behind the session middleware is no-store; only the public keys may be cached.
+          const publicKeys = res.status === 200 && path === '/.well-known/jwks.json';
+          expect(res.headers['cache-control'], `${method} ${path}`).toBe(
+            publicKeys ? 'public, max-age=60' : 'no-store',
+          );
         },
       ),
       { numRuns: kind === 'memory' ? 400 : 150 },
+    );
+    expect(t.serverErrors).toEqual([]);
+  }, 60_000);
+
+  // Last: a valid client revoking the shared session would change what the property above sees.
+  it('answers every malformed client authentication at the OAuth endpoints with 401 invalid_client', async () => {
+    const tokenForm = fc.record(
+      {
+        token: fc.oneof(
+          fc.constant(''),
+          text(100),
+          sessionValue.map((value) => value()),
+          fc.constant(valid.accessToken),
+        ),
+        token_type_hint: fc.constantFrom('access_token', 'refresh_token', 'x'),
+      },
+      { requiredKeys: ['token'] },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/oauth/introspect', '/oauth/revoke'),
+        fc.option(clientAuthentication),
+        tokenForm,
+        async (path, auth, form) => {
+          let req = request(server).post(path).type('form');
+          if (auth !== null) req = req.set('authorization', auth.header);
+          const res = await req.send(new URLSearchParams(form).toString());
+          const label = `${path} ${JSON.stringify(auth)} → ${res.status} ${res.text}`;
+          if (auth?.valid) {
+            expect(res.status, label).toBe(form.token === '' ? 400 : 200);
+          } else {
+            expect(res.status, label).toBe(401);
+            expect(res.body, label).toMatchObject({ error: 'invalid_client' });
+            expect(res.headers['www-authenticate'], label).toMatch(/^Basic /);
+          }
+          expect(res.headers['cache-control'], label).toBe('no-store');
+        },
+      ),
+      { numRuns: kind === 'memory' ? 300 : 100 },
     );
     expect(t.serverErrors).toEqual([]);
   }, 60_000);

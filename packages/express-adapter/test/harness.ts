@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import type { Response as TestResponse } from 'supertest';
 import { z } from 'zod';
 import {
+  basicClientAuthenticator,
   csrfProtection,
   endSession,
   establishSession,
@@ -40,7 +41,8 @@ const loginSchema = z.object({
 export type StoreKind = 'memory' | 'redis';
 export const storeKinds: readonly StoreKind[] = ['memory', 'redis'];
 
-export const CLIENT_AUTH = `Basic ${Buffer.from('rs:rs-secret').toString('base64')}`;
+export const OAUTH_CLIENT = { id: 'rs', secret: 'rs-secret' };
+export const CLIENT_AUTH = `Basic ${Buffer.from(`${OAUTH_CLIENT.id}:${OAUTH_CLIENT.secret}`).toString('base64')}`;
 export const SECURE_COOKIE = '__Host-sk_session';
 export const CSRF_COOKIE = '__Host-sk_csrf';
 
@@ -127,7 +129,7 @@ export async function testApp(kind: StoreKind, options: TestAppOptions = {}): Pr
   });
   app.use('/api/me', selfServiceRouter(options.activity === undefined ? {} : { activity: options.activity }));
   app.use(jwksRouter({ manager }));
-  const authenticateClient = (req: express.Request) => req.get('authorization') === CLIENT_AUTH;
+  const authenticateClient = basicClientAuthenticator([OAUTH_CLIENT]);
   app.use('/oauth/introspect', introspectionRouter({ manager, authenticateClient, clock }));
   app.use('/oauth/revoke', revocationRouter({ manager, authenticateClient, clock }));
   options.extend?.(app, manager, clock);

@@ -1,8 +1,10 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoreKind, TestApp } from './harness.js';
-import { CLIENT_AUTH, storeKinds, testApp } from './harness.js';
+import { CLIENT_AUTH, OAUTH_CLIENT, storeKinds, testApp } from './harness.js';
 
 interface Issued {
   token: string;
@@ -81,6 +83,61 @@ describe.each(storeKinds)('JWKS, introspection and revocation (%s store)', (kind
       .send({});
     expect(missing.status).toBe(400);
     expect(missing.body).toMatchObject({ error: 'invalid_request' });
+  });
+
+  it('answers malformed client authentication with 401 invalid_client, never a 500 (RFC 6749 §2.3.1, §5.2)', async () => {
+    t = await testApp(kind);
+    const issued = await login();
+    const b64 = (value: string | Buffer) => Buffer.from(value).toString('base64');
+    const { id, secret } = OAUTH_CLIENT;
+    const malformed = [
+      `Basic ${b64(`%zz:${secret}`)}`,
+      `Basic ${b64(`${id}:%E0%A4%A`)}`,
+      `Basic ${b64(Buffer.from([0xc3, 0x28, 0x3a, 0x41]))}`,
+      `Basic ${b64(`${id}${secret}`)}`,
+      `Basic ${b64(`:${secret}`)}`,
+      `Basic ${b64(`${id}:${secret}%0a`)}`,
+      `${CLIENT_AUTH}=`,
+      `${CLIENT_AUTH}, Bearer ${issued.token}`,
+      `Bearer ${b64(`${id}:${secret}`)}`,
+      `Basic ${'QUFB'.repeat(400)}`,
+    ];
+    for (const path of ['/oauth/introspect', '/oauth/revoke']) {
+      for (const authorization of malformed) {
+        const res = await request(t.app)
+          .post(path)
+          .set('authorization', authorization)
+          .type('form')
+          .send({ token: issued.token });
+        expect(res.status, authorization).toBe(401);
+        expect(res.body).toMatchObject({ error: 'invalid_client' });
+        expect(res.headers['www-authenticate']).toBe('Basic realm="sessionkit"');
+      }
+    }
+    // Node keeps the first of repeated headers, a proxy may have judged the last: ambiguous, so refused.
+    const server = t.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const repeated = await new Promise<number | undefined>((resolve, reject) => {
+      const { port } = server.address() as AddressInfo;
+      const body = new URLSearchParams({ token: issued.token }).toString();
+      const headers = [
+        ['host', `127.0.0.1:${port}`],
+        ['authorization', CLIENT_AUTH],
+        ['authorization', `Basic ${b64('intruder:guess')}`],
+        ['content-type', 'application/x-www-form-urlencoded'],
+      ].flat();
+      httpRequest({ port, host: '127.0.0.1', path: '/oauth/revoke', method: 'POST', headers }, (res) => {
+        res.resume().on('end', () => resolve(res.statusCode));
+      })
+        .on('error', reject)
+        .end(body);
+    });
+    await new Promise((resolve) => server.close(resolve));
+    expect(repeated).toBe(401);
+    expect(t.serverErrors).toEqual([]);
+    expect((await t.manager.get(issued.session.id))?.state).toBe('active');
+    const encoded = `basic  ${b64(`%72s:rs%2dsecret`)}`;
+    expect((await introspect(issued.token, encoded).expect(200)).body).toMatchObject({ active: true });
   });
 
   it('a refreshed-away refresh token introspects inactive without being consumed by introspection', async () => {

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { endSession, establishSession, stepUpSession } from '../src/index.js';
 import type { StoreKind, TestApp } from './harness.js';
 import { browserOf, CSRF_COOKIE, SECURE_COOKIE, setCookies, storeKinds, testApp } from './harness.js';
 
@@ -185,6 +186,61 @@ describe.each(storeKinds)('session lifecycle over HTTP (%s store)', (kind: Store
     expect(res.body).toMatchObject({ code: 'store.unavailable', status: 503 });
     expect(res.body).not.toHaveProperty('detail');
     await request(t.app).get('/public').expect(200);
+  });
+
+  it('answers Cache-Control: no-store behind the middleware; a route may set its own, except around tokens', async () => {
+    const CACHED = 'public, max-age=600';
+    t = await testApp(kind, {
+      accessTokens: true,
+      // Routes whose app set a caching policy before the token was issued, re-issued or cleared.
+      extend: (app) => {
+        app.post('/cached/login', async (req, res) => {
+          res.setHeader('cache-control', CACHED);
+          res.json(await establishSession(req, res, { userId: 'carol' }));
+        });
+        app.post('/cached/step-up', async (req, res) => {
+          res.setHeader('cache-control', CACHED);
+          res.json(await stepUpSession(req, res, { aal: 2 }));
+        });
+        app.post('/cached/logout', async (req, res) => {
+          res.setHeader('cache-control', CACHED);
+          await endSession(req, res);
+          res.status(204).end();
+        });
+      },
+    });
+    const login = await request(t.app).post('/login').send({ userId: 'alice' }).expect(200);
+    const { cookie, csrf } = browserOf(login);
+    const answers = [
+      login,
+      await request(t.app).get('/public').expect(200),
+      await request(t.app).get('/whoami').set('cookie', cookie).expect(200),
+      await request(t.app).get('/whoami').expect(401),
+      await request(t.app).post('/step-up').set('cookie', cookie).set('x-csrf-token', csrf).expect(200),
+    ];
+    const cached = await request(t.app).post('/cached/login').send({}).expect(200);
+    const carol = browserOf(cached);
+    answers.push(
+      cached,
+      await request(t.app)
+        .post('/cached/step-up')
+        .set('cookie', carol.cookie)
+        .set('x-csrf-token', carol.csrf)
+        .expect(200),
+    );
+    const stepped = browserOf(answers[answers.length - 1]!);
+    answers.push(
+      await request(t.app)
+        .post('/cached/logout')
+        .set('cookie', stepped.cookie)
+        .set('x-csrf-token', stepped.csrf)
+        .expect(204),
+    );
+    for (const [i, answer] of answers.entries()) {
+      expect(answer.headers['cache-control'], `answer ${i}`).toBe('no-store');
+    }
+    const jwks = await request(t.app).get('/.well-known/jwks.json').expect(200);
+    expect(jwks.headers['cache-control']).toBe('public, max-age=60');
   });
 
   it('echoes a well-formed X-Request-Id and mints one otherwise', async () => {
