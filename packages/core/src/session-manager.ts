@@ -25,6 +25,7 @@ import {
 import type { RevokedBy, SessionEvent } from './events.js';
 import { SessionEvents } from './events.js';
 import { ExpiringCache } from './expiring-cache.js';
+import type { OpaqueToken, RefreshTokenParts } from './opaque-token.js';
 import {
   formatToken,
   hashSecret,
@@ -33,8 +34,10 @@ import {
   parseToken,
   tryParseToken,
 } from './opaque-token.js';
+import { formatRefreshToken, verifiedGeneration } from './refresh-token.js';
 import type { EventContext, RequestContext } from './request-context.js';
 import { requestContextSchema } from './request-context.js';
+import { serverKeys } from './server-keys.js';
 import type { Aal, JsonValue, SessionRecord } from './session-record.js';
 import { aalSchema, expiresAt, isLive, metadataSchema, sessionIdSchema } from './session-record.js';
 import type { SessionView } from './session-view.js';
@@ -162,7 +165,8 @@ export class SessionManager {
   readonly accessTokens: AccessTokenKeyRing | undefined;
   readonly #clock: Clock;
   readonly #assessors: ContextAssessor[];
-  readonly #ipHashKey: string;
+  readonly #ipHashKey: string | Buffer;
+  readonly #refreshKey: Buffer;
   readonly #ipHashes = new ExpiringCache<string>(IP_HASH_MEMO_ENTRIES);
   readonly #denylist: ExpiringCache<true>;
   /**
@@ -189,7 +193,9 @@ export class SessionManager {
     this.events = options.events ?? new SessionEvents();
     this.#clock = options.clock ?? systemClock;
     this.#assessors = [contextChangeAssessor(this.config.contextChange), ...(options.assessors ?? [])];
-    this.#ipHashKey = this.config.ipHashKey ?? randomToken(32);
+    const keys = serverKeys(this.config);
+    this.#ipHashKey = keys.ipHash;
+    this.#refreshKey = keys.refreshMac;
     this.#denylist = new ExpiringCache(this.config.denylistMaxEntries);
     this.#verifiedJwts = new ExpiringCache(this.config.accessToken.cacheEntries);
     this.#validated = new ExpiringCache(
@@ -290,7 +296,7 @@ export class SessionManager {
       ...(await this.#issue(session, formatToken('session', session.id, secret))),
       ...(refreshSecret === undefined
         ? {}
-        : { refreshToken: formatToken('refresh', session.id, refreshSecret) }),
+        : { refreshToken: formatRefreshToken(this.#refreshKey, session.id, 0, refreshSecret) }),
     };
   }
 
@@ -348,6 +354,7 @@ export class SessionManager {
     const parsed = this.#parse(refreshToken, 'refresh', context);
     const now = this.#clock.now();
     const successor = newSecret();
+    const presentedGeneration = verifiedGeneration(this.#refreshKey, parsed);
     const result = await this.store.rotateRefresh({
       sessionId: parsed.sessionId,
       presentedHash: hashSecret(parsed.secret),
@@ -356,6 +363,7 @@ export class SessionManager {
       now,
       graceMs: this.config.refresh.graceMs,
       idleExpiresAt: now + this.config.idleTimeoutMs,
+      ...(presentedGeneration === undefined ? {} : { presentedGeneration }),
     });
     const eventContext = this.#eventContext(context);
     switch (result.outcome) {
@@ -405,7 +413,12 @@ export class SessionManager {
         const access = await this.#signAccess(session);
         return {
           session: toView(session),
-          refreshToken: formatToken('refresh', session.id, issued),
+          refreshToken: formatRefreshToken(
+            this.#refreshKey,
+            session.id,
+            session.refresh?.generation ?? 0,
+            issued,
+          ),
           ...access,
         };
       }
@@ -900,7 +913,9 @@ export class SessionManager {
     return { accessToken: token, accessTokenExpiresAt: accessExpiresAt };
   }
 
-  #parse(token: unknown, kind: 'session' | 'refresh', context: RequestContext) {
+  #parse(token: unknown, kind: 'refresh', context: RequestContext): RefreshTokenParts;
+  #parse(token: unknown, kind: 'session', context: RequestContext): OpaqueToken;
+  #parse(token: unknown, kind: 'session' | 'refresh', context: RequestContext): OpaqueToken {
     try {
       return parseToken(token, kind);
     } catch (error) {
