@@ -25,7 +25,6 @@ import {
 import type { RevokedBy, SessionEvent } from './events.js';
 import { SessionEvents } from './events.js';
 import { ExpiringCache } from './expiring-cache.js';
-import type { OpaqueToken, RefreshTokenParts } from './opaque-token.js';
 import {
   formatToken,
   hashSecret,
@@ -309,7 +308,7 @@ export class SessionManager {
       : {};
     if (typeof token === 'string' && looksLikeJwt(token))
       return this.#validateAccessToken(token, options, context);
-    const parsed = this.#parse(token, 'session', context);
+    const parsed = this.#parse(() => parseToken(token, 'session'), context);
     const record = await this.store.get(parsed.sessionId);
     if (!record || !digestsEqual(record.secretHash, hashSecret(parsed.secret))) {
       throw this.#reject(context, record ? 'secret.mismatch' : 'session.unknown', parsed.sessionId);
@@ -351,7 +350,7 @@ export class SessionManager {
   async refresh(refreshToken: unknown, options: ActionOptions = {}): Promise<RefreshResult> {
     const context = parseInput(requestContextSchema, options.context ?? {}, 'request context');
     if (!this.config.refresh.enabled) throw new InvalidTokenError('Refresh tokens are disabled');
-    const parsed = this.#parse(refreshToken, 'refresh', context);
+    const parsed = this.#parse(() => parseToken(refreshToken, 'refresh'), context);
     const now = this.#clock.now();
     const successor = newSecret();
     const presentedGeneration = verifiedGeneration(this.#refreshKey, parsed);
@@ -913,11 +912,10 @@ export class SessionManager {
     return { accessToken: token, accessTokenExpiresAt: accessExpiresAt };
   }
 
-  #parse(token: unknown, kind: 'refresh', context: RequestContext): RefreshTokenParts;
-  #parse(token: unknown, kind: 'session', context: RequestContext): OpaqueToken;
-  #parse(token: unknown, kind: 'session' | 'refresh', context: RequestContext): OpaqueToken {
+  /** Runs a token parser; a malformed token is counted and reported like any rejected one. */
+  #parse<T>(parse: () => T, context: RequestContext): T {
     try {
-      return parseToken(token, kind);
+      return parse();
     } catch (error) {
       throw this.#reject(context, 'token.malformed', undefined, error);
     }
