@@ -73,7 +73,8 @@ const manager = new SessionManager({
   config: {
     maxSessionsPerUser: config.APP_MAX_SESSIONS,
     onLimit: 'evict-oldest',
-    ipHashKey: config.APP_SHARED_SECRET,
+    // Instances share it, so each recognises the others' old refresh tokens (and IP hashes match).
+    secret: config.APP_SHARED_SECRET,
     validationCache: { enabled: config.APP_CACHE === '1' },
   },
 });

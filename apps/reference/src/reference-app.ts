@@ -66,6 +66,8 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
       idleTimeoutMs: 30 * 60_000,
       absoluteLifetimeMs: 12 * 3_600_000,
       freshnessMaxAgeMs: 15 * 60_000,
+      // From the shared table, so every instance on this database recognises the others' old refresh tokens.
+      secret: await secret('server-secret'),
       ipHashKey,
     },
   });

@@ -10,10 +10,11 @@ const TEXT_PATTERNS: readonly (readonly [RegExp, string])[] = [
     new RegExp(`(?<![${TOKEN_CHARS}])eyJ[${TOKEN_CHARS}]+\\.[${TOKEN_CHARS}]+\\.[${TOKEN_CHARS}]*`, 'g'),
     '[jwt]',
   ],
-  // Our opaque tokens: optional rt_/tc_ prefix, 22-character id, dot, 43-character secret.
+  // Our opaque tokens: optional rt_/tc_ prefix, 22-character id, dot, 43-character secret; refresh tokens go on
+  // with their generation (12 hex digits) and MAC (22 characters).
   [
     new RegExp(
-      `(?<![${TOKEN_CHARS}])(?:rt_|tc_)?[${TOKEN_CHARS}]{22}\\.[${TOKEN_CHARS}]{43}(?![${TOKEN_CHARS}])`,
+      `(?<![${TOKEN_CHARS}])(?:rt_|tc_)?[${TOKEN_CHARS}]{22}\\.[${TOKEN_CHARS}]{43}(?:\\.[0-9a-f]{12}\\.[${TOKEN_CHARS}]{22})?(?![${TOKEN_CHARS}])`,
       'g',
     ),
     '[token]',

@@ -62,10 +62,12 @@ describe('IP addresses', () => {
 describe('redaction', () => {
   it('removes JWTs, our session, refresh and transfer tokens, bearer values, passwords, secrets and emails', () => {
     const sessionToken = `${'A'.repeat(22)}.${'b'.repeat(43)}`;
+    const refreshTail = `.00000000002a.${'M'.repeat(22)}`;
     const jwt = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl';
     const text = [
       `token ${sessionToken}`,
       `refresh rt_${sessionToken}`,
+      `rotated refresh rt_${sessionToken}${refreshTail}, then`,
       `transfer tc_${'x'.repeat(30)}`,
       `Authorization: Bearer ${jwt}`,
       'authorization: Bearer opaque-api-value-123',
@@ -83,9 +85,11 @@ describe('redaction', () => {
       'alice.smith',
       'xxxxxxxx',
       'opaque-api-value',
+      refreshTail,
     ]) {
       expect(redacted).not.toContain(leaked);
     }
+    expect(redacted).toContain('rotated refresh [token], then');
     expect(redacted).toContain('[token]');
     expect(redacted).toContain('[email]');
     expect(redacted).toContain('Bearer [redacted]');

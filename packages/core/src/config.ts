@@ -57,8 +57,17 @@ export const sessionConfigSchema = z
       .prefault({}),
     transfer: z.object({ ttlMs: duration.max(15 * MINUTE).default(2 * MINUTE) }).prefault({}),
     /**
-     * HMAC key for IP hashes. Instances that share a store must share it; without it a random per-process
-     * key is used, which keeps IPs private but makes IP-change detection work only within one process.
+     * The server secret every instance sharing a store must share. Refresh tokens carry a MAC under a key
+     * derived from it, so that any instance recognises the replay of any token a session ever issued; it also
+     * keys IP hashes when `ipHashKey` is unset. Without it each process draws random keys: refresh still works
+     * across instances, but an old token's replay is recognised only by the process that issued it (and IP hashes
+     * compare only within one process). Multi-instance deployments must set it.
+     */
+    secret: z.string().min(32).optional(),
+    /**
+     * HMAC key for IP hashes, if they must differ from the one derived from `secret` (e.g. to keep hashes
+     * already stored). Instances that share a store must share it; without it and without `secret` a random
+     * per-process key is used, which keeps IPs private but makes IP-change detection work only within one process.
      */
     ipHashKey: z.string().min(32).optional(),
     /** Bound on the local denylist of revoked session ids (each kept until its access tokens have expired). */

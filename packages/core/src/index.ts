@@ -25,12 +25,15 @@ export { SessionEvents } from './events.js';
 export { ExpiringCache } from './expiring-cache.js';
 export type { MemoryStoreOptions } from './memory-store.js';
 export { LocalInvalidationFeed, MemoryStore } from './memory-store.js';
-export type { OpaqueToken, OpaqueTokenKind } from './opaque-token.js';
+export type { OpaqueToken, OpaqueTokenKind, RefreshTokenParts } from './opaque-token.js';
 export { formatToken, hashSecret, newSecret, newSessionId, parseToken } from './opaque-token.js';
 export type { RateLimiter, RateLimitResult } from './rate-limit.js';
 export { RecentMap } from './recent-map.js';
+export { formatRefreshToken, verifiedGeneration } from './refresh-token.js';
 export type { EventContext, RequestContext } from './request-context.js';
 export { requestContextSchema } from './request-context.js';
+export type { ServerKeys } from './server-keys.js';
+export { serverKeys } from './server-keys.js';
 export type {
   CreateSessionOptions,
   IssuedTokens,
@@ -70,7 +73,7 @@ export {
 export type { SessionView } from './session-view.js';
 export { toView } from './session-view.js';
 export type * from './store.js';
-export { RETIRED_HASHES_KEPT, REUSE_REVOKE_REASON } from './store.js';
-export { chooseEvictions, decideRotation, revokedCopy, truncateHash } from './store-rules.js';
+export { REUSE_REVOKE_REASON } from './store.js';
+export { chooseEvictions, decideRotation, revokedCopy } from './store-rules.js';
 export { digestsEqual, hmacSha256, randomToken, sha256 } from './token-crypto.js';
 export { parseInput } from './zod-input.js';

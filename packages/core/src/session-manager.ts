@@ -35,8 +35,10 @@ import {
   tryParseToken,
 } from './opaque-token.js';
 import { reissuedRefresh } from './refresh-reissue.js';
+import { formatRefreshToken, verifiedGeneration } from './refresh-token.js';
 import type { EventContext, RequestContext } from './request-context.js';
 import { requestContextSchema } from './request-context.js';
+import { serverKeys } from './server-keys.js';
 import type { Aal, JsonValue, SessionRecord } from './session-record.js';
 import { aalSchema, expiresAt, isLive, metadataSchema, sessionIdSchema } from './session-record.js';
 import type { SessionView } from './session-view.js';
@@ -164,7 +166,8 @@ export class SessionManager {
   readonly accessTokens: AccessTokenKeyRing | undefined;
   readonly #clock: Clock;
   readonly #assessors: ContextAssessor[];
-  readonly #ipHashKey: string;
+  readonly #ipHashKey: string | Buffer;
+  readonly #refreshKey: Buffer;
   readonly #ipHashes = new ExpiringCache<string>(IP_HASH_MEMO_ENTRIES);
   readonly #denylist: ExpiringCache<true>;
   /** Per stepped-up session, the authentication below which its access tokens are refused. */
@@ -193,7 +196,9 @@ export class SessionManager {
     this.events = options.events ?? new SessionEvents();
     this.#clock = options.clock ?? systemClock;
     this.#assessors = [contextChangeAssessor(this.config.contextChange), ...(options.assessors ?? [])];
-    this.#ipHashKey = this.config.ipHashKey ?? randomToken(32);
+    const keys = serverKeys(this.config);
+    this.#ipHashKey = keys.ipHash;
+    this.#refreshKey = keys.refreshMac;
     this.#denylist = new ExpiringCache(this.config.denylistMaxEntries);
     // Kept as long as denylist entries: until the access tokens issued before a step-up have expired.
     this.#floor = new CredentialFloor(this.config.denylistMaxEntries, this.config.accessToken.ttlMs + 60_000);
@@ -298,7 +303,7 @@ export class SessionManager {
       ...(await this.#issue(session, formatToken('session', session.id, secret))),
       ...(refreshSecret === undefined
         ? {}
-        : { refreshToken: formatToken('refresh', session.id, refreshSecret) }),
+        : { refreshToken: formatRefreshToken(this.#refreshKey, session.id, 0, refreshSecret) }),
     };
   }
 
@@ -311,7 +316,7 @@ export class SessionManager {
       : {};
     if (typeof token === 'string' && looksLikeJwt(token))
       return this.#validateAccessToken(token, options, context);
-    const parsed = this.#parse(token, 'session', context);
+    const parsed = this.#parse(() => parseToken(token, 'session'), context);
     const record = await this.store.get(parsed.sessionId);
     if (!record || !digestsEqual(record.secretHash, hashSecret(parsed.secret))) {
       throw this.#reject(context, record ? 'secret.mismatch' : 'session.unknown', parsed.sessionId);
@@ -353,9 +358,10 @@ export class SessionManager {
   async refresh(refreshToken: unknown, options: ActionOptions = {}): Promise<RefreshResult> {
     const context = parseInput(requestContextSchema, options.context ?? {}, 'request context');
     if (!this.config.refresh.enabled) throw new InvalidTokenError('Refresh tokens are disabled');
-    const parsed = this.#parse(refreshToken, 'refresh', context);
+    const parsed = this.#parse(() => parseToken(refreshToken, 'refresh'), context);
     const now = this.#clock.now();
     const successor = newSecret();
+    const presentedGeneration = verifiedGeneration(this.#refreshKey, parsed);
     const result = await this.store.rotateRefresh({
       sessionId: parsed.sessionId,
       presentedHash: hashSecret(parsed.secret),
@@ -364,6 +370,7 @@ export class SessionManager {
       now,
       graceMs: this.config.refresh.graceMs,
       idleExpiresAt: now + this.config.idleTimeoutMs,
+      ...(presentedGeneration === undefined ? {} : { presentedGeneration }),
     });
     const eventContext = this.#eventContext(context);
     switch (result.outcome) {
@@ -413,7 +420,12 @@ export class SessionManager {
         const access = await this.#signAccess(session);
         return {
           session: toView(session),
-          refreshToken: formatToken('refresh', session.id, issued),
+          refreshToken: formatRefreshToken(
+            this.#refreshKey,
+            session.id,
+            session.refresh?.generation ?? 0,
+            issued,
+          ),
           ...access,
         };
       }
@@ -463,7 +475,14 @@ export class SessionManager {
       ...(await this.#issue(session, formatToken('session', session.id, secret))),
       ...(session.refresh === undefined
         ? {}
-        : { refreshToken: formatToken('refresh', session.id, refreshSecret) }),
+        : {
+            refreshToken: formatRefreshToken(
+              this.#refreshKey,
+              session.id,
+              session.refresh.generation,
+              refreshSecret,
+            ),
+          }),
     };
   }
 
@@ -924,9 +943,10 @@ export class SessionManager {
     return { accessToken: token, accessTokenExpiresAt: accessExpiresAt };
   }
 
-  #parse(token: unknown, kind: 'session' | 'refresh', context: RequestContext) {
+  /** Runs a token parser; a malformed token is counted and reported like any rejected one. */
+  #parse<T>(parse: () => T, context: RequestContext): T {
     try {
-      return parseToken(token, kind);
+      return parse();
     } catch (error) {
       throw this.#reject(context, 'token.malformed', undefined, error);
     }

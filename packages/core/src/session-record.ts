@@ -45,6 +45,7 @@ export const metadataSchema = z
 
 export const refreshStateSchema = z.object({
   familyId: base64url.min(16).max(64),
+  /** Rotations so far; the current token carries it, so a replayed older one is recognised (refresh-token.ts). */
   generation: z.number().int().nonnegative(),
   currentHash: hashSchema,
   /** Hash of the token that `currentHash` replaced; presenting it within the grace window is not theft. */
@@ -55,8 +56,6 @@ export const refreshStateSchema = z.object({
    * rotation race (and only such a caller) can recover the very same successor without us storing it.
    */
   sealedSuccessor: base64url.max(256).optional(),
-  /** Truncated hashes of older tokens, newest first, so their replay is recognised as theft. */
-  retiredHashes: z.array(base64url.length(22)).max(8).optional(),
 });
 export type RefreshState = z.infer<typeof refreshStateSchema>;
 

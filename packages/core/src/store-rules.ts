@@ -1,7 +1,7 @@
 import type { SessionRecord } from './session-record.js';
 import { isLive } from './session-record.js';
 import type { RotateRefreshInput, RotateRefreshResult } from './store.js';
-import { RETIRED_HASHES_KEPT, REUSE_REVOKE_REASON } from './store.js';
+import { REUSE_REVOKE_REASON } from './store.js';
 
 /*
  * The store contract's decisions as pure functions. A store that can lock a user's rows or a session
@@ -34,6 +34,11 @@ export type RotationDecision =
   | { result: RotateRefreshResult; write?: SessionRecord }
   | { result: { outcome: 'unknown' }; write?: undefined };
 
+/**
+ * Current hash: rotate. Previous hash inside the grace window: the same successor again (a lost response, a
+ * racing tab). Previous hash after it, or a verified generation below the stored one: a token the session
+ * replaced, so theft; revoke. Anything else is unknown and changes nothing.
+ */
 export function decideRotation(
   record: SessionRecord | undefined,
   input: RotateRefreshInput,
@@ -41,20 +46,20 @@ export function decideRotation(
   if (!record?.refresh) return { result: { outcome: 'unknown' } };
   const { refresh } = record;
   const isCurrent = refresh.currentHash === input.presentedHash;
-  const isPrevious = refresh.previousHash === input.presentedHash;
-  const isRetired =
-    refresh.retiredHashes?.includes(truncateHash(input.presentedHash)) === true ||
-    (isPrevious && input.now - (refresh.rotatedAt ?? 0) > input.graceMs);
-  if (!isCurrent && !isPrevious && !isRetired) return { result: { outcome: 'unknown' } };
+  const isPrevious = !isCurrent && refresh.previousHash === input.presentedHash;
+  const inGrace = isPrevious && input.now - (refresh.rotatedAt ?? 0) <= input.graceMs;
+  const isReplaced =
+    !isCurrent &&
+    !inGrace &&
+    (isPrevious ||
+      (input.presentedGeneration !== undefined && input.presentedGeneration < refresh.generation));
+  if (!isCurrent && !inGrace && !isReplaced) return { result: { outcome: 'unknown' } };
   if (!isLive(record, input.now)) return { result: { outcome: 'inactive', session: record } };
-  if (isRetired) {
+  if (isReplaced) {
     const revoked = revokedCopy(record, REUSE_REVOKE_REASON, input.now);
     return { result: { outcome: 'reused', session: revoked }, write: revoked };
   }
-  if (isPrevious) return { result: { outcome: 'grace', session: record } };
-  const retired = refresh.previousHash
-    ? [truncateHash(refresh.previousHash), ...(refresh.retiredHashes ?? [])].slice(0, RETIRED_HASHES_KEPT)
-    : (refresh.retiredHashes ?? []);
+  if (inGrace) return { result: { outcome: 'grace', session: record } };
   const rotated: SessionRecord = {
     ...record,
     lastSeenAt: input.now,
@@ -66,14 +71,8 @@ export function decideRotation(
       previousHash: input.presentedHash,
       rotatedAt: input.now,
       sealedSuccessor: input.sealedSuccessor,
-      retiredHashes: retired,
     },
     version: record.version + 1,
   };
   return { result: { outcome: 'rotated', session: rotated }, write: rotated };
-}
-
-/** The first 22 base64url characters (132 bits) of a hash: plenty to recognise a replayed token. */
-export function truncateHash(hash: string): string {
-  return hash.slice(0, 22);
 }

@@ -27,21 +27,28 @@ export interface RotateRefreshInput {
   graceMs: number;
   /** New idle deadline written with the rotation; the store caps it at the absolute deadline. */
   idleExpiresAt: number;
+  /**
+   * The presented token's generation, given only when its MAC proved that we issued it. A token below the
+   * stored generation is then one the session replaced: its replay is theft, whatever its hash. Absent, an
+   * unknown hash is only unknown, so a forged token never revokes anyone's session.
+   */
+  presentedGeneration?: number;
 }
 
 /**
  * - `rotated`: the presented token was current; the session now holds `successorHash`.
  * - `grace`: the presented token was the immediately previous one, inside the grace window; the session is
  *   returned unchanged so the caller can recover the same successor.
- * - `reused`: a retired token (or the previous one after the grace window); the store has revoked the session.
+ * - `reused`: a token of a verified earlier generation, or the previous one after the grace window; the store
+ *   has revoked the session.
  * - `inactive`: the session exists but is revoked or expired.
- * - `unknown`: no such session, or a hash this session never issued (no revocation: ids are not secret).
+ * - `unknown`: no such session, or a token not proven to be one this session issued (no revocation: ids are
+ *   not secret).
  */
 export type RotateRefreshResult =
   | { outcome: 'rotated' | 'grace' | 'reused' | 'inactive'; session: SessionRecord }
   | { outcome: 'unknown' };
 
-export const RETIRED_HASHES_KEPT = 8;
 export const REUSE_REVOKE_REASON = 'token.reuse_detected';
 
 export interface RevokeOptions {

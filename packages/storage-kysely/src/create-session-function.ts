@@ -21,73 +21,101 @@ export const CREATE_SESSION_FUNCTION = 'create_session';
  * SQL). test/create-session-rules.test.ts holds the two to the same answers.
  *
  * Everything is schema-qualified (the store supports a custom schema) and frozen as of this migration: a
- * later column change replaces the function in its own migration.
+ * later column change replaces the function in its own migration (`defineCreateSession` with its columns).
  */
 export function createSessionMigration(schema: string): Migration {
-  const sessions = sql.id(schema, 'sessions');
   const fn = sql.id(schema, CREATE_SESSION_FUNCTION);
   return {
     async up(db: Kysely<unknown>) {
-      // DDL takes no bind parameters: every value below is inlined with sql.lit.
-      await sql`
-        create function ${fn}(
-          p_session jsonb, p_max_sessions integer, p_reject boolean, p_now timestamptz, p_evict_reason text
-        ) returns setof ${sessions}
-        language plpgsql
-        as $body$
-        declare
-          incoming ${sessions} := jsonb_populate_record(null::${sessions}, p_session);
-          live text[];
-          excess integer;
-          victim text;
-        begin
-          -- Serialises creates (and revoke-all) of one user until commit. Each statement below takes a new
-          -- snapshot (READ COMMITTED), so it sees every session committed before the lock was granted.
-          perform pg_advisory_xact_lock(${sql.lit(USER_LOCK_NAMESPACE)}, hashtext(incoming.user_id));
-          -- First, so a duplicate id is a unique violation whatever the limit says.
-          insert into ${sessions} (
-            id, user_id, tenant_id, state, created_at, last_seen_at, idle_expires_at, absolute_expires_at, aal,
-            authenticated_at, secret_hash, refresh_family_id, refresh_generation, refresh_current_hash,
-            refresh_previous_hash, refresh_rotated_at, refresh_sealed_successor, refresh_retired_hashes, device,
-            parent_id, revoked_at, revoke_reason, transfer_code_hash, transfer_expires_at, transfer_mode, version,
-            metadata
-          ) values (
-            incoming.id, incoming.user_id, incoming.tenant_id, incoming.state, incoming.created_at,
-            incoming.last_seen_at, incoming.idle_expires_at, incoming.absolute_expires_at, incoming.aal,
-            incoming.authenticated_at, incoming.secret_hash, incoming.refresh_family_id,
-            incoming.refresh_generation, incoming.refresh_current_hash, incoming.refresh_previous_hash,
-            incoming.refresh_rotated_at, incoming.refresh_sealed_successor, incoming.refresh_retired_hashes,
-            incoming.device, incoming.parent_id, incoming.revoked_at, incoming.revoke_reason,
-            incoming.transfer_code_hash, incoming.transfer_expires_at, incoming.transfer_mode, incoming.version,
-            incoming.metadata
-          );
-          -- The other live sessions, oldest first, locked against a concurrent write until commit.
-          live := array(
-            select id from ${sessions}
-            where user_id = incoming.user_id and id <> incoming.id and state in ('active', 'suspended')
-              and p_now < idle_expires_at and p_now < absolute_expires_at
-            order by created_at, id collate "C"
-            for update
-          );
-          excess := cardinality(live) + 1 - p_max_sessions;
-          if excess <= 0 then
-            return;
-          end if;
-          if p_reject then
-            raise exception 'session limit % reached', p_max_sessions using errcode = ${sql.lit(LIMIT_EXCEEDED_SQLSTATE)};
-          end if;
-          foreach victim in array live[1:excess] loop
-            return query
-              update ${sessions}
-              set state = 'revoked', revoked_at = p_now, revoke_reason = p_evict_reason, version = version + 1
-              where id = victim
-              returning *;
-          end loop;
-        end
-        $body$`.execute(db);
+      await defineCreateSession(db, schema, COLUMNS_0001);
     },
     async down(db: Kysely<unknown>) {
       await sql`drop function ${fn}(jsonb, integer, boolean, timestamptz, text)`.execute(db);
     },
   };
+}
+
+/** The columns of `sessions` as migration 0001 created them, but the generated `expires_at`. */
+export const COLUMNS_0001 = [
+  'id',
+  'user_id',
+  'tenant_id',
+  'state',
+  'created_at',
+  'last_seen_at',
+  'idle_expires_at',
+  'absolute_expires_at',
+  'aal',
+  'authenticated_at',
+  'secret_hash',
+  'refresh_family_id',
+  'refresh_generation',
+  'refresh_current_hash',
+  'refresh_previous_hash',
+  'refresh_rotated_at',
+  'refresh_sealed_successor',
+  'refresh_retired_hashes',
+  'device',
+  'parent_id',
+  'revoked_at',
+  'revoke_reason',
+  'transfer_code_hash',
+  'transfer_expires_at',
+  'transfer_mode',
+  'version',
+  'metadata',
+] as const;
+
+/** Creates, or replaces, the function for a `sessions` table with exactly these (insertable) columns. */
+export async function defineCreateSession(
+  db: Kysely<unknown>,
+  schema: string,
+  columns: readonly string[],
+): Promise<void> {
+  const sessions = sql.id(schema, 'sessions');
+  const fn = sql.id(schema, CREATE_SESSION_FUNCTION);
+  const names = sql.join(columns.map((column) => sql.id(column)));
+  const values = sql.join(columns.map((column) => sql.id('incoming', column)));
+  // DDL takes no bind parameters: every value below is inlined with sql.lit.
+  await sql`
+    create or replace function ${fn}(
+      p_session jsonb, p_max_sessions integer, p_reject boolean, p_now timestamptz, p_evict_reason text
+    ) returns setof ${sessions}
+    language plpgsql
+    as $body$
+    declare
+      incoming ${sessions} := jsonb_populate_record(null::${sessions}, p_session);
+      live text[];
+      excess integer;
+      victim text;
+    begin
+      -- Serialises creates (and revoke-all) of one user until commit. Each statement below takes a new
+      -- snapshot (READ COMMITTED), so it sees every session committed before the lock was granted.
+      perform pg_advisory_xact_lock(${sql.lit(USER_LOCK_NAMESPACE)}, hashtext(incoming.user_id));
+      -- First, so a duplicate id is a unique violation whatever the limit says.
+      insert into ${sessions} (${names}) values (${values});
+      -- The other live sessions, oldest first, locked against a concurrent write until commit.
+      live := array(
+        select id from ${sessions}
+        where user_id = incoming.user_id and id <> incoming.id and state in ('active', 'suspended')
+          and p_now < idle_expires_at and p_now < absolute_expires_at
+        order by created_at, id collate "C"
+        for update
+      );
+      excess := cardinality(live) + 1 - p_max_sessions;
+      if excess <= 0 then
+        return;
+      end if;
+      if p_reject then
+        raise exception 'session limit % reached', p_max_sessions using errcode = ${sql.lit(LIMIT_EXCEEDED_SQLSTATE)};
+      end if;
+      foreach victim in array live[1:excess] loop
+        return query
+          update ${sessions}
+          set state = 'revoked', revoked_at = p_now, revoke_reason = p_evict_reason, version = version + 1
+          where id = victim
+          returning *;
+      end loop;
+    end
+    $body$`.execute(db);
 }

@@ -24,8 +24,6 @@ export interface SessionsTable {
   refresh_previous_hash: string | null;
   refresh_rotated_at: Date | null;
   refresh_sealed_successor: string | null;
-  /** Newest first, at most 8: exactly the record's `refresh.retiredHashes`. */
-  refresh_retired_hashes: string[] | null;
   /** jsonb: read back as parsed JSON, written as JSON text. */
   device: ColumnType<unknown, string, string>;
   parent_id: string | null;
@@ -38,17 +36,6 @@ export interface SessionsTable {
   metadata: ColumnType<unknown, string, string>;
 }
 
-/**
- * Every refresh token a session ever rotated away (truncated hash), beyond the 8 the record carries, so the
- * replay of a token from any earlier generation is still recognised as theft.
- */
-export interface RefreshHistoryTable {
-  session_id: string;
-  hash: string;
-  retired_at: Date;
-}
-
 export interface Database {
   sessions: SessionsTable;
-  refresh_history: RefreshHistoryTable;
 }

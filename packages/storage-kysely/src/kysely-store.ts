@@ -14,16 +14,12 @@ import {
   DecodedRecordCache,
   decideRotation,
   InvalidInputError,
-  isLive,
   LimitExceededError,
   parseInput,
-  REUSE_REVOKE_REASON,
-  revokedCopy,
   SessionNotFoundError,
   SessionRevokedError,
   StoreUnavailableError,
   sessionRecordSchema,
-  truncateHash,
   VersionConflictError,
 } from '@sessionkit/core';
 import type { CompiledQuery, Kysely } from 'kysely';
@@ -63,8 +59,8 @@ const decodedCacheSizeSchema = z.number().int().nonnegative().max(1_000_000).def
  * - create: one call of the `create_session` function (migration 0002), which takes the per-user advisory lock,
  *   inserts, and evicts or rejects past the limit, all in one statement;
  * - update: a single UPDATE conditioned on id, version, user and state (compare-and-set);
- * - rotateRefresh: read, core's decideRotation, then one UPDATE conditioned on the version read (with the
- *   history row in the same statement); another writer in between means decide again on what it wrote.
+ * - rotateRefresh: read, core's decideRotation, then one UPDATE conditioned on the version read; another
+ *   writer in between means decide again on what it wrote.
  */
 export class KyselyStore implements SessionStore {
   readonly feed: StoreFeed;
@@ -175,10 +171,11 @@ export class KyselyStore implements SessionStore {
       // leave one 'rotated' and 49 'grace', as under a row lock.
       for (;;) {
         const record = await this.#read(input.sessionId);
-        const attempt = await this.#decideRotation(record, input);
-        if (!record || !attempt.write) return attempt.result;
-        if (await this.#compareAndSet(attempt.write, record.version, attempt.retired)) {
-          return attempt.result;
+        const attempt = decideRotation(record, input);
+        if (!record || !attempt.write || attempt.result.outcome === 'unknown') return attempt.result;
+        const written = parseInput(sessionRecordSchema, attempt.write, 'rotated session record');
+        if (await this.#compareAndSet(written, record.version)) {
+          return { outcome: attempt.result.outcome, session: written };
         }
       }
     });
@@ -306,88 +303,18 @@ export class KyselyStore implements SessionStore {
     return this.#decoded.get(id, text) ?? this.#decoded.remember(id, text, jsonToRecord(text));
   }
 
-  /** core's decideRotation, plus the replay of a token older than the 8 hashes the record remembers. */
-  async #decideRotation(
-    record: SessionRecord | undefined,
-    input: RotateRefreshInput,
-  ): Promise<RotationAttempt> {
-    const decision = decideRotation(record, input);
-    if (decision.result.outcome === 'unknown') {
-      if (!record || !(await this.#wasRetired(record, input.presentedHash))) return decision;
-      if (!isLive(record, input.now)) return { result: { outcome: 'inactive', session: record } };
-      const revoked = revokedCopy(record, REUSE_REVOKE_REASON, input.now);
-      return { result: { outcome: 'reused', session: revoked }, write: revoked };
-    }
-    if (!decision.write) return decision;
-    const written = parseInput(sessionRecordSchema, decision.write, 'rotated session record');
-    return {
-      result: { outcome: decision.result.outcome, session: written },
-      write: written,
-      ...(decision.result.outcome === 'rotated' && {
-        retired: { hash: truncateHash(input.presentedHash), at: input.now },
-      }),
-    };
-  }
-
-  /** Whether the presented token is one this session rotated away longer ago than the record remembers. */
-  async #wasRetired(record: SessionRecord, presentedHash: string): Promise<boolean> {
-    if (!record.refresh) return false;
-    const found = await this.#db
-      .selectFrom('refresh_history')
-      .select('hash')
-      .where('session_id', '=', record.id)
-      .where('hash', '=', truncateHash(presentedHash))
-      .executeTakeFirst();
-    return found !== undefined;
-  }
-
-  /**
-   * Writes `record` if the row still has `expectedVersion`, and the retired token into the history in the same
-   * statement (a data-modifying CTE), so both land or neither does. Answers whether it wrote.
-   */
-  async #compareAndSet(
-    record: SessionRecord,
-    expectedVersion: number,
-    retired: RotationAttempt['retired'],
-  ): Promise<boolean> {
+  /** Writes `record` if the row still has `expectedVersion`; answers whether it wrote. */
+  async #compareAndSet(record: SessionRecord, expectedVersion: number): Promise<boolean> {
     const { id, user_id: _userId, ...changes } = recordToRow(record);
-    const update = this.#db
+    const written = await this.#db
       .updateTable('sessions')
       .set(changes)
       .where('id', '=', id)
       .where('version', '=', expectedVersion)
-      .returning('id');
-    if (retired === undefined) return (await update.executeTakeFirst()) !== undefined;
-    const written = await this.#db
-      .with('written', () => update)
-      .with('history', (db) =>
-        db
-          .insertInto('refresh_history')
-          .columns(['session_id', 'hash', 'retired_at'])
-          .expression((eb) =>
-            eb
-              .selectFrom('written')
-              .select([
-                'written.id',
-                sql<string>`${retired.hash}::text`.as('hash'),
-                sql<Date>`${new Date(retired.at)}::timestamptz`.as('retired_at'),
-              ]),
-          )
-          .onConflict((conflict) => conflict.doNothing()),
-      )
-      .selectFrom('written')
-      .select('written.id')
+      .returning('id')
       .executeTakeFirst();
     return written !== undefined;
   }
-}
-
-interface RotationAttempt {
-  result: RotateRefreshResult;
-  /** What to write, if anything. */
-  write?: SessionRecord;
-  /** The token a rotation retires, for the history (truncated hash, when). */
-  retired?: { hash: string; at: number };
 }
 
 function revokedColumns(options: RevokeOptions) {

@@ -1,7 +1,7 @@
 import { StoreUnavailableError } from '@sessionkit/core';
 import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from 'kysely';
 import { Migrator, NO_MIGRATIONS, sql } from 'kysely';
-import { createSessionMigration } from './create-session-function.js';
+import { COLUMNS_0001, createSessionMigration, defineCreateSession } from './create-session-function.js';
 
 /** Our own schema and migration table, so neither clashes with an application's `sessions` table or migrations. */
 export const DEFAULT_SCHEMA = 'sessionkit';
@@ -82,15 +82,7 @@ export function sessionMigrations(schema: string): Record<string, Migration> {
           .column('parent_id')
           .where(sql.ref('parent_id'), 'is not', null)
           .execute();
-        await builder
-          .createTable('refresh_history')
-          .addColumn('session_id', 'text', (col) =>
-            col.notNull().references('sessions.id').onDelete('cascade'),
-          )
-          .addColumn('hash', 'text', (col) => col.notNull())
-          .addColumn('retired_at', 'timestamptz', (col) => col.notNull())
-          .addPrimaryKeyConstraint('refresh_history_pk', ['session_id', 'hash'])
-          .execute();
+        await createRefreshHistory(db, schema);
       },
       async down(db: Kysely<unknown>) {
         await db.schema.withSchema(schema).dropTable('refresh_history').execute();
@@ -98,7 +90,43 @@ export function sessionMigrations(schema: string): Record<string, Migration> {
       },
     },
     '0002_create_session': createSessionMigration(schema),
+    '0003_refresh_generations': {
+      // Refresh tokens carry a MAC-verified generation, so no old token needs remembering: the history table
+      // and the column of the 8 newest retired hashes go, and create_session stops inserting that column.
+      async up(db: Kysely<unknown>) {
+        await db.schema.withSchema(schema).dropTable('refresh_history').execute();
+        await db.schema
+          .withSchema(schema)
+          .alterTable('sessions')
+          .dropColumn('refresh_retired_hashes')
+          .execute();
+        await defineCreateSession(db, schema, COLUMNS_0003);
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema
+          .withSchema(schema)
+          .alterTable('sessions')
+          .addColumn('refresh_retired_hashes', sql`text[]`)
+          .execute();
+        await createRefreshHistory(db, schema);
+        await defineCreateSession(db, schema, COLUMNS_0001);
+      },
+    },
   };
+}
+
+const COLUMNS_0003 = COLUMNS_0001.filter((column) => column !== 'refresh_retired_hashes');
+
+/** Until migration 0003: every refresh token a session rotated away (truncated hash), beyond the 8 it kept. */
+async function createRefreshHistory(db: Kysely<unknown>, schema: string): Promise<void> {
+  await db.schema
+    .withSchema(schema)
+    .createTable('refresh_history')
+    .addColumn('session_id', 'text', (col) => col.notNull().references('sessions.id').onDelete('cascade'))
+    .addColumn('hash', 'text', (col) => col.notNull())
+    .addColumn('retired_at', 'timestamptz', (col) => col.notNull())
+    .addPrimaryKeyConstraint('refresh_history_pk', ['session_id', 'hash'])
+    .execute();
 }
 
 function migrator<DB>(db: Kysely<DB>, schema: string): Migrator {

@@ -1,8 +1,18 @@
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, sql } from 'kysely';
+import { hashSecret, newSecret } from '@sessionkit/core';
+import { sampleRecord } from '@sessionkit/core/testing';
+import { Kysely, Migrator, sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/index.js';
-import { migrateDown, migrateToLatest, PGliteDialect } from '../src/index.js';
+import {
+  DEFAULT_SCHEMA,
+  KyselyStore,
+  migrateDown,
+  migrateToLatest,
+  PGliteDialect,
+  PGliteInvalidationFeed,
+  sessionMigrations,
+} from '../src/index.js';
 import { postgresDb, uniqueSchema } from './databases.js';
 
 async function tables(db: Kysely<Database>, schema: string): Promise<string[]> {
@@ -19,10 +29,9 @@ async function indexes(db: Kysely<Database>, schema: string): Promise<string[]> 
   return rows.map((row) => row.name);
 }
 
-const MIGRATIONS = ['0001_sessions', '0002_create_session'];
-const EXPECTED_TABLES = ['refresh_history', 'sessionkit_migration', 'sessionkit_migration_lock', 'sessions'];
+const MIGRATIONS = ['0001_sessions', '0002_create_session', '0003_refresh_generations'];
+const EXPECTED_TABLES = ['sessionkit_migration', 'sessionkit_migration_lock', 'sessions'];
 const EXPECTED_INDEXES = [
-  'refresh_history_pk',
   'sessionkit_migration_lock_pkey',
   'sessionkit_migration_pkey',
   'sessions_by_expiry',
@@ -77,5 +86,55 @@ describe('migrations on PostgreSQL 127.0.0.1:5432', () => {
     await expect(migrateToLatest(db, { schema: 'pg_catalog' })).rejects.toMatchObject({
       code: 'store.unavailable',
     });
+  });
+});
+
+describe('migration 0003 on a PGlite database written before it', () => {
+  const pglite = new PGlite();
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const sessions = sql.table('sessionkit.sessions');
+
+  afterAll(async () => {
+    await db.destroy();
+    await pglite.close();
+  });
+
+  it('drops the retired hashes and their history; sessions stay readable, rotate, and creates still work', async () => {
+    await sql`create schema sessionkit`.execute(db);
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => sessionMigrations(DEFAULT_SCHEMA) },
+      migrationTableSchema: DEFAULT_SCHEMA,
+      migrationTableName: 'sessionkit_migration',
+      migrationLockTableName: 'sessionkit_migration_lock',
+    });
+    expect((await migrator.migrateTo('0002_create_session')).error).toBeUndefined();
+    const store = new KyselyStore({ db, feed: new PGliteInvalidationFeed(pglite) });
+    const record = sampleRecord();
+    await store.create({ session: record, maxSessions: 5, onLimit: 'reject', now: Date.now() });
+    const retired = [newSecret().slice(0, 22), newSecret().slice(0, 22)];
+    await sql`update ${sessions} set refresh_retired_hashes = ${retired} where id = ${record.id}`.execute(db);
+    await sql`insert into sessionkit.refresh_history values (${record.id}, ${retired[0]}, now())`.execute(db);
+
+    expect(await migrateToLatest(db)).toEqual(['0003_refresh_generations']);
+    expect(await tables(db, DEFAULT_SCHEMA)).toEqual(EXPECTED_TABLES);
+    expect(await store.get(record.id)).toEqual(record);
+    const now = Date.now();
+    const rotated = await store.rotateRefresh({
+      sessionId: record.id,
+      presentedHash: record.refresh?.currentHash ?? '',
+      successorHash: hashSecret(newSecret()),
+      sealedSuccessor: 'sealed',
+      now,
+      graceMs: 10_000,
+      idleExpiresAt: now + 60_000,
+    });
+    expect(rotated.outcome).toBe('rotated');
+    const next = sampleRecord({ userId: record.userId });
+    await store.create({ session: next, maxSessions: 5, onLimit: 'reject', now: Date.now() });
+    expect(await store.get(next.id)).toEqual(next);
+
+    expect(await migrateDown(db)).toEqual([...MIGRATIONS].reverse());
+    await store.close();
   });
 });

@@ -14,7 +14,11 @@ const store = new RedisStore({
   commandTimeoutMs: 500,
   onError: (error) => console.warn(`redis: ${error.message}`),
 });
-const manager = new SessionManager({ store, config: { maxSessionsPerUser: 5 } });
+// SESSION_SECRET: the same on every instance (≥ 32 chars), so each recognises the others' old refresh tokens.
+const manager = new SessionManager({
+  store,
+  config: { maxSessionsPerUser: 5, secret: process.env.SESSION_SECRET },
+});
 await manager.start(); // subscribes to the invalidation feed
 
 const login = await manager.create({ userId: 'alice', deviceLabel: 'Firefox on Linux' });

@@ -163,38 +163,31 @@ return {'ok', current.ae or '0', current.p or ''}
 
 /**
  * core's decideRotation, re-stated server-side. ARGV: recordPrefix, id, now, presentedHash, successorHash,
- * sealedSuccessor, graceMs, idleExpiresAt, reuseReason, retiredKept.
+ * sealedSuccessor, graceMs, idleExpiresAt, reuseReason, presentedGeneration ('' unless its MAC verified).
  * Replies {'unknown'} or {outcome, value} with outcome rotated | grace | reused | inactive.
  */
 export const ROTATE_SCRIPT = `${HELPERS}
 local allKey, liveKey, recordKey = KEYS[1], KEYS[2], KEYS[3]
 local id, now, presented = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local presentedGeneration = tonumber(ARGV[10])
 prune(allKey, liveKey)
 local raw = redis.call('GET', recordKey)
 if not raw then return {'unknown'} end
 local record = decode(recordKey, raw)
 if not record.fc then return {'unknown'} end
-local retired = record.fr or ''
 local isCurrent = record.fc == presented
-local isPrevious = record.fp == presented
-local isRetired = string.find(',' .. retired .. ',', ',' .. string.sub(presented, 1, 22) .. ',', 1, true) ~= nil
-  or (isPrevious and now - (tonumber(record.ft) or 0) > tonumber(ARGV[7]))
-if not (isCurrent or isPrevious or isRetired) then return {'unknown'} end
+local isPrevious = not isCurrent and record.fp == presented
+local inGrace = isPrevious and now - (tonumber(record.ft) or 0) <= tonumber(ARGV[7])
+local isReplaced = not isCurrent and not inGrace
+  and (isPrevious or (presentedGeneration ~= nil and presentedGeneration < tonumber(record.fg)))
+if not (isCurrent or inGrace or isReplaced) then return {'unknown'} end
 if not isLive(record, now) then return {'inactive', raw} end
-if isRetired then return {'reused', revoke(recordKey, liveKey, id, record, ARGV[3], ARGV[9])} end
-if isPrevious then return {'grace', raw} end
-if record.fp then
-  local kept = {string.sub(record.fp, 1, 22)}
-  for hash in string.gmatch(retired, '[^,]+') do
-    if #kept >= tonumber(ARGV[10]) then break end
-    kept[#kept + 1] = hash
-  end
-  retired = table.concat(kept, ',')
-end
+if isReplaced then return {'reused', revoke(recordKey, liveKey, id, record, ARGV[3], ARGV[9])} end
+if inGrace then return {'grace', raw} end
 local idle = string.format('%d', math.min(tonumber(ARGV[8]), tonumber(record.ae)))
 record.ls, record.ie, record.ft = ARGV[3], idle, ARGV[3]
 record.fg = string.format('%d', tonumber(record.fg) + 1)
-record.fc, record.fp, record.fs, record.fr = ARGV[5], presented, ARGV[6], retired
+record.fc, record.fp, record.fs, record.fr = ARGV[5], presented, ARGV[6], nil
 record.v = string.format('%d', tonumber(record.v) + 1)
 local value = encode(record)
 redis.call('SET', recordKey, value, 'PXAT', idle)

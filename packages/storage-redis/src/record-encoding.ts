@@ -11,6 +11,9 @@ import { parseStoredSession, StoreCorruptError } from '@sessionkit/core';
  * percent-encoded text, so none contains `|`. The scripts edit the header and copy the JSON untouched: they
  * never re-encode JSON (Redis' cjson would turn `[]` into `{}` and round long numbers). A string, unlike a hash,
  * stays one allocation however long the user agent is. The id and user id are not stored: both are in the key.
+ *
+ * `fr` held hashes of retired refresh tokens before tokens carried a verified generation. It is written empty and
+ * cleared by the next rotation, and kept in the layout so that values written before still decode.
  */
 export const HEADER_FIELDS = [
   'st',
@@ -49,8 +52,7 @@ export function encodeRecord(record: SessionRecord): string {
     refresh?.previousHash,
     refresh?.rotatedAt,
     refresh?.sealedSuccessor,
-    // Hashes are base64url, so a comma cannot occur inside one.
-    refresh?.retiredHashes?.join(','),
+    undefined, // fr
   ];
   const body = {
     createdAt: record.createdAt,
@@ -82,7 +84,7 @@ export function decodeRecord(id: string, userId: string, raw: string): SessionRe
     header.push(bar === position ? undefined : raw.slice(position + 1, bar));
     position = bar + 1;
   }
-  const [st, v, ls, ie, ae, ra, rr, t, p, fi, fg, fc, fp, ft, fs, fr] = header;
+  const [st, v, ls, ie, ae, ra, rr, t, p, fi, fg, fc, fp, ft, fs] = header;
   const body = parseBody(raw.slice(position));
   // One object literal of fixed shape (absent fields as undefined, which the schema treats as absent): V8 keeps
   // it on one hidden class, and validating it costs half of what a spread-and-extend object does.
@@ -108,7 +110,6 @@ export function decodeRecord(id: string, userId: string, raw: string): SessionRe
             previousHash: fp,
             rotatedAt: ft === undefined ? undefined : integer(ft),
             sealedSuccessor: fs,
-            retiredHashes: fr === undefined ? undefined : fr === '' ? [] : fr.split(','),
           },
     device: body.device,
     parentId: p,

@@ -15,7 +15,6 @@ import {
   InvalidInputError,
   LimitExceededError,
   parseInput,
-  RETIRED_HASHES_KEPT,
   REUSE_REVOKE_REASON,
   RecentMap,
   SessionNotFoundError,
@@ -71,6 +70,7 @@ const rotateInputSchema = z.object({
   now: timestamp,
   graceMs: z.number().int().nonnegative(),
   idleExpiresAt: timestamp,
+  presentedGeneration: z.number().int().nonnegative().optional(),
 });
 const revokeOptionsSchema = z.object({ reason: z.string().min(1).max(200), now: timestamp });
 const revokeUserOptionsSchema = revokeOptionsSchema.extend({
@@ -276,7 +276,7 @@ export class RedisStore implements SessionStore {
           rotation.graceMs,
           rotation.idleExpiresAt,
           encodeText(REUSE_REVOKE_REASON),
-          RETIRED_HASHES_KEPT,
+          rotation.presentedGeneration ?? '',
         ],
       ),
     );

@@ -3,10 +3,9 @@ import { SessionKitError } from '../errors.js';
 import { hashSecret, newSecret, newSessionId } from '../opaque-token.js';
 import type { SessionRecord } from '../session-record.js';
 import { isLive } from '../session-record.js';
-import type { InvalidationMessage, RotateRefreshInput, SessionStore } from '../store.js';
-import { REUSE_REVOKE_REASON } from '../store.js';
-import { truncateHash } from '../store-rules.js';
+import type { InvalidationMessage, SessionStore } from '../store.js';
 import { randomToken } from '../token-crypto.js';
+import { describeRefreshRotation } from './refresh-conformance.js';
 import { sampleRecord } from './sample-record.js';
 
 export interface StoreConformanceOptions {
@@ -57,23 +56,6 @@ export function describeStoreConformance(name: string, options: StoreConformance
       return store.create({ session: record, maxSessions, onLimit: 'evict-oldest', now: Date.now() });
     }
 
-    function rotation(
-      record: SessionRecord,
-      presentedHash: string,
-      overrides: Partial<RotateRefreshInput> = {},
-    ) {
-      return {
-        sessionId: record.id,
-        presentedHash,
-        successorHash: hashSecret(newSecret()),
-        sealedSuccessor: randomToken(60),
-        now: Date.now(),
-        graceMs: 10_000,
-        idleExpiresAt: Date.now() + HOUR,
-        ...overrides,
-      } satisfies RotateRefreshInput;
-    }
-
     describe('records', () => {
       it('round-trips a record with every optional field exactly', async () => {
         const parent = sampleRecord();
@@ -90,7 +72,6 @@ export function describeStoreConformance(name: string, options: StoreConformance
             previousHash: hashSecret(newSecret()),
             rotatedAt: Date.now() - 5,
             sealedSuccessor: randomToken(70),
-            retiredHashes: [truncateHash(hashSecret(newSecret()))],
           },
           device: {
             label: 'Phone',
@@ -280,104 +261,7 @@ export function describeStoreConformance(name: string, options: StoreConformance
       });
     });
 
-    describe('refresh rotation', () => {
-      it('rotates the current token, then serves the previous one inside the grace window', async () => {
-        const record = sampleRecord();
-        await create(record);
-        const current = record.refresh?.currentHash ?? '';
-        const first = rotation(record, current);
-        const rotated = await store.rotateRefresh(first);
-        expect(rotated.outcome).toBe('rotated');
-        if (rotated.outcome === 'unknown') throw new Error('unreachable');
-        expect(rotated.session.refresh).toMatchObject({
-          generation: 1,
-          currentHash: first.successorHash,
-          previousHash: current,
-          sealedSuccessor: first.sealedSuccessor,
-          familyId: record.refresh?.familyId,
-        });
-        expect(rotated.session.version).toBe(2);
-        const again = await store.rotateRefresh(rotation(record, current));
-        expect(again.outcome).toBe('grace');
-        if (again.outcome === 'unknown') throw new Error('unreachable');
-        expect(again.session.refresh?.currentHash).toBe(first.successorHash);
-        expect(await store.get(record.id)).toEqual(rotated.session);
-      });
-
-      it('caps the new idle deadline at the absolute deadline', async () => {
-        const now = Date.now();
-        const record = sampleRecord({ absoluteExpiresAt: now + 60_000, idleExpiresAt: now + 30_000 });
-        await create(record);
-        const result = await store.rotateRefresh(
-          rotation(record, record.refresh?.currentHash ?? '', { idleExpiresAt: now + HOUR }),
-        );
-        if (result.outcome !== 'rotated') throw new Error(`expected rotated, got ${result.outcome}`);
-        expect(result.session.idleExpiresAt).toBe(now + 60_000);
-      });
-
-      it('treats the previous token after the grace window as reuse and revokes the session', async () => {
-        const record = sampleRecord();
-        await create(record);
-        const current = record.refresh?.currentHash ?? '';
-        await store.rotateRefresh(rotation(record, current));
-        const late = await store.rotateRefresh(rotation(record, current, { now: Date.now() + 60_000 }));
-        expect(late.outcome).toBe('reused');
-        if (late.outcome === 'unknown') throw new Error('unreachable');
-        expect(late.session.state).toBe('revoked');
-        expect(late.session.revokeReason).toBe(REUSE_REVOKE_REASON);
-        expect((await store.get(record.id))?.state).toBe('revoked');
-      });
-
-      it('treats any older token as reuse, even inside the grace window', async () => {
-        const record = sampleRecord();
-        await create(record);
-        const t0 = record.refresh?.currentHash ?? '';
-        const r1 = rotation(record, t0);
-        await store.rotateRefresh(r1);
-        await store.rotateRefresh(rotation(record, r1.successorHash));
-        const replay = await store.rotateRefresh(rotation(record, t0));
-        expect(replay.outcome).toBe('reused');
-        expect((await store.get(record.id))?.state).toBe('revoked');
-      });
-
-      it('answers unknown, revoking nothing, for a hash the session never issued', async () => {
-        const record = sampleRecord();
-        await create(record);
-        const forged = await store.rotateRefresh(rotation(record, hashSecret(newSecret())));
-        expect(forged.outcome).toBe('unknown');
-        expect((await store.get(record.id))?.state).toBe('active');
-        const missing = await store.rotateRefresh(rotation(sampleRecord(), hashSecret(newSecret())));
-        expect(missing.outcome).toBe('unknown');
-      });
-
-      it('answers inactive for a revoked session', async () => {
-        const record = sampleRecord();
-        await create(record);
-        await store.revoke(record.id, { reason: 'logout', now: Date.now() });
-        const result = await store.rotateRefresh(rotation(record, record.refresh?.currentHash ?? ''));
-        expect(result.outcome).toBe('inactive');
-      });
-
-      it('50 concurrent refreshes with one token produce exactly one successor', async () => {
-        const record = sampleRecord();
-        await create(record);
-        const current = record.refresh?.currentHash ?? '';
-        const results = await Promise.all(
-          Array.from({ length: 50 }, () => store.rotateRefresh(rotation(record, current))),
-        );
-        const outcomes = results.map((result) => result.outcome);
-        expect(outcomes.filter((outcome) => outcome === 'rotated')).toHaveLength(1);
-        expect(outcomes.filter((outcome) => outcome === 'grace')).toHaveLength(49);
-        const successors = new Set(
-          results.map((result) => (result.outcome === 'unknown' ? '' : result.session.refresh?.currentHash)),
-        );
-        expect(successors.size).toBe(1);
-        const stored = await store.get(record.id);
-        expect(stored?.refresh?.generation).toBe(1);
-        expect(successors.has(stored?.refresh?.currentHash)).toBe(true);
-        expect(stored?.state).toBe('active');
-      });
-    });
+    describeRefreshRotation({ store: () => store, create });
 
     describe('revocation', () => {
       it('revokes one session, idempotently', async () => {
