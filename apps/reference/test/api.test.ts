@@ -9,6 +9,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { healthRouter } from '../src/health-router.js';
+import { generateKeyEncryptionKey } from '../src/key-encryption-key.js';
 import type { RunningApp } from '../src/reference-app.js';
 import { DEMO_OAUTH_CLIENT, startReferenceApp } from '../src/reference-app.js';
 import { currentTotp, DEMO_USERS } from '../src/user-directory.js';
@@ -30,7 +31,11 @@ function embedded(): Backend {
   return {
     name: 'embedded (PGlite)',
     env: async () => ({ DATA_DIR: dir }),
-    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: async () => {
+      rmSync(dir, { recursive: true, force: true });
+      // The embedded demo's generated key-encryption key, kept beside the data directory.
+      rmSync(`${dir}.kek`, { force: true });
+    },
   };
 }
 
@@ -46,6 +51,7 @@ function servers(): Backend {
       return {
         DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
         REDIS_URL: 'redis://127.0.0.1:6379',
+        SESSIONKIT_KEK: generateKeyEncryptionKey(),
       };
     },
     cleanup: async () => {

@@ -30,6 +30,7 @@ describe('sign in with the demo IdP, in a real browser', () => {
     await browser?.close();
     await app?.shutdown();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(`${dataDir}.kek`, { force: true });
   });
 
   it('signs in through the provider and is signed out by its back-channel logout', async () => {
