@@ -93,7 +93,7 @@ function embeddedKey(path: string, notice: (message: string) => void): KeyEncryp
   }
   notice(
     `Generated the key-encryption key of the embedded database in ${path} (SESSIONKIT_KEK=${encoded}). ` +
-      'Keep it out of copies of DATA_DIR; in production set SESSIONKIT_KEK or SESSIONKIT_KEK_FILE from a secret manager.',
+      'Keep it out of copies of DATA_DIR; in production, move it to SESSIONKIT_KEK (or SESSIONKIT_KEK_FILE) from a secret manager.',
   );
   return keyEncryptionKey(encoded, path);
 }
