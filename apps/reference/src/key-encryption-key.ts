@@ -50,19 +50,21 @@ export function resolveKeyEncryptionKeys(
   if (config.SESSIONKIT_KEK !== undefined && config.SESSIONKIT_KEK_FILE !== undefined) {
     throw new SecretsAtRestError('kek.invalid', 'Set SESSIONKIT_KEK or SESSIONKIT_KEK_FILE, not both');
   }
-  if (config.SESSIONKIT_KEK !== undefined) {
-    return { current: keyEncryptionKey(config.SESSIONKIT_KEK, 'SESSIONKIT_KEK'), previous };
-  }
-  if (config.SESSIONKIT_KEK_FILE !== undefined) {
-    return { current: keyFromFile(config.SESSIONKIT_KEK_FILE), previous };
-  }
+  const current = currentKey(config, notice);
+  // The current key listed as previous too would be "re-wrapped" under itself on every reload.
+  return { current, previous: previous.filter((kek) => kek.id !== current.id) };
+}
+
+function currentKey(config: AppConfig, notice: (message: string) => void): KeyEncryptionKey {
+  if (config.SESSIONKIT_KEK !== undefined) return keyEncryptionKey(config.SESSIONKIT_KEK, 'SESSIONKIT_KEK');
+  if (config.SESSIONKIT_KEK_FILE !== undefined) return keyFromFile(config.SESSIONKIT_KEK_FILE);
   if (config.DATABASE_URL !== undefined) {
     throw new SecretsAtRestError(
       'kek.missing',
       'DATABASE_URL is set but no key-encryption key is: set SESSIONKIT_KEK or SESSIONKIT_KEK_FILE (32 random bytes, base64url)',
     );
   }
-  return { current: embeddedKey(defaultKeyFile(config.DATA_DIR), notice), previous };
+  return embeddedKey(defaultKeyFile(config.DATA_DIR), notice);
 }
 
 /** `<DATA_DIR>.kek`: outside the directory a backup or copy of the embedded database takes. */

@@ -35,7 +35,10 @@ export class SharedKeyRing extends AccessTokenKeyRing {
       return await super.verify(token);
     } catch (error) {
       if (!(error instanceof InvalidTokenError) || !this.#reloadFor(token)) throw error;
-      await this.#reload();
+      // A failed reload (database away) leaves the token refused as it was; the periodic reload reports it.
+      await this.#reload().catch(() => {
+        throw error;
+      });
       return super.verify(token);
     }
   }

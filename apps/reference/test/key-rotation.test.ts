@@ -76,7 +76,7 @@ describe('rotation of the secrets at rest', () => {
       name: 'SecretsAtRestError',
       code: 'kek.unknown',
     });
-  });
+  }, 180_000);
 
   it('data key: rotate-data-key re-seals every secret under the next data key while an instance runs, which keeps working', async () => {
     const { start, nextTotp, rows, config } = await setUp('sk_dek_rotation');
@@ -105,7 +105,7 @@ describe('rotation of the secrets at rest', () => {
     const restarted = await start(env);
     await login(restarted.url, BOB, nextTotp());
     expect(await bearerStatus(restarted.url, bob.accessToken)).toBe(200);
-  });
+  }, 180_000);
 
   it('signing keys: two instances rotate on the shared schedule, add one key, both sign with it; the old key verifies until it retires', async () => {
     const { start, rows, clock } = await setUp('sk_signing_schedule');
@@ -164,5 +164,5 @@ describe('rotation of the secrets at rest', () => {
     ]);
     expect(ringA.signingKey.kid).not.toBe(newKid);
     expect(ringB.signingKey.kid).toBe(ringA.signingKey.kid);
-  });
+  }, 180_000);
 });

@@ -56,7 +56,17 @@ const onlyKek = (encoded: string): KeyEncryptionKeys => ({
 
 /** What the holder of the KEK reads from the database: every secret in clear. */
 async function unsealEverything(db: Kysely<unknown>, keks: KeyEncryptionKeys, dump: Record<string, Rows>) {
-  const vault = await SecretVault.load(db as unknown as Kysely<AppDatabase>, keks);
+  const tables = db as unknown as Kysely<AppDatabase>;
+  // A guessed key-encryption key unwraps no data key.
+  await expect(SecretVault.load(tables, onlyKek(generateKeyEncryptionKey()))).rejects.toMatchObject({
+    code: 'kek.unknown',
+  });
+  const vault = await SecretVault.load(tables, keks);
+  // A sealed value is bound to its row: moved to another, it does not open.
+  const [first, second] = dump['reference.secrets'] ?? [];
+  await expect(
+    vault.unseal(String(first?.value), sealedContext.secret(String(second?.name))),
+  ).rejects.toMatchObject({ code: 'secret.unreadable' });
   const secrets: string[] = [];
   for (const row of dump['reference.secrets'] ?? []) {
     secrets.push(await vault.unseal(String(row.value), sealedContext.secret(String(row.name))));
@@ -156,7 +166,7 @@ describe('secrets at rest: a copy of the database without the key-encryption key
       sessionId: alice.session.id,
       now: clock.now(),
     });
-  });
+  }, 180_000);
 
   it('PGlite: a copy of DATA_DIR is as useless, the generated KEK lives beside it (0600) and is reused', async () => {
     const dataDir = tempDir('sk-secrets-copy-');
@@ -192,7 +202,7 @@ describe('secrets at rest: a copy of the database without the key-encryption key
       sessionId: alice.session.id,
       now: clock.now(),
     });
-  });
+  }, 180_000);
 
   it('refuses to start on DATABASE_URL without a KEK (kek.missing), or with a malformed one (kek.invalid)', async () => {
     const base = { PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' };
@@ -205,7 +215,7 @@ describe('secrets at rest: a copy of the database without the key-encryption key
     ).rejects.toMatchObject({
       code: 'kek.invalid',
     });
-  });
+  }, 180_000);
 
   it('seals the clear rows of a data directory from before, in place: same keys, same TOTP, same tokens', async () => {
     const dataDir = tempDir('sk-secrets-legacy-');
@@ -259,5 +269,5 @@ describe('secrets at rest: a copy of the database without the key-encryption key
     await pglite.close();
     expect(clear.totp).toEqual([BOB_TOTP]);
     expect(clear.secrets).toContain(legacySecret);
-  });
+  }, 180_000);
 });
