@@ -11,11 +11,20 @@ export const demoClientSchema = z.object({
   backchannelLogoutUri: loopbackUrl.optional(),
 });
 
+/** The `acr` the demo provider puts in ID tokens of accounts that sign in "with a second factor". */
+export const DEMO_IDP_MFA_ACR = 'urn:sessionkit:demo-idp:mfa';
+
 export const demoAccountSchema = z.object({
   id: z.string().min(1).max(128),
   password: z.string().min(1).max(256),
   email: z.email().optional(),
+  /** The `email_verified` claim; absent when unset, as some providers do, to exercise apps that assume it. */
+  emailVerified: z.boolean().optional(),
   name: z.string().max(200).optional(),
+  /** RFC 8176 methods the ID token names (`amr`), e.g. `['pwd', 'otp']` for a sign-in with a second factor. */
+  amr: z.array(z.string().min(1).max(64)).min(1).optional(),
+  /** The ID token's `acr`. */
+  acr: z.string().min(1).max(256).optional(),
 });
 
 export const demoIdpConfigSchema = z.object({
@@ -53,9 +62,24 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoIdpConf
           env.DEMO_IDP_BACKCHANNEL_LOGOUT_URI ?? `${appOrigin}/auth/idp/backchannel-logout`,
       },
     ],
-    accounts: [
-      { id: 'alice', password: 'demo-idp-password', email: 'alice@example.com', name: 'Alice Demo' },
-      { id: 'bob', password: 'demo-idp-password', email: 'bob@example.com', name: 'Bob Demo' },
-    ],
+    accounts: DEMO_IDP_ACCOUNTS.map((account) => ({ ...account, password: DEMO_IDP_PASSWORD })),
   };
 }
+
+export const DEMO_IDP_PASSWORD = 'demo-idp-password';
+
+/**
+ * The provider's accounts, each showing one thing a relying party must get right: `alice` and `bob` are the
+ * local users' provider identities (verified email, password only, so the app still asks Bob for his TOTP);
+ * `bob-mfa` and `bob-acr` are Bob signing in with a second factor at the provider (asserted by `amr`, or by
+ * `acr`); `mallory` and `eve` claim Bob's address without the provider having verified it (`email_verified`
+ * absent, or false), which must not get them Bob's account.
+ */
+export const DEMO_IDP_ACCOUNTS: readonly Omit<DemoAccount, 'password'>[] = [
+  { id: 'alice', email: 'alice@example.com', emailVerified: true, name: 'Alice Demo', amr: ['pwd'] },
+  { id: 'bob', email: 'bob@example.com', emailVerified: true, name: 'Bob Demo', amr: ['pwd'] },
+  { id: 'bob-mfa', email: 'bob@example.com', emailVerified: true, name: 'Bob Demo', amr: ['pwd', 'otp'] },
+  { id: 'bob-acr', email: 'bob@example.com', emailVerified: true, name: 'Bob Demo', acr: DEMO_IDP_MFA_ACR },
+  { id: 'mallory', email: 'bob@example.com', name: 'Mallory', amr: ['pwd'] },
+  { id: 'eve', email: 'bob@example.com', emailVerified: false, name: 'Eve', amr: ['pwd'] },
+];

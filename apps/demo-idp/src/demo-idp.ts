@@ -14,6 +14,11 @@ export interface DemoIdp {
   issuer: string;
   port: number;
   provider: Provider;
+  /**
+   * A logout token signed as the provider signs those it POSTs, but naming only `sid` when `sub` is left out
+   * (the specification allows either): for testing that a relying party handles the form it does not send.
+   */
+  logoutToken(options: { clientId: string; sid: string; sub?: string }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -50,7 +55,9 @@ export async function startDemoIdp(input: DemoIdpConfig): Promise<DemoIdp> {
     })),
     jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'demo-idp-rs256', alg: 'RS256', use: 'sig' }] },
     cookies: { keys: config.cookieKeys ?? [randomBytes(32).toString('base64url')] },
-    claims: { openid: ['sub'], email: ['email'], profile: ['name'] },
+    // `acr` and `amr` under `openid`: in every ID token, as many providers do, without the RP asking for them.
+    claims: { openid: ['sub', 'acr', 'amr'], email: ['email', 'email_verified'], profile: ['name'] },
+    acrValues: [...new Set(config.accounts.flatMap((account) => account.acr ?? []))],
     // Put the granted claims in the ID token itself, so the app needs no userinfo call to greet the user.
     conformIdTokenClaims: false,
     findAccount: (_ctx, id) => {
@@ -61,6 +68,7 @@ export async function startDemoIdp(input: DemoIdpConfig): Promise<DemoIdp> {
         claims: () => ({
           sub: id,
           ...(account.email === undefined ? {} : { email: account.email }),
+          ...(account.emailVerified === undefined ? {} : { email_verified: account.emailVerified }),
           ...(account.name === undefined ? {} : { name: account.name }),
         }),
       };
@@ -109,6 +117,17 @@ export async function startDemoIdp(input: DemoIdpConfig): Promise<DemoIdp> {
     issuer,
     port,
     provider,
+    logoutToken: async ({ clientId, sid, sub }) => {
+      const client = await provider.Client.find(clientId);
+      if (!client) throw new Error(`unknown client ${clientId}`);
+      // The same path oidc-provider takes for the logout tokens it sends; its claims filter lets `sub` through.
+      const token = new provider.IdToken(sub === undefined ? {} : { sub }, { client });
+      Object.assign(token, { mask: { sub: null } });
+      token.set('events', { 'http://schemas.openid.net/event/backchannel-logout': {} });
+      token.set('jti', randomBytes(16).toString('base64url'));
+      token.set('sid', sid);
+      return token.issue({ use: 'logout' });
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -134,7 +153,13 @@ async function interact(
         await provider.interactionFinished(
           req,
           res,
-          { login: { accountId: account.id } },
+          {
+            login: {
+              accountId: account.id,
+              ...(account.amr === undefined ? {} : { amr: account.amr }),
+              ...(account.acr === undefined ? {} : { acr: account.acr }),
+            },
+          },
           {
             mergeWithLastSubmission: false,
           },

@@ -4,7 +4,7 @@ import { MemoryStore, SessionKitError, SessionManager } from '@sessionkit/core';
 import { BackchannelLogoutReceiver, OidcClient, sessionsByMetadata } from '@sessionkit/core/upstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoIdp } from '../src/index.js';
-import { configFromEnv, startDemoIdp } from '../src/index.js';
+import { configFromEnv, DEMO_IDP_MFA_ACR, startDemoIdp } from '../src/index.js';
 
 const CLIENT = { clientId: 'demo-app', clientSecret: 'demo-app-secret-0123456789' };
 const REDIRECT = 'http://127.0.0.1:3999/auth/idp/callback';
@@ -71,7 +71,12 @@ describe('demo IdP', () => {
           backchannelLogoutUri: `http://127.0.0.1:${(rp.address() as AddressInfo).port}/logout`,
         },
       ],
-      accounts: [{ id: 'alice', password: 'pw-alice', email: 'alice@example.com' }],
+      accounts: [
+        { id: 'alice', password: 'pw-alice', email: 'alice@example.com' },
+        { id: 'bob', password: 'pw-bob', email: 'bob@example.com', emailVerified: true, amr: ['pwd', 'otp'] },
+        { id: 'carol', password: 'pw-carol', email: 'carol@example.com', emailVerified: false },
+        { id: 'dave', password: 'pw-dave', acr: DEMO_IDP_MFA_ACR },
+      ],
     });
     client = await OidcClient.discover({ issuer: idp.issuer, ...CLIENT, redirectUri: REDIRECT });
     receiver = BackchannelLogoutReceiver.forClient(client, {
@@ -84,14 +89,14 @@ describe('demo IdP', () => {
     stopReceiver();
   });
 
-  async function signIn(browser: Browser, password: string) {
+  async function signIn(browser: Browser, password: string, username = 'alice') {
     const { url, pending } = client.authorizationRequest({ scope: 'openid email' });
     const form = await browser.follow(url, REDIRECT);
     expect(form.page).toContain('<form method="post"');
     const answer = await browser.go(new URL('login', `${form.url.href}/`).href, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ username: 'alice', password }),
+      body: new URLSearchParams({ username, password }),
     });
     if (answer.status === 401) return { rejected: await answer.text() };
     const callback = await browser.follow(answer.headers.get('location') ?? '', REDIRECT);
@@ -117,6 +122,38 @@ describe('demo IdP', () => {
     expect(refreshed.refreshToken).not.toBe(result.tokens.refreshToken);
     expect((await client.introspect(refreshed.accessToken)).active).toBe(true);
     expect((await client.introspect(result.tokens.refreshToken!, 'refresh_token')).active).toBe(false);
+  });
+
+  it("puts each account's email_verified, amr and acr in its ID token, and leaves out what is unset", async () => {
+    const claimsOf = async (username: string) => {
+      const { result } = await signIn(new Browser(), `pw-${username}`, username);
+      if (!result) throw new Error(`${username} was rejected`);
+      return result.claims;
+    };
+    const alice = await claimsOf('alice');
+    expect(alice).toMatchObject({ email: 'alice@example.com' });
+    expect(alice).not.toHaveProperty('email_verified');
+    expect(alice).not.toHaveProperty('amr');
+    expect(await claimsOf('bob')).toMatchObject({ email_verified: true, amr: ['pwd', 'otp'] });
+    expect(await claimsOf('carol')).toMatchObject({ email: 'carol@example.com', email_verified: false });
+    expect(await claimsOf('dave')).toMatchObject({ sub: 'dave', acr: DEMO_IDP_MFA_ACR });
+  });
+
+  it('signs a logout token that names only sid, which a receiver accepts', async () => {
+    const session = await manager.create({ userId: 'alice', metadata: { idpSid: 'sid-only-1' } });
+    const token = await idp.logoutToken({ clientId: CLIENT.clientId, sid: 'sid-only-1' });
+    const [header, payload] = token
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+    expect(header).toMatchObject({ typ: 'logout+jwt', alg: 'RS256' });
+    expect(payload).toMatchObject({ iss: idp.issuer, aud: CLIENT.clientId, sid: 'sid-only-1' });
+    expect(payload).not.toHaveProperty('sub');
+    const claims = await receiver.verifyLogoutToken(token);
+    expect(claims.sid).toBe('sid-only-1');
+    const withSub = await idp.logoutToken({ clientId: CLIENT.clientId, sid: 'sid-only-1', sub: 'alice' });
+    expect(await receiver.logout(withSub)).toEqual({ revoked: 1, by: 'sid' });
+    expect((await manager.get(session.session.id))?.state).toBe('revoked');
   });
 
   it('sends a back-channel logout to the app when the user signs out at the IdP', async () => {

@@ -29,6 +29,7 @@ const when = (ms) => new Date(ms).toLocaleString();
 
 function show(section) {
   $('signin').hidden = section !== 'signin';
+  $('idp-totp').hidden = section !== 'idp-totp';
   $('account').hidden = section !== 'account';
 }
 
@@ -141,6 +142,24 @@ $('signin-form').addEventListener('submit', async (event) => {
   say(result.data?.detail ?? result.data?.title ?? 'Sign-in failed.', true);
 });
 
+// After the identity provider, an account with TOTP still owes its code: the callback sent us to /?idp=totp.
+$('idp-totp-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const result = await api('POST', '/auth/idp/totp', { otp: $('idp-otp').value });
+  $('idp-otp').value = '';
+  if (result.ok || result.data?.code === 'idp.no_pending_sign_in') {
+    history.replaceState(null, '', '/');
+  }
+  if (result.ok) {
+    csrfToken = result.data.csrfToken ?? '';
+    say('Signed in.');
+    refreshAccount();
+    return;
+  }
+  if (result.data?.code === 'idp.no_pending_sign_in') show('signin');
+  say(result.data?.title ?? 'Sign-in failed.', true);
+});
+
 $('signout').addEventListener('click', async () => {
   await api('POST', '/api/auth/logout');
   csrfToken = '';
@@ -191,4 +210,10 @@ fetch('/auth/idp', { headers: { accept: 'application/json' } }).then((response) 
   $('idp-row').hidden = !response.ok;
 });
 
-refreshAccount();
+if (new URLSearchParams(location.search).get('idp') === 'totp') {
+  show('idp-totp');
+  say('Enter the one-time code from your authenticator app.');
+  $('idp-otp').focus();
+} else {
+  refreshAccount();
+}

@@ -49,11 +49,30 @@ export interface IdpLinksTable {
   user_id: string;
 }
 
+/** Who signed in under a provider session: a logout token may name only the `sid`. */
+export interface IdpSessionsTable {
+  issuer: string;
+  sid: string;
+  user_id: string;
+  created_at: Date;
+}
+
+/** Provider sign-ins waiting for the local account's second factor (see idp-pending-mfa.ts). */
+export interface IdpPendingMfaTable {
+  /** SHA-256 of the random value in the browser's cookie; the value itself is never stored. */
+  id_hash: string;
+  /** Who is signing in and the provider's tokens, sealed with the upstream vault keys. */
+  sealed: string;
+  expires_at: Date;
+}
+
 export interface AppDatabase {
   users: UsersTable;
   signing_keys: SigningKeysTable;
   secrets: SecretsTable;
   idp_links: IdpLinksTable;
+  idp_sessions: IdpSessionsTable;
+  idp_pending_mfa: IdpPendingMfaTable;
   data_keys: DataKeysTable;
 }
 
@@ -94,8 +113,26 @@ export const APP_MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '2026-12-02-idp-sessions-and-pending-mfa': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('idp_sessions')
+        .addColumn('issuer', 'text', (column) => column.notNull())
+        .addColumn('sid', 'text', (column) => column.notNull())
+        .addColumn('user_id', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'timestamptz', (column) => column.notNull())
+        .addPrimaryKeyConstraint('idp_sessions_pk', ['issuer', 'sid'])
+        .execute();
+      await db.schema
+        .createTable('idp_pending_mfa')
+        .addColumn('id_hash', 'text', (column) => column.primaryKey())
+        .addColumn('sealed', 'text', (column) => column.notNull())
+        .addColumn('expires_at', 'timestamptz', (column) => column.notNull())
+        .execute();
+    },
+  },
   // Values already stored stay in clear here; the first start with a key-encryption key seals them in place.
-  '2026-12-01-secrets-at-rest': {
+  '2026-12-03-secrets-at-rest': {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('data_keys')

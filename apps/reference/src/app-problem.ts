@@ -2,7 +2,13 @@
  * A failure of the app's own logic (wrong password, missing OTP) with a stable code, answered as an RFC 9457
  * problem document like every SessionKit error.
  */
-export type AppProblemCode = 'auth.invalid_credentials' | 'otp.required' | 'otp.invalid' | 'not_found';
+export type AppProblemCode =
+  | 'auth.invalid_credentials'
+  | 'otp.required'
+  | 'otp.invalid'
+  | 'idp.email_unverified'
+  | 'idp.no_pending_sign_in'
+  | 'not_found';
 
 export class AppProblem extends Error {
   readonly status: number;

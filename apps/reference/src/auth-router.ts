@@ -119,7 +119,13 @@ export function authRouter(options: AuthRouterOptions): Router {
     }
     await protection.succeeded(attempt);
     const issued = await stepUpSession(req, res, { aal: 2 });
-    res.json({ session: issued.session, csrfToken: req.sessionkit?.csrfToken });
+    // Every credential is re-issued: an API client needs the new pair, the ones it held no longer work.
+    res.json({
+      session: issued.session,
+      accessToken: issued.accessToken,
+      refreshToken: issued.refreshToken,
+      csrfToken: req.sessionkit?.csrfToken,
+    });
   });
 
   router.post('/logout', async (req: Request, res: Response) => {

@@ -23,6 +23,13 @@ export const appConfigSchema = z.object({
    * http://127.0.0.1 and http://localhost, so local use needs no TLS. Off only for clients that do not.
    */
   COOKIE_SECURE: flag(true),
+  /** The HTTP Basic client allowed to call RFC 7662 introspection and RFC 7009 revocation. */
+  INTROSPECTION_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._~-]{1,128}$/, '1-128 characters: letters, digits, ".", "_", "~", "-"')
+    .default('reference-resource-server'),
+  /** Its secret; unset: generated once and stored, so every instance sharing the database agrees on it. */
+  INTROSPECTION_CLIENT_SECRET: z.string().min(32).max(512).optional(),
   /**
    * The key-encryption key (32 random bytes, base64url) that wraps the data keys sealing every secret the app
    * stores (signing keys, TOTP secrets, HMAC keys); never stored in the database. Required with DATABASE_URL;

@@ -3,7 +3,7 @@
  * PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set. SIGTERM and SIGINT drain and close cleanly.
  */
 import { loadConfig } from './config.js';
-import { DEMO_OAUTH_CLIENT, DEMO_USERS, startReferenceApp } from './reference-app.js';
+import { DEMO_USERS, startReferenceApp } from './reference-app.js';
 
 const config = loadConfig();
 const app = await startReferenceApp(config);
@@ -19,7 +19,11 @@ const lines = [
     (user) =>
       `  ${user.email} / ${user.password}${user.totpSecret ? `  (TOTP secret ${user.totpSecret})` : ''}`,
   ),
-  `Introspection client: ${DEMO_OAUTH_CLIENT.id} / ${DEMO_OAUTH_CLIENT.secret}`,
+  // A generated secret is shown here, to the operator at the console, and never in the JSON log stream: it is
+  // the only way to learn it short of reading the database. One set in the environment is already known.
+  config.INTROSPECTION_CLIENT_SECRET === undefined
+    ? `Introspection client: ${app.oauthClient.id} / ${app.oauthClient.secret}  (generated; set INTROSPECTION_CLIENT_SECRET to choose it)`
+    : `Introspection client: ${app.oauthClient.id} / (INTROSPECTION_CLIENT_SECRET)`,
   '',
 ];
 process.stderr.write(`${lines.filter((line) => line !== undefined).join('\n')}\n`);

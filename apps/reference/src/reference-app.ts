@@ -5,10 +5,11 @@ import type { Clock } from '@sessionkit/core';
 import { randomToken, SessionManager, systemClock } from '@sessionkit/core';
 import { OidcClient, VaultKeyRing } from '@sessionkit/core/upstream';
 import type { DemoIdp } from '@sessionkit/demo-idp';
-import { configFromEnv, startDemoIdp } from '@sessionkit/demo-idp';
+import { configFromEnv, DEMO_IDP_MFA_ACR, startDemoIdp } from '@sessionkit/demo-idp';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import type { OAuthClient } from './app.js';
 import { createApp } from './app.js';
 import type { AppDatabase } from './app-database.js';
 import { sharedSecret } from './app-database.js';
@@ -23,16 +24,14 @@ import { setUpSecurity } from './security-setup.js';
 import type { SigningKeySchedule } from './signing-key-schedule.js';
 import { DEMO_USERS, UserDirectory } from './user-directory.js';
 
-/** The OAuth client allowed to call introspection and revocation in the demo (HTTP Basic). */
-export const DEMO_OAUTH_CLIENT = {
-  id: 'reference-resource-server',
-  secret: 'demo-introspection-secret-0123456789',
-};
-
 export interface RunningApp {
   url: string;
   /** The demo identity provider's issuer, when DEMO_IDP is on. */
   idpIssuer?: string;
+  /** The demo identity provider itself, when DEMO_IDP is on. */
+  idp?: DemoIdp;
+  /** The introspection/revocation client: the start-up banner shows a generated secret to the operator. */
+  oauthClient: OAuthClient;
   server: Server;
   manager: SessionManager;
   users: UserDirectory;
@@ -55,6 +54,10 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
   const { vault, signingKeys } = await openSecrets({ keks, config, sql, clock, logger, infra });
   const secret = (name: string) => sharedSecret(sql, vault, name, () => randomToken(32));
   const ipHashKey = config.IP_HASH_KEY ?? (await secret('ip-hash-key'));
+  const oauthClient: OAuthClient = {
+    id: config.INTROSPECTION_CLIENT_ID,
+    secret: config.INTROSPECTION_CLIENT_SECRET ?? (await secret('introspection-client-secret')),
+  };
 
   const security = await setUpSecurity(infra, await secret('network-hash-key'), logger);
   const manager = new SessionManager({
@@ -87,6 +90,7 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
 
   let shuttingDown = false;
   let idpSignIn: Router | undefined;
+  const protection = new SecurityLoginProtection({ manager, ...security });
   const app = createApp({
     idpSignIn: () => idpSignIn,
     logger,
@@ -94,10 +98,10 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     manager,
     store: infra.sessionStore,
     users,
-    protection: new SecurityLoginProtection({ manager, ...security }),
+    protection,
     audit: audit.hooks,
     activity: audit.activity,
-    oauthClients: [DEMO_OAUTH_CLIENT],
+    oauthClients: [oauthClient],
     cookieSecure: config.COOKIE_SECURE,
     ...(config.TRUST_PROXY === undefined ? {} : { trustProxy: config.TRUST_PROXY }),
     publicDir: fileURLToPath(new URL('../public', import.meta.url)),
@@ -110,6 +114,14 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.HOST}:${port}`;
   logger.info({ url, backends: infra.describe }, 'reference app listening');
+  // The id only: a secret never goes to the log stream.
+  logger.info(
+    {
+      clientId: oauthClient.id,
+      secretSource: config.INTROSPECTION_CLIENT_SECRET ? 'environment' : 'generated',
+    },
+    'introspection client',
+  );
 
   let idp: DemoIdp | undefined;
   if (config.DEMO_IDP) {
@@ -130,7 +142,18 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     const keys = await VaultKeyRing.create({
       keys: [{ id: 'k1', secret: await secret('upstream-vault-key') }],
     });
-    idpSignIn = idpSignInRouter({ manager, users, client, keys, cookieSecure: config.COOKIE_SECURE });
+    idpSignIn = idpSignInRouter({
+      manager,
+      users,
+      client,
+      keys,
+      sql,
+      protection,
+      audit: audit.hooks,
+      assurance: { aal2Acr: [DEMO_IDP_MFA_ACR] },
+      now: () => clock.now(),
+      cookieSecure: config.COOKIE_SECURE,
+    });
     logger.info({ issuer: idp.issuer }, 'demo identity provider started');
   }
 
@@ -161,7 +184,8 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     signingKeys,
     logger,
     shutdown,
-    ...(idp === undefined ? {} : { idpIssuer: idp.issuer }),
+    oauthClient,
+    ...(idp === undefined ? {} : { idpIssuer: idp.issuer, idp }),
   };
 }
 

@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config.js';
 import { healthRouter } from '../src/health-router.js';
 import { generateKeyEncryptionKey } from '../src/key-encryption-key.js';
 import type { RunningApp } from '../src/reference-app.js';
-import { DEMO_OAUTH_CLIENT, startReferenceApp } from '../src/reference-app.js';
+import { startReferenceApp } from '../src/reference-app.js';
 import { currentTotp, DEMO_USERS } from '../src/user-directory.js';
 
 const ALICE = DEMO_USERS[0]!;
@@ -63,7 +63,9 @@ function servers(): Backend {
   };
 }
 
-const basic = `Basic ${Buffer.from(`${DEMO_OAUTH_CLIENT.id}:${DEMO_OAUTH_CLIENT.secret}`).toString('base64')}`;
+/** HTTP Basic credentials of the running app's introspection client. */
+const basicFor = (app: RunningApp) =>
+  `Basic ${Buffer.from(`${app.oauthClient.id}:${app.oauthClient.secret}`).toString('base64')}`;
 
 describe.each([embedded(), servers()])('reference app HTTP API on $name', (backend) => {
   let app: RunningApp;
@@ -113,6 +115,11 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
     const login = await agent.post('/api/auth/login').send(body);
     expect(login.status).toBe(200);
     return { agent, login: login.body as LoginAnswer, csrf: login.body.csrfToken as string };
+  }
+
+  interface Tokens {
+    accessToken: string;
+    refreshToken: string;
   }
 
   interface LoginAnswer {
@@ -248,6 +255,55 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
       await agent.post('/api/me/sensitive').set('x-csrf-token', stepped.body.csrfToken).expect(200);
     });
 
+    it("re-issues every credential: a thief's refresh and access tokens from before the step-up get nothing", async () => {
+      const chrome =
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36';
+      const userDevice = { 'x-forwarded-for': nextIp(), 'user-agent': chrome };
+      const thiefDevice = { 'x-forwarded-for': nextIp(), 'user-agent': 'curl/8.5.0' };
+      clock.advance(1000);
+      const browser = request.agent(app.url).set(userDevice);
+      const login = await browser
+        .post('/api/auth/login')
+        .send({ email: BOB.email, password: BOB.password, otp: nextCode() })
+        .expect(200);
+      const sensitive = (token: string, device: Record<string, string>) =>
+        request(app.url).post('/api/me/sensitive').set(device).set('authorization', `Bearer ${token}`);
+      const refresh = (refreshToken: string, device: Record<string, string>) =>
+        request(app.url).post('/api/auth/refresh').set(device).send({ refreshToken });
+
+      // The thief holds the refresh token and uses it once the authentication has gone stale.
+      clock.advance(16 * MINUTE);
+      const stolen = (await refresh(login.body.refreshToken, thiefDevice).expect(200)).body as Tokens;
+      // Its access token, used from another device, demotes the session; the user steps up again.
+      expect((await sensitive(stolen.accessToken, thiefDevice)).body).toMatchObject({
+        status: 403,
+        code: 'aal.insufficient',
+      });
+      const stepped = await browser
+        .post('/api/auth/step-up')
+        .set('x-csrf-token', login.body.csrfToken)
+        .send({ otp: nextCode() })
+        .expect(200);
+      const renewed = stepped.body as Tokens;
+      expect(renewed.refreshToken).toMatch(/^rt_/);
+
+      // The access token from before is refused at the AAL 2, fresh route; the re-issued one passes.
+      expect((await sensitive(stolen.accessToken, thiefDevice)).body).toMatchObject({
+        status: 401,
+        code: 'token.invalid',
+      });
+      await sensitive(renewed.accessToken, userDevice).expect(200);
+      // The user's new refresh token rotates normally, and what it yields passes too.
+      const next = (await refresh(renewed.refreshToken, userDevice).expect(200)).body as Tokens;
+      await sensitive(next.accessToken, userDevice).expect(200);
+      // The refresh token from before yields nothing: it is reuse, and the session ends.
+      expect((await refresh(stolen.refreshToken, thiefDevice)).body).toMatchObject({
+        status: 401,
+        code: 'token.reuse_detected',
+      });
+      expect((await sensitive(next.accessToken, userDevice)).body).toMatchObject({ code: 'session.revoked' });
+    });
+
     it('refuses AAL 1 sessions with 403 aal.insufficient and anonymous callers with 401', async () => {
       const { agent, csrf } = await signIn();
       const low = await agent.post('/api/me/sensitive').set('x-csrf-token', csrf);
@@ -339,20 +395,20 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
       expect(denied.status).toBe(401);
       const active = await request(app.url)
         .post('/oauth/introspect')
-        .set('authorization', basic)
+        .set('authorization', basicFor(app))
         .type('form')
         .send({ token: login.accessToken })
         .expect(200);
       expect(active.body).toMatchObject({ active: true, sub: login.session.userId });
       await request(app.url)
         .post('/oauth/revoke')
-        .set('authorization', basic)
+        .set('authorization', basicFor(app))
         .type('form')
         .send({ token: login.refreshToken, token_type_hint: 'refresh_token' })
         .expect(200);
       const after = await request(app.url)
         .post('/oauth/introspect')
-        .set('authorization', basic)
+        .set('authorization', basicFor(app))
         .type('form')
         .send({ token: login.accessToken })
         .expect(200);

@@ -38,7 +38,7 @@ console.log('3. refresh: the refresh token rotates');
 const refreshed = await manager.refresh(login.refreshToken, { context });
 console.log(`   new refresh token differs: ${refreshed.refreshToken !== login.refreshToken}`);
 
-console.log('4. step up to AAL 2: the session token is replaced');
+console.log('4. step up to AAL 2: the session, refresh and access tokens are all re-issued');
 const stepped = await manager.stepUp(login.session.id, { aal: 2, context });
 console.log(
   `   old token still valid? ${await manager.validate(login.token).then(
@@ -48,8 +48,8 @@ console.log(
 );
 await manager.validate(stepped.token, { requiredAal: 2, maxAuthAgeMs: 15 * 60_000 });
 
-console.log('5. the user refreshes again; a thief then replays the older, already-rotated refresh token');
-await manager.refresh(refreshed.refreshToken, { context });
+console.log('5. the user refreshes with the new token; a thief then replays a refresh token from before');
+await manager.refresh(stepped.refreshToken, { context });
 await manager.refresh(login.refreshToken).catch((error: unknown) => {
   if (error instanceof SessionKitError) console.log(`   rejected: ${error.code}`);
 });

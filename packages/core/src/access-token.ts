@@ -29,6 +29,11 @@ export interface AccessTokenClaims {
   aal: Aal;
   /** OIDC `auth_time`, in seconds: when the user last actually authenticated. */
   authTime: number;
+  /**
+   * The same instant in milliseconds (private claim `sk_auth`), exact enough to tell the session's
+   * authentication before a step-up from the one after it; absent from tokens signed before it was added.
+   */
+  authenticatedAt?: number;
   tenantId?: string;
   iat: number;
   exp: number;
@@ -40,6 +45,7 @@ const claimsSchema = z.object({
   sid: sessionIdSchema,
   aal: aalSchema,
   auth_time: z.number().int().nonnegative(),
+  sk_auth: z.number().int().nonnegative().optional(),
   tid: z.string().min(1).max(256).optional(),
   iat: z.number().int().nonnegative(),
   exp: z.number().int().positive(),
@@ -182,6 +188,7 @@ export class AccessTokenKeyRing {
       sid: input.sessionId,
       aal: input.aal,
       auth_time: Math.floor(input.authenticatedAt / 1000),
+      sk_auth: input.authenticatedAt,
       ...(input.tenantId === undefined ? {} : { tid: input.tenantId }),
     };
     const token = await new SignJWT(payload)
@@ -216,6 +223,7 @@ export class AccessTokenKeyRing {
         sid: claims.sid,
         aal: claims.aal,
         authTime: claims.auth_time,
+        ...(claims.sk_auth === undefined ? {} : { authenticatedAt: claims.sk_auth }),
         iat: claims.iat,
         exp: claims.exp,
         jti: claims.jti,

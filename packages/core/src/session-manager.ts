@@ -7,6 +7,7 @@ import type { SessionConfig, SessionConfigInput } from './config.js';
 import { parseSessionConfig } from './config.js';
 import type { ContextAssessment, ContextAssessmentInput, ContextAssessor } from './context-policy.js';
 import { combineAssessments, contextChangeAssessor } from './context-policy.js';
+import { CredentialFloor } from './credential-floor.js';
 import { deepFreeze } from './deep-freeze.js';
 import {
   AalInsufficientError,
@@ -33,6 +34,7 @@ import {
   parseToken,
   tryParseToken,
 } from './opaque-token.js';
+import { reissuedRefresh } from './refresh-reissue.js';
 import type { EventContext, RequestContext } from './request-context.js';
 import { requestContextSchema } from './request-context.js';
 import type { Aal, JsonValue, SessionRecord } from './session-record.js';
@@ -144,7 +146,7 @@ function accessTokenResult(claims: AccessTokenClaims): ValidatedSession {
     userId: claims.sub,
     ...(claims.tenantId === undefined ? {} : { tenantId: claims.tenantId }),
     aal: claims.aal,
-    authenticatedAt: claims.authTime * 1000,
+    authenticatedAt: claims.authenticatedAt ?? claims.authTime * 1000,
     expiresAt: claims.exp * 1000,
     source: 'access-token',
     warnings: [],
@@ -165,6 +167,8 @@ export class SessionManager {
   readonly #ipHashKey: string;
   readonly #ipHashes = new ExpiringCache<string>(IP_HASH_MEMO_ENTRIES);
   readonly #denylist: ExpiringCache<true>;
+  /** Per stepped-up session, the authentication below which its access tokens are refused. */
+  readonly #floor: CredentialFloor;
   /**
    * Verified access tokens, keyed by their signature's last characters: hashing the whole token was most of what
    * a hit cost. A hit compares the whole token, so a payload swapped under a copied signature never matches.
@@ -191,6 +195,8 @@ export class SessionManager {
     this.#assessors = [contextChangeAssessor(this.config.contextChange), ...(options.assessors ?? [])];
     this.#ipHashKey = this.config.ipHashKey ?? randomToken(32);
     this.#denylist = new ExpiringCache(this.config.denylistMaxEntries);
+    // Kept as long as denylist entries: until the access tokens issued before a step-up have expired.
+    this.#floor = new CredentialFloor(this.config.denylistMaxEntries, this.config.accessToken.ttlMs + 60_000);
     this.#verifiedJwts = new ExpiringCache(this.config.accessToken.cacheEntries);
     this.#validated = new ExpiringCache(
       this.config.validationCache.enabled ? this.config.validationCache.maxEntries : 0,
@@ -204,6 +210,8 @@ export class SessionManager {
       (message) => {
         this.#validated.delete(message.sessionId);
         if (message.kind === 'revoked') this.#deny(message.sessionId);
+        if (message.authenticatedAt !== undefined)
+          this.#floor.raise(message.sessionId, message.authenticatedAt, this.#clock.now());
       },
       // A revocation may have passed unseen: stop trusting local copies of opaque sessions. Access tokens
       // cannot be re-checked without the store; their exposure stays bounded by their lifetime.
@@ -323,7 +331,7 @@ export class SessionManager {
     const now = this.#clock.now();
     const claims = this.#knownJwt(token, now);
     if (claims) {
-      return this.#isDenied(claims.sid, now)
+      return this.#isDenied(claims.sid, now) || !this.#floor.admits(claims, now)
         ? undefined
         : this.#guard(this.#tokenAnswer(claims), options, now);
     }
@@ -413,13 +421,16 @@ export class SessionManager {
   }
 
   /**
-   * Raises the assurance level after the caller re-verified the user, and issues a new session token: the old
-   * one stops working at once (no fixation across a privilege change).
+   * Raises the assurance level after the caller re-verified the user, and re-issues every credential of the
+   * session: the old session token stops working at once (no fixation across a privilege change), the old
+   * refresh token is retired (presenting it is reuse), and access tokens issued before are refused at every
+   * tier. Whoever held the session's tokens before the step-up gains nothing from it.
    */
   async stepUp(sessionId: string, options: ActionOptions & { aal: Aal }): Promise<IssuedTokens> {
     const context = parseInput(requestContextSchema, options.context ?? {}, 'request context');
     const aal = parseInput(aalSchema, options.aal, 'assurance level');
     const secret = newSecret();
+    const refreshSecret = newSecret();
     const now = this.#clock.now();
     let fromAal: number = aal;
     const session = await this.#mutate(sessionId, (record) => {
@@ -428,13 +439,18 @@ export class SessionManager {
       return {
         ...record,
         aal: Math.max(record.aal, aal) as Aal,
-        authenticatedAt: now,
+        // Strictly later, even within one millisecond: the tokens issued before must fall below it.
+        authenticatedAt: Math.max(now, record.authenticatedAt + 1),
         lastSeenAt: now,
         idleExpiresAt: Math.min(now + this.config.idleTimeoutMs, record.absoluteExpiresAt),
         secretHash: hashSecret(secret),
+        ...(record.refresh === undefined
+          ? {}
+          : { refresh: reissuedRefresh(record.refresh, hashSecret(refreshSecret)) }),
       };
     });
-    await this.#announceChanged(session);
+    this.#floor.raise(session.id, session.authenticatedAt, now);
+    await this.#announceChanged(session, session.authenticatedAt);
     this.#emit({
       type: 'session.stepped_up',
       at: now,
@@ -443,7 +459,12 @@ export class SessionManager {
       fromAal,
       toAal: session.aal,
     });
-    return this.#issue(session, formatToken('session', session.id, secret));
+    return {
+      ...(await this.#issue(session, formatToken('session', session.id, secret))),
+      ...(session.refresh === undefined
+        ? {}
+        : { refreshToken: formatToken('refresh', session.id, refreshSecret) }),
+    };
   }
 
   /** Revokes a session and every session descending from it; returns how many were revoked. */
@@ -634,9 +655,12 @@ export class SessionManager {
       this.#verifiedJwts.set(signatureTail(token), { token, claims }, claims.exp * 1000, now);
     }
     if (this.#isDenied(claims.sid, now)) throw new SessionRevokedError();
+    this.#floor.assertAdmits(claims, now);
     if (options.tier === 'full') {
       const record = await this.store.get(claims.sid);
       if (!record || record.userId !== claims.sub) throw this.#reject(context, 'session.unknown', claims.sid);
+      // Before the context checks: a superseded token must not touch, let alone demote, the session.
+      this.#floor.assertAdmits(claims, now, record.authenticatedAt);
       const checked = await this.#checkRecord(record, context, now);
       return this.#guard(this.#recordAnswer(checked.record, 'store', checked.warnings), options);
     }
@@ -937,9 +961,15 @@ export class SessionManager {
     await this.store.feed.publish({ sessionId: session.id, kind: 'revoked', expiresAt: expiresAt(session) });
   }
 
-  async #announceChanged(session: SessionRecord): Promise<void> {
+  /** `authenticatedAt` after a step-up: other instances then refuse access tokens issued before it. */
+  async #announceChanged(session: SessionRecord, authenticatedAt?: number): Promise<void> {
     this.#validated.delete(session.id);
-    await this.store.feed.publish({ sessionId: session.id, kind: 'changed', expiresAt: expiresAt(session) });
+    await this.store.feed.publish({
+      sessionId: session.id,
+      kind: 'changed',
+      expiresAt: expiresAt(session),
+      ...(authenticatedAt === undefined ? {} : { authenticatedAt }),
+    });
   }
 
   #eventContext(context: RequestContext): EventContext {

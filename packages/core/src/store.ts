@@ -66,6 +66,11 @@ export interface InvalidationMessage {
   sessionId: string;
   kind: 'revoked' | 'changed';
   expiresAt: number;
+  /**
+   * Sent with `changed` after a step-up: the session's new `authenticatedAt`. Instances then refuse, without a
+   * store read, the session's access tokens issued for an earlier authentication. Feeds must carry it.
+   */
+  authenticatedAt?: number;
 }
 
 export type InvalidationListener = (message: InvalidationMessage) => void;

@@ -6,7 +6,8 @@ import { asyncHandler } from './async-handler.js';
 export interface BackChannelLogoutRouterOptions {
   /**
    * Core's receiver, configured with the provider's issuer, our client id, the provider's JWKS
-   * (`createRemoteJWKSet` / `createLocalJWKSet`) and how a provider `sid` maps to our sessions.
+   * (`createRemoteJWKSet` / `createLocalJWKSet`) and how a provider `sid` maps to our sessions, including for
+   * a token that names only the `sid` (`sessionsByMetadata` with `userIdForSid`).
    */
   receiver: BackchannelLogoutReceiver;
 }

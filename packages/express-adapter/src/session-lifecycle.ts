@@ -38,7 +38,9 @@ export async function establishSession(
 /**
  * Call after the app has re-verified the user (password, OTP, WebAuthn). Raises the assurance level,
  * refreshes `authenticatedAt` and re-issues the token: the old token stops working at once, and a cookie
- * session gets the new cookie in this response.
+ * session gets the new cookie in this response. The refresh and access tokens are re-issued too, and those
+ * from before stop working: this adapter keeps no refresh cookie, so answer a client that holds them with
+ * `refreshToken` and `accessToken` from the result.
  */
 export async function stepUpSession(
   req: Request,

@@ -1,4 +1,9 @@
-import { BACKCHANNEL_LOGOUT_EVENT, BackchannelLogoutReceiver } from '@sessionkit/core/upstream';
+import type { SessionManager } from '@sessionkit/core';
+import {
+  BACKCHANNEL_LOGOUT_EVENT,
+  BackchannelLogoutReceiver,
+  sessionsByMetadata,
+} from '@sessionkit/core/upstream';
 import type { JWK, JWTPayload } from 'jose';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import request from 'supertest';
@@ -50,23 +55,31 @@ async function logoutToken(
 
 describe.each(storeKinds)('OpenID Connect Back-Channel Logout receiver (%s store)', (kind: StoreKind) => {
   let t: TestApp;
+  let engine: SessionManager;
   /** The app's own record of which provider sid each local session came from. */
   const providerSids = new Map<string, string[]>();
+  /** Or: of which user signed in under each provider sid, the sessions themselves carrying `idpSid`. */
+  const sidUsers = new Map<string, string>();
   afterEach(async () => {
     providerSids.clear();
+    sidUsers.clear();
     await t.close();
   });
 
-  async function setup() {
+  async function setup(lookup: 'map' | 'metadata' = 'map') {
     t = await testApp(kind, {
       extend: (app, manager, clock) => {
+        engine = manager;
         const receiver = new BackchannelLogoutReceiver({
           manager,
           clock,
           issuer: ISSUER,
           audience: CLIENT_ID,
           jwks: createLocalJWKSet({ keys: [issuerJwk] }),
-          sessionsForSid: (logout) => providerSids.get(logout.sid) ?? [],
+          sessionsForSid:
+            lookup === 'map'
+              ? (logout) => providerSids.get(logout.sid) ?? []
+              : sessionsByMetadata({ manager, key: 'idpSid', userIdForSid: (sid) => sidUsers.get(sid) }),
         });
         app.use('/bcl', backChannelLogoutRouter({ receiver }));
       },
@@ -103,6 +116,21 @@ describe.each(storeKinds)('OpenID Connect Back-Channel Logout receiver (%s store
     await post('/bcl', token).expect(200);
     expect(await isLive(phone.token)).toBe(false);
     expect(await isLive(laptop.token)).toBe(true);
+  });
+
+  it('revokes the active and suspended sessions of a sid-only token found by metadata', async () => {
+    await setup('metadata');
+    const laptop = await engine.create({ userId: 'alice', metadata: { idpSid: 'idp-sid-7' } });
+    const away = await engine.create({ userId: 'alice', metadata: { idpSid: 'idp-sid-7' } });
+    const phone = await engine.create({ userId: 'alice', metadata: { idpSid: 'idp-sid-8' } });
+    await engine.suspend(away.session.id);
+    sidUsers.set('idp-sid-7', 'alice');
+    const token = await logoutToken(claims({ sub: undefined, sid: 'idp-sid-7' }), { now: t.clock.now() });
+    await post('/bcl', token).expect(200);
+    expect((await t.store.get(laptop.session.id))?.state).toBe('revoked');
+    expect((await t.store.get(away.session.id))?.state).toBe('revoked');
+    expect((await t.store.get(away.session.id))?.revokeReason).toBe('upstream.logout');
+    expect((await t.store.get(phone.session.id))?.state).toBe('active');
   });
 
   it('rejects a replayed logout token (same jti) with 400', async () => {

@@ -79,6 +79,20 @@ describe.each(storeKinds)('session lifecycle over HTTP (%s store)', (kind: Store
     expect(setCookies(old).size).toBe(0);
   });
 
+  it('re-issues the access and refresh tokens on step-up: the access token from before fails the guards', async () => {
+    t = await testApp(kind, { accessTokens: true, tier: 'fast' });
+    const login = await request(t.app).post('/login').send({ userId: 'alice' }).expect(200);
+    const old = login.body as { accessToken: string; refreshToken: string };
+    const { cookie, csrf } = browserOf(login);
+    const stepped = await request(t.app).post('/step-up').set('cookie', cookie).set('x-csrf-token', csrf);
+    const renewed = stepped.body as { accessToken: string; refreshToken: string };
+    expect(renewed.refreshToken).toMatch(/^rt_/);
+    expect(renewed.refreshToken).not.toBe(old.refreshToken);
+    const refused = await request(t.app).post('/sensitive').set('authorization', `Bearer ${old.accessToken}`);
+    expect(refused.body).toMatchObject({ status: 401, code: 'token.invalid' });
+    await request(t.app).post('/sensitive').set('authorization', `Bearer ${renewed.accessToken}`).expect(200);
+  });
+
   it('a session revoked elsewhere is rejected on the very next request', async () => {
     t = await testApp(kind);
     const login = await request(t.app).post('/login').send({ userId: 'alice' });

@@ -12,6 +12,7 @@ const messageSchema = z.object({
   sessionId: z.string().min(1).max(64),
   kind: z.enum(['revoked', 'changed']),
   expiresAt: z.number().int().nonnegative(),
+  authenticatedAt: z.number().int().nonnegative().optional(),
 });
 
 export function encodeMessage(message: InvalidationMessage): string {

@@ -15,6 +15,7 @@ const invalidationMessageSchema = z.object({
   sessionId: z.string().min(1).max(128),
   kind: z.enum(['revoked', 'changed']),
   expiresAt: z.number().int().nonnegative(),
+  authenticatedAt: z.number().int().nonnegative().optional(),
 });
 
 /** The subscriber keeps reconnecting (and ioredis re-subscribes) however long Redis is away. */

@@ -463,7 +463,7 @@ export function describeStoreConformance(name: string, options: StoreConformance
     });
 
     describe('invalidation feed and health', () => {
-      it('delivers a message published on one handle to a subscriber on another', async () => {
+      it('delivers messages published on one handle, intact, to a subscriber on another', async () => {
         const other = await options.connect();
         handles.push(other);
         const received: InvalidationMessage[] = [];
@@ -473,11 +473,20 @@ export function describeStoreConformance(name: string, options: StoreConformance
           kind: 'revoked',
           expiresAt: Date.now() + HOUR,
         };
+        // A step-up's `changed` carries the new authenticatedAt, which other instances' fast tier depends on.
+        const steppedUp: InvalidationMessage = {
+          sessionId: newSessionId(),
+          kind: 'changed',
+          expiresAt: Date.now() + HOUR,
+          authenticatedAt: Date.now(),
+        };
         await other.feed.publish(message);
+        await other.feed.publish(steppedUp);
         const deadline = Date.now() + (options.feedDeliveryMs ?? 2000);
-        while (!received.some((m) => m.sessionId === message.sessionId) && Date.now() < deadline)
-          await sleep(10);
+        const arrived = (sent: InvalidationMessage) => received.some((m) => m.sessionId === sent.sessionId);
+        while (!(arrived(message) && arrived(steppedUp)) && Date.now() < deadline) await sleep(10);
         expect(received).toContainEqual(message);
+        expect(received).toContainEqual(steppedUp);
         await unsubscribe();
         const after: InvalidationMessage = { ...message, sessionId: newSessionId() };
         await other.feed.publish(after);

@@ -213,21 +213,27 @@ function problem(status: 400 | 503, error: string): BackchannelHttpResponse {
 
 /**
  * A `sessionsForSid` for apps that record the provider's `sid` in each session's metadata (e.g. `idpSid`):
- * it looks among the sessions of the token's `sub`, since the store has no index by metadata.
+ * it looks among the sessions (active or suspended) of the token's user, since the store has no index by
+ * metadata. That user comes from `sub`, or, for a token that carries only `sid` (the specification allows
+ * it), from `userIdForSid`: the app's own record of who signed in under that provider session. Without
+ * `userIdForSid`, a sid-only token revokes nothing.
  */
 export function sessionsByMetadata(options: {
   manager: SessionManager;
   key: string;
-  userIdForSubject?: (sub: string) => string | undefined;
+  userIdForSubject?: (sub: string) => Promise<string | undefined> | string | undefined;
+  userIdForSid?: (sid: string) => Promise<string | undefined> | string | undefined;
 }): BackchannelLogoutOptions['sessionsForSid'] {
+  const { manager, key, userIdForSubject, userIdForSid } = options;
   return async (claims) => {
-    if (claims.sub === undefined) return [];
-    const userId = options.userIdForSubject ? options.userIdForSubject(claims.sub) : claims.sub;
+    let userId: string | undefined;
+    if (claims.sub !== undefined) userId = userIdForSubject ? await userIdForSubject(claims.sub) : claims.sub;
+    else if (userIdForSid) userId = await userIdForSid(claims.sid);
     if (userId === undefined) return [];
-    const sessions = await options.manager.list(userId);
+    const sessions = await manager.list(userId);
     return sessions
       .filter((session) => session.state === 'active' || session.state === 'suspended')
-      .filter((session) => session.metadata[options.key] === claims.sid)
+      .filter((session) => session.metadata[key] === claims.sid)
       .map((session) => session.id);
   };
 }

@@ -13,6 +13,8 @@ export {
 } from './backchannel-logout.js';
 export type { BackoffOptions } from './backoff.js';
 export { fullJitterDelay, retryWithBackoff } from './backoff.js';
+export type { IdTokenAssurance, IdTokenAssuranceOptions } from './id-token-assurance.js';
+export { idTokenAssurance, SECOND_FACTOR_AMR } from './id-token-assurance.js';
 export type {
   FetchFunction,
   IdTokenClaims,

@@ -167,6 +167,35 @@ describe('logout token verification', () => {
     expect((await receiver.handleRequest(new URLSearchParams({ logout_token: token }))).status).toBe(400);
   });
 
+  it('revokes the active and suspended sessions of a sid-only token through userIdForSid', async () => {
+    const { clock, manager, sign } = await setup();
+    const laptop = await manager.create({ userId: 'user:pat', metadata: { idpSid: 's7' } });
+    const away = await manager.create({ userId: 'user:pat', metadata: { idpSid: 's7' } });
+    await manager.suspend(away.session.id);
+    const phone = await manager.create({ userId: 'user:pat', metadata: { idpSid: 's8' } });
+    const lookup = (userIdForSid?: (sid: string) => Promise<string | undefined>) =>
+      new BackchannelLogoutReceiver({
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        jwks,
+        manager,
+        clock,
+        sessionsForSid: sessionsByMetadata({
+          manager,
+          key: 'idpSid',
+          ...(userIdForSid === undefined ? {} : { userIdForSid }),
+        }),
+      });
+    // Without the app's sid record there is nobody to look at: nothing is revoked (the old, silent outcome).
+    expect(await lookup().logout(await sign({ sid: 's7' }))).toEqual({ revoked: 0, by: 'sid' });
+    const receiver = lookup(async (sid) => (sid === 's7' || sid === 's8' ? 'user:pat' : undefined));
+    expect(await receiver.logout(await sign({ sid: 's7' }))).toEqual({ revoked: 2, by: 'sid' });
+    expect((await manager.get(laptop.session.id))?.state).toBe('revoked');
+    expect((await manager.get(away.session.id))?.state).toBe('revoked');
+    expect((await manager.get(phone.session.id))?.state).toBe('active');
+    expect(await receiver.logout(await sign({ sid: 'unknown' }))).toEqual({ revoked: 0, by: 'sid' });
+  });
+
   it('revokes every session of the subject for a sub-only token', async () => {
     const { manager, receiver, sign } = await setup();
     await manager.create({ userId: 'user:pat' });
