@@ -14,7 +14,7 @@ export async function rotateDataKey(
   config: AppConfig,
   logger: Logger,
 ): Promise<{ generation: number; resealed: number }> {
-  const keks = resolveKeyEncryptionKeys(config, (message) => logger.warn(message));
+  const keks = resolveKeyEncryptionKeys(config);
   const infra = await openInfrastructure(config, logger);
   try {
     const sql = tablesOf<AppDatabase>(infra.sql);

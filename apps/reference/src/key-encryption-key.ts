@@ -17,6 +17,8 @@ export interface KeyEncryptionKeys {
   current: KeyEncryptionKey;
   /** Only unwraps, during a rotation; drop them once every instance runs with the new current KEK. */
   previous: readonly KeyEncryptionKey[];
+  /** The file the embedded demo has just written `current` to: shown to the operator once, at this start. */
+  generatedIn?: string;
 }
 
 /** 32 random bytes as base64url, the format of SESSIONKIT_KEK. */
@@ -36,12 +38,9 @@ export function keyEncryptionKey(encoded: string, source: string): KeyEncryption
 /**
  * The KEKs from the environment: SESSIONKIT_KEK or SESSIONKIT_KEK_FILE, plus SESSIONKIT_KEK_PREVIOUS. Without
  * one, PostgreSQL refuses to start (`kek.missing`); the embedded demo makes one once, in a file beside DATA_DIR
- * (a copy of DATA_DIR alone still reveals nothing) and says so through `notice`.
+ * (a copy of DATA_DIR alone still reveals nothing), and says so in `generatedIn`.
  */
-export function resolveKeyEncryptionKeys(
-  config: AppConfig,
-  notice: (message: string) => void,
-): KeyEncryptionKeys {
+export function resolveKeyEncryptionKeys(config: AppConfig): KeyEncryptionKeys {
   const previous = (config.SESSIONKIT_KEK_PREVIOUS ?? '')
     .split(',')
     .map((value) => value.trim())
@@ -50,21 +49,24 @@ export function resolveKeyEncryptionKeys(
   if (config.SESSIONKIT_KEK !== undefined && config.SESSIONKIT_KEK_FILE !== undefined) {
     throw new SecretsAtRestError('kek.invalid', 'Set SESSIONKIT_KEK or SESSIONKIT_KEK_FILE, not both');
   }
-  const current = currentKey(config, notice);
+  const { current, generatedIn } = currentKey(config);
   // The current key listed as previous too would be "re-wrapped" under itself on every reload.
-  return { current, previous: previous.filter((kek) => kek.id !== current.id) };
+  const others = previous.filter((kek) => kek.id !== current.id);
+  return { current, previous: others, ...(generatedIn === undefined ? {} : { generatedIn }) };
 }
 
-function currentKey(config: AppConfig, notice: (message: string) => void): KeyEncryptionKey {
-  if (config.SESSIONKIT_KEK !== undefined) return keyEncryptionKey(config.SESSIONKIT_KEK, 'SESSIONKIT_KEK');
-  if (config.SESSIONKIT_KEK_FILE !== undefined) return keyFromFile(config.SESSIONKIT_KEK_FILE);
+function currentKey(config: AppConfig): { current: KeyEncryptionKey; generatedIn?: string } {
+  if (config.SESSIONKIT_KEK !== undefined) {
+    return { current: keyEncryptionKey(config.SESSIONKIT_KEK, 'SESSIONKIT_KEK') };
+  }
+  if (config.SESSIONKIT_KEK_FILE !== undefined) return { current: keyFromFile(config.SESSIONKIT_KEK_FILE) };
   if (config.DATABASE_URL !== undefined) {
     throw new SecretsAtRestError(
       'kek.missing',
       'DATABASE_URL is set but no key-encryption key is: set SESSIONKIT_KEK or SESSIONKIT_KEK_FILE (32 random bytes, base64url)',
     );
   }
-  return embeddedKey(defaultKeyFile(config.DATA_DIR), notice);
+  return embeddedKey(defaultKeyFile(config.DATA_DIR));
 }
 
 /** `<DATA_DIR>.kek`: outside the directory a backup or copy of the embedded database takes. */
@@ -82,20 +84,16 @@ function keyFromFile(path: string): KeyEncryptionKey {
   return keyEncryptionKey(content.trim(), `SESSIONKIT_KEK_FILE ${path}`);
 }
 
-function embeddedKey(path: string, notice: (message: string) => void): KeyEncryptionKey {
-  if (existsSync(path)) return keyFromFile(path);
+function embeddedKey(path: string): { current: KeyEncryptionKey; generatedIn?: string } {
+  if (existsSync(path)) return { current: keyFromFile(path) };
   const encoded = generateKeyEncryptionKey();
   mkdirSync(dirname(path), { recursive: true });
   try {
     // `wx`: a concurrent first start that wrote the file first wins, and both then read its key.
     writeFileSync(path, `${encoded}\n`, { mode: 0o600, flag: 'wx' });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return keyFromFile(path);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { current: keyFromFile(path) };
     throw error;
   }
-  notice(
-    `Generated the key-encryption key of the embedded database in ${path} (SESSIONKIT_KEK=${encoded}). ` +
-      'Keep it out of copies of DATA_DIR; in production, move it to SESSIONKIT_KEK (or SESSIONKIT_KEK_FILE) from a secret manager.',
-  );
-  return keyEncryptionKey(encoded, path);
+  return { current: keyEncryptionKey(encoded, path), generatedIn: path };
 }

@@ -37,6 +37,8 @@ export interface RunningApp {
   users: UserDirectory;
   /** The shared access-token key schedule; `sync()` runs what the periodic timer runs. */
   signingKeys: SigningKeySchedule;
+  /** The embedded demo's key-encryption key, on the start that generated it: for the console banner. */
+  generatedKek?: { file: string; key: string };
   logger: Logger;
   /** Drains in-flight requests, then closes the engine, audit and every backend. Idempotent. */
   shutdown(): Promise<void>;
@@ -48,7 +50,7 @@ export interface RunningApp {
  */
 export async function startReferenceApp(config: AppConfig, clock: Clock = systemClock): Promise<RunningApp> {
   const logger = pino({ level: config.LOG_LEVEL, base: { app: 'sessionkit-reference' } });
-  const keks = resolveKeyEncryptionKeys(config, (message) => logger.warn(message));
+  const keks = resolveKeyEncryptionKeys(config);
   const infra = await openInfrastructure(config, logger);
   const sql = tablesOf<AppDatabase>(infra.sql);
   const { vault, signingKeys } = await openSecrets({ keks, config, sql, clock, logger, infra });
@@ -184,6 +186,9 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     signingKeys,
     logger,
     shutdown,
+    ...(keks.generatedIn === undefined
+      ? {}
+      : { generatedKek: { file: keks.generatedIn, key: keks.current.key.toString('base64url') } }),
     oauthClient,
     ...(idp === undefined ? {} : { idpIssuer: idp.issuer, idp }),
   };

@@ -25,6 +25,13 @@ export async function openSecrets(input: {
   infra: Infrastructure;
 }): Promise<{ vault: SecretVault; signingKeys: SigningKeySchedule }> {
   const { config, sql, clock, logger } = input;
+  if (input.keks.generatedIn !== undefined) {
+    // The key itself goes to the operator's console only (main.ts), never into the JSON log stream.
+    logger.warn(
+      { file: input.keks.generatedIn },
+      'generated the key-encryption key of the embedded database; in production, move it to SESSIONKIT_KEK',
+    );
+  }
   try {
     const vault = await SecretVault.load(sql, input.keks);
     const resealed = await resealStoredSecrets(sql, vault);

@@ -176,6 +176,8 @@ describe('secrets at rest: a copy of the database without the key-encryption key
     const kekFile = `${dataDir}.kek`;
     expect(statSync(kekFile).mode & 0o777).toBe(0o600);
     const kek = readFileSync(kekFile, 'utf8').trim();
+    // For the console banner, on this start only.
+    expect(app.generatedKek).toEqual({ file: kekFile, key: kek });
     const alice = await login(app.url, ALICE);
     clock.advance(30_000);
     await login(app.url, BOB, currentTotp(BOB_TOTP, clock.now()));
@@ -195,6 +197,7 @@ describe('secrets at rest: a copy of the database without the key-encryption key
     app = await startReferenceApp(config, clock);
     cleanups.push(() => app.shutdown());
     expect(readFileSync(kekFile, 'utf8').trim()).toBe(kek);
+    expect(app.generatedKek).toBeUndefined();
     await tryToForge({
       url: app.url,
       dump: dump.tables,
