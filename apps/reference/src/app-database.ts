@@ -1,5 +1,7 @@
 import type { Generated, Kysely, Migration } from 'kysely';
 import { Migrator, sql } from 'kysely';
+import { sealedContext } from './sealed-context.js';
+import type { SecretVault } from './secret-vault.js';
 
 /** The app's own tables, beside those the SessionKit packages migrate for themselves. */
 export interface UsersTable {
@@ -7,6 +9,7 @@ export interface UsersTable {
   email: string;
   display_name: string;
   password_hash: string;
+  /** Sealed (`sk1.` envelope, see secret-vault.ts) under the row's user id. */
   totp_secret: string | null;
   /** Highest TOTP time step ever accepted: a code is never accepted twice (replay protection). */
   last_totp_step: string | null;
@@ -15,14 +18,28 @@ export interface UsersTable {
 
 export interface SigningKeysTable {
   kid: string;
-  private_jwk: unknown;
+  /** The private JWK, sealed under the row's kid. */
+  private_jwk: string;
+  /** 1, 2, ...: unique, so of instances racing to add the next key only one succeeds. */
+  generation: number;
+  /** When the key became the signing key: the next one is due a rotation period later. */
+  activates_at: Date;
+  /** Set once a newer key signs: this one verifies until then and is deleted after. */
+  retires_at: Date | null;
   created_at: Generated<Date>;
 }
 
-/** Keys the app generates once and every instance sharing the database reuses (IP hash key, ...). */
+/** Keys the app generates once and every instance sharing the database reuses (IP hash key, ...), sealed. */
 export interface SecretsTable {
   name: string;
   value: string;
+}
+
+/** Data keys (AES-256), each wrapped under the key-encryption key, which is not in the database. */
+export interface DataKeysTable {
+  generation: number;
+  wrapped_key: string;
+  created_at: Generated<Date>;
 }
 
 /** Which local user an identity provider's subject signed in as: back-channel logout names only `sub`/`sid`. */
@@ -56,9 +73,10 @@ export interface AppDatabase {
   idp_links: IdpLinksTable;
   idp_sessions: IdpSessionsTable;
   idp_pending_mfa: IdpPendingMfaTable;
+  data_keys: DataKeysTable;
 }
 
-const migrations: Record<string, Migration> = {
+export const APP_MIGRATIONS: Record<string, Migration> = {
   '2026-11-24-users-and-keys': {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -113,6 +131,39 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Values already stored stay in clear here; the first start with a key-encryption key seals them in place.
+  '2026-12-03-secrets-at-rest': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('data_keys')
+        .addColumn('generation', 'integer', (column) => column.primaryKey())
+        .addColumn('wrapped_key', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'timestamptz', (column) => column.notNull().defaultTo(sql`now()`))
+        .execute();
+      const signingKeys = sql.table(`${APP_SCHEMA}.signing_keys`);
+      await sql`alter table ${signingKeys} alter column private_jwk type text using private_jwk::text`.execute(
+        db,
+      );
+      await db.schema
+        .alterTable('signing_keys')
+        .addColumn('generation', 'integer')
+        .addColumn('activates_at', 'timestamptz')
+        .addColumn('retires_at', 'timestamptz')
+        .execute();
+      await sql`update ${signingKeys} as keys set generation = ordered.n, activates_at = keys.created_at
+        from (select kid, row_number() over (order by created_at, kid) as n from ${signingKeys}) as ordered
+        where keys.kid = ordered.kid`.execute(db);
+      await db.schema
+        .alterTable('signing_keys')
+        .alterColumn('generation', (column) => column.setNotNull())
+        .alterColumn('activates_at', (column) => column.setNotNull())
+        .execute();
+      await db.schema
+        .alterTable('signing_keys')
+        .addUniqueConstraint('signing_keys_generation_unique', ['generation'])
+        .execute();
+    },
+  },
 };
 
 export const APP_SCHEMA = 'reference';
@@ -122,7 +173,7 @@ export async function migrateAppSchema(db: Kysely<unknown>): Promise<void> {
   await db.schema.createSchema(APP_SCHEMA).ifNotExists().execute();
   const migrator = new Migrator({
     db: db.withSchema(APP_SCHEMA),
-    provider: { getMigrations: async () => migrations },
+    provider: { getMigrations: async () => APP_MIGRATIONS },
     migrationTableSchema: APP_SCHEMA,
   });
   const { error } = await migrator.migrateToLatest();
@@ -132,13 +183,15 @@ export async function migrateAppSchema(db: Kysely<unknown>): Promise<void> {
 /** The named secret, created on first use; racing instances all end up with the first one written. */
 export async function sharedSecret(
   db: Kysely<AppDatabase>,
+  vault: SecretVault,
   name: string,
   create: () => string,
 ): Promise<string> {
   const secrets = db.withSchema(APP_SCHEMA);
+  const context = sealedContext.secret(name);
   await secrets
     .insertInto('secrets')
-    .values({ name, value: create() })
+    .values({ name, value: vault.seal(create(), context) })
     .onConflict((conflict) => conflict.column('name').doNothing())
     .execute();
   const row = await secrets
@@ -146,5 +199,5 @@ export async function sharedSecret(
     .select('value')
     .where('name', '=', name)
     .executeTakeFirstOrThrow();
-  return row.value;
+  return vault.unseal(row.value, context);
 }

@@ -30,6 +30,17 @@ export const appConfigSchema = z.object({
     .default('reference-resource-server'),
   /** Its secret; unset: generated once and stored, so every instance sharing the database agrees on it. */
   INTROSPECTION_CLIENT_SECRET: z.string().min(32).max(512).optional(),
+  /**
+   * The key-encryption key (32 random bytes, base64url) that wraps the data keys sealing every secret the app
+   * stores (signing keys, TOTP secrets, HMAC keys); never stored in the database. Required with DATABASE_URL;
+   * the embedded demo generates `<DATA_DIR>.kek`. SESSIONKIT_KEK_FILE names a file holding it instead.
+   */
+  SESSIONKIT_KEK: z.string().optional(),
+  SESSIONKIT_KEK_FILE: z.string().min(1).optional(),
+  /** Comma-separated former KEKs, during a rotation: data keys wrapped under them are re-wrapped at start. */
+  SESSIONKIT_KEK_PREVIOUS: z.string().optional(),
+  /** Every instance adds the next access-token signing key once the current one is this old. */
+  SIGNING_KEY_ROTATION_DAYS: z.coerce.number().positive().max(365).default(7),
   /** HMAC key for IP hashes in sessions, audit and security; instances sharing data must share it. */
   IP_HASH_KEY: z.string().min(32).optional(),
   /**

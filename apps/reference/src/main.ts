@@ -24,6 +24,12 @@ const lines = [
   config.INTROSPECTION_CLIENT_SECRET === undefined
     ? `Introspection client: ${app.oauthClient.id} / ${app.oauthClient.secret}  (generated; set INTROSPECTION_CLIENT_SECRET to choose it)`
     : `Introspection client: ${app.oauthClient.id} / (INTROSPECTION_CLIENT_SECRET)`,
+  ...(app.generatedKek === undefined
+    ? []
+    : [
+        `Key-encryption key, generated in ${app.generatedKek.file} (shown this once): ${app.generatedKek.key}`,
+        '  It unlocks every secret in the database: in production, move it to SESSIONKIT_KEK or SESSIONKIT_KEK_FILE.',
+      ]),
   '',
 ];
 process.stderr.write(`${lines.filter((line) => line !== undefined).join('\n')}\n`);

@@ -17,9 +17,11 @@ import { setUpAudit } from './audit-setup.js';
 import type { AppConfig } from './config.js';
 import { idpSignInRouter } from './idp-sign-in.js';
 import { openInfrastructure, tablesOf } from './infrastructure.js';
+import { resolveKeyEncryptionKeys } from './key-encryption-key.js';
 import { SecurityLoginProtection } from './login-protection.js';
+import { openSecrets } from './secrets-setup.js';
 import { setUpSecurity } from './security-setup.js';
-import { loadSigningKeys } from './signing-keys.js';
+import type { SigningKeySchedule } from './signing-key-schedule.js';
 import { DEMO_USERS, UserDirectory } from './user-directory.js';
 
 export interface RunningApp {
@@ -33,6 +35,10 @@ export interface RunningApp {
   server: Server;
   manager: SessionManager;
   users: UserDirectory;
+  /** The shared access-token key schedule; `sync()` runs what the periodic timer runs. */
+  signingKeys: SigningKeySchedule;
+  /** The embedded demo's key-encryption key, on the start that generated it: for the console banner. */
+  generatedKek?: { file: string; key: string };
   logger: Logger;
   /** Drains in-flight requests, then closes the engine, audit and every backend. Idempotent. */
   shutdown(): Promise<void>;
@@ -44,9 +50,11 @@ export interface RunningApp {
  */
 export async function startReferenceApp(config: AppConfig, clock: Clock = systemClock): Promise<RunningApp> {
   const logger = pino({ level: config.LOG_LEVEL, base: { app: 'sessionkit-reference' } });
+  const keks = resolveKeyEncryptionKeys(config);
   const infra = await openInfrastructure(config, logger);
   const sql = tablesOf<AppDatabase>(infra.sql);
-  const secret = (name: string) => sharedSecret(sql, name, () => randomToken(32));
+  const { vault, signingKeys } = await openSecrets({ keks, config, sql, clock, logger, infra });
+  const secret = (name: string) => sharedSecret(sql, vault, name, () => randomToken(32));
   const ipHashKey = config.IP_HASH_KEY ?? (await secret('ip-hash-key'));
   const oauthClient: OAuthClient = {
     id: config.INTROSPECTION_CLIENT_ID,
@@ -54,11 +62,10 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
   };
 
   const security = await setUpSecurity(infra, await secret('network-hash-key'), logger);
-  const accessTokens = await loadSigningKeys(sql, clock, 'sessionkit-reference');
   const manager = new SessionManager({
     store: infra.sessionStore,
     clock,
-    accessTokens,
+    accessTokens: signingKeys.ring,
     assessors: [security.risk],
     config: {
       maxSessionsPerUser: 5,
@@ -75,7 +82,7 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
   security.risk.observe(manager.events);
   await manager.start();
 
-  const users = new UserDirectory(sql, () => clock.now());
+  const users = new UserDirectory(sql, vault, () => clock.now());
   await users.seed();
   const audit = await setUpAudit({
     db: infra.sql,
@@ -167,6 +174,7 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
       await drained;
       clearTimeout(deadline);
       await idp?.stop();
+      signingKeys.stop();
       await manager.close();
       await audit.auditor.close();
       await infra.close();
@@ -179,8 +187,12 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     server,
     manager,
     users,
+    signingKeys,
     logger,
     shutdown,
+    ...(keks.generatedIn === undefined
+      ? {}
+      : { generatedKek: { file: keks.generatedIn, key: keks.current.key.toString('base64url') } }),
     oauthClient,
     ...(idp === undefined ? {} : { idpIssuer: idp.issuer, idp }),
   };

@@ -4,6 +4,8 @@ import { Secret, TOTP } from 'otpauth';
 import type { AppDatabase } from './app-database.js';
 import { APP_SCHEMA } from './app-database.js';
 import { hashPassword, verifyPassword } from './password-hash.js';
+import { sealedContext } from './sealed-context.js';
+import type { SecretVault } from './secret-vault.js';
 
 export interface User {
   id: string;
@@ -43,23 +45,28 @@ const ABSENT_USER_HASH = hashPassword('sessionkit-absent-user');
 
 export class UserDirectory {
   readonly #db: Kysely<AppDatabase>;
+  readonly #vault: SecretVault;
   readonly #now: () => number;
 
-  constructor(db: Kysely<AppDatabase>, now: () => number = Date.now) {
+  /** TOTP secrets are stored sealed by `vault`, bound to the user's id. */
+  constructor(db: Kysely<AppDatabase>, vault: SecretVault, now: () => number = Date.now) {
     this.#db = db.withSchema(APP_SCHEMA);
+    this.#vault = vault;
     this.#now = now;
   }
 
   async seed(users: readonly DemoUser[] = DEMO_USERS): Promise<void> {
     for (const user of users) {
+      const id = randomUUID();
       await this.#db
         .insertInto('users')
         .values({
-          id: randomUUID(),
+          id,
           email: user.email,
           display_name: user.displayName,
           password_hash: await hashPassword(user.password),
-          totp_secret: user.totpSecret ?? null,
+          totp_secret:
+            user.totpSecret === undefined ? null : this.#vault.seal(user.totpSecret, sealedContext.totp(id)),
         })
         .onConflict((conflict) => conflict.column('email').doNothing())
         .execute();
@@ -139,7 +146,8 @@ export class UserDirectory {
       .where('id', '=', userId)
       .executeTakeFirst();
     if (!row?.totp_secret) return false;
-    const totp = new TOTP({ secret: Secret.fromBase32(row.totp_secret), digits: 6, period: TOTP_PERIOD_S });
+    const secret = await this.#vault.unseal(row.totp_secret, sealedContext.totp(userId));
+    const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: TOTP_PERIOD_S });
     const timestamp = this.#now();
     const delta = totp.validate({ token: code, timestamp, window: TOTP_WINDOW });
     if (delta === null) return false;

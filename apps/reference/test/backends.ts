@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { generateKeyEncryptionKey } from '../src/key-encryption-key.js';
 
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -17,7 +18,11 @@ export function embedded(): Backend {
   return {
     name: 'embedded (PGlite)',
     env: async () => ({ DATA_DIR: dir }),
-    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: async () => {
+      rmSync(dir, { recursive: true, force: true });
+      // The embedded demo's generated key-encryption key, kept beside the data directory.
+      rmSync(`${dir}.kek`, { force: true });
+    },
   };
 }
 
@@ -33,6 +38,7 @@ export function servers(): Backend {
       return {
         DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
         REDIS_URL: 'redis://127.0.0.1:6379',
+        SESSIONKIT_KEK: generateKeyEncryptionKey(),
       };
     },
     cleanup: async () => {

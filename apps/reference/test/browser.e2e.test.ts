@@ -32,6 +32,7 @@ describe('reference app in a real browser', () => {
     await browser?.close();
     await app?.shutdown();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(`${dataDir}.kek`, { force: true });
   });
 
   async function signIn(context: BrowserContext, code: string): Promise<Page> {

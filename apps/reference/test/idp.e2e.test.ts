@@ -40,6 +40,7 @@ describe('sign in with the demo IdP', () => {
   afterAll(async () => {
     await app?.shutdown();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(`${dataDir}.kek`, { force: true });
   });
 
   /** A code from the next TOTP time step: each step is accepted once, so the clock moves on first. */

@@ -15,7 +15,10 @@ const FORMER_DEMO_CLIENT = {
 };
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sk-reference-introspection-'));
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(`${dataDir}.kek`, { force: true });
+});
 
 /** What RFC 7662 introspection answers these HTTP Basic credentials. */
 async function introspect(app: { url: string }, client: { id: string; secret: string }): Promise<number> {

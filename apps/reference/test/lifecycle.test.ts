@@ -11,7 +11,10 @@ import { DEMO_USERS } from '../src/user-directory.js';
 
 const ALICE = DEMO_USERS[0]!;
 const dataDir = mkdtempSync(join(tmpdir(), 'sk-reference-lifecycle-'));
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(`${dataDir}.kek`, { force: true });
+});
 
 describe('reference app process lifecycle (embedded default)', () => {
   it('keeps sessions across a restart of the app: PGlite persists them in DATA_DIR', async () => {

@@ -6,6 +6,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import { generateKeyEncryptionKey } from '../src/key-encryption-key.js';
 import type { RunningApp } from '../src/reference-app.js';
 import { startReferenceApp } from '../src/reference-app.js';
 import { DEMO_USERS } from '../src/user-directory.js';
@@ -71,6 +72,7 @@ describe('reference app: a replayed refresh token, however old, ends the session
   afterAll(async () => {
     await app?.shutdown();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(`${dir}.kek`, { force: true });
   });
 
   it('answers 401 token.reuse_detected to a token 20 rotations old and revokes the session', async () => {
@@ -109,6 +111,7 @@ describe('reference app: two instances on PostgreSQL + Redis share the server se
       TRUST_PROXY: 'loopback',
       DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
       REDIS_URL: 'redis://127.0.0.1:6379',
+      SESSIONKIT_KEK: generateKeyEncryptionKey(),
     });
     // One after the other: the first creates the shared secrets, the second reads them.
     apps.push(await startReferenceApp(config));

@@ -57,7 +57,12 @@ const privateJwkSchema = z.looseObject({
   alg: z.enum(['EdDSA', 'ES256']),
   kty: z.enum(['OKP', 'EC']),
   d: z.string().min(1),
+  /** SessionKit's own member (epoch ms): a superseded key must stop verifying on every instance alike. */
+  retiresAt: z.number().int().nonnegative().optional(),
 });
+
+/** A signing key as `exportPrivateJwks` gives it and `fromJwks` takes it back: a secret. */
+export type PrivateSigningJwk = JWK & { kid: string; alg: AccessTokenAlgorithm; retiresAt?: number };
 
 export interface AccessTokenIssuerOptions {
   issuer: string;
@@ -88,15 +93,31 @@ export class AccessTokenKeyRing {
   /** Loads private JWKs, newest last (the last is the signing key), e.g. from a secret manager. */
   static async fromJwks(options: AccessTokenIssuerOptions, jwks: readonly unknown[]) {
     const ring = new AccessTokenKeyRing(options);
+    await ring.load(jwks);
+    return ring;
+  }
+
+  /**
+   * Replaces every key with these private JWKs (newest last), e.g. when instances sharing a ring through a
+   * store reload it after one of them rotated. All are parsed first: a bad one leaves the ring as it was.
+   */
+  async load(jwks: readonly unknown[]): Promise<void> {
+    const keys: SigningKey[] = [];
     for (const raw of jwks) {
-      const jwk = parseInput(privateJwkSchema, raw, 'signing key');
+      const { retiresAt, ...jwk } = parseInput(privateJwkSchema, raw, 'signing key');
       const privateKey = (await importJWK(jwk as JWK, jwk.alg, { extractable: true })) as CryptoKey;
       const { d: _d, ...publicJwk } = jwk;
       const publicKey = (await importJWK(publicJwk as JWK, jwk.alg)) as CryptoKey;
-      ring.#keys.push({ kid: jwk.kid, alg: jwk.alg, privateKey, publicKey });
+      keys.push({
+        kid: jwk.kid,
+        alg: jwk.alg,
+        privateKey,
+        publicKey,
+        ...(retiresAt === undefined ? {} : { retiresAt }),
+      });
     }
-    if (ring.#keys.length === 0) throw new InvalidInputError('At least one signing key is required');
-    return ring;
+    if (keys.length === 0) throw new InvalidInputError('At least one signing key is required');
+    this.#keys.splice(0, this.#keys.length, ...keys);
   }
 
   /**
@@ -141,10 +162,15 @@ export class AccessTokenKeyRing {
     return { keys };
   }
 
-  /** Private JWKs, to share the ring with other instances. Treat the result as a secret. */
-  async exportPrivateJwks(): Promise<JWK[]> {
+  /** Private JWKs with their retirement times, to share the ring with other instances. Treat as a secret. */
+  async exportPrivateJwks(): Promise<PrivateSigningJwk[]> {
     return Promise.all(
-      this.#keys.map(async (key) => ({ ...(await exportJWK(key.privateKey)), kid: key.kid, alg: key.alg })),
+      this.#keys.map(async (key) => ({
+        ...(await exportJWK(key.privateKey)),
+        kid: key.kid,
+        alg: key.alg,
+        ...(key.retiresAt === undefined ? {} : { retiresAt: key.retiresAt }),
+      })),
     );
   }
 

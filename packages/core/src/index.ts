@@ -2,6 +2,7 @@ export type {
   AccessTokenAlgorithm,
   AccessTokenClaims,
   AccessTokenIssuerOptions,
+  PrivateSigningJwk,
   SigningKey,
 } from './access-token.js';
 export { ACCESS_TOKEN_TYP, AccessTokenKeyRing, looksLikeJwt } from './access-token.js';

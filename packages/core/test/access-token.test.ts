@@ -1,5 +1,5 @@
 import type { CryptoKey, JWTHeaderParameters } from 'jose';
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { AccessTokenKeyRing, looksLikeJwt } from '../src/access-token.js';
 import { ManualClock } from '../src/clock.js';
@@ -117,6 +117,46 @@ describe('access tokens', () => {
     keys.prune();
     expect((await keys.jwks()).keys.map((key) => key.kid)).toEqual([keys.signingKey.kid]);
     expect((await keys.jwks()).keys[0]).not.toHaveProperty('d');
+  });
+
+  it('round-trips retiresAt through exportPrivateJwks and fromJwks: a loaded ring retires keys on time', async () => {
+    const { keys, clock } = await ring();
+    const old = await keys.sign(subject);
+    const oldKid = keys.signingKey.kid;
+    await keys.rotate();
+    const exported = await keys.exportPrivateJwks();
+    expect(exported[0]).toMatchObject({ kid: oldKid, retiresAt: clock.now() + TTL + 60_000 });
+    expect(exported[1]).not.toHaveProperty('retiresAt');
+
+    const loaded = await AccessTokenKeyRing.fromJwks(
+      { issuer: 'https://issuer', audience: 'api', ttlMs: TTL, clock },
+      exported,
+    );
+    expect(await loaded.exportPrivateJwks()).toEqual(exported);
+    await expect(loaded.verify(old.token)).resolves.toMatchObject({ sub: 'alice' });
+    clock.advance(TTL + 61_000);
+    // A token the retired key signs now, with a fresh expiry, no longer verifies on the loaded ring.
+    const retired = exported[0]!;
+    const late = await forge(
+      { alg: retired.alg, kid: retired.kid, typ: 'at+jwt' },
+      (await importJWK(retired, retired.alg)) as CryptoKey,
+    );
+    expect(await codeOf(loaded.verify(late))).toBe('token.invalid');
+    expect((await loaded.jwks()).keys.map((key) => key.kid)).toEqual([loaded.signingKey.kid]);
+  });
+
+  it('load replaces every key at once, and a malformed set leaves the ring as it was', async () => {
+    const { keys, clock } = await ring();
+    const other = await ring();
+    const options = { issuer: 'https://issuer', audience: 'api', ttlMs: TTL, clock };
+    const shared = await AccessTokenKeyRing.fromJwks(options, await keys.exportPrivateJwks());
+    await shared.load(await other.keys.exportPrivateJwks());
+    expect(shared.signingKey.kid).toBe(other.keys.signingKey.kid);
+    expect(await codeOf(shared.verify((await keys.sign(subject)).token))).toBe('token.invalid');
+    expect(await codeOf(shared.load([...(await keys.exportPrivateJwks()), { kty: 'oct' }]))).toBe(
+      'input.invalid',
+    );
+    expect(shared.signingKey.kid).toBe(other.keys.signingKey.kid);
   });
 
   it('loads keys from private JWKs and refuses malformed ones', async () => {
