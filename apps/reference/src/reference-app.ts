@@ -50,7 +50,11 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
   const secret = (name: string) => sharedSecret(sql, name, () => randomToken(32));
   const ipHashKey = config.IP_HASH_KEY ?? (await secret('ip-hash-key'));
 
-  const security = await setUpSecurity(infra, await secret('network-hash-key'), logger);
+  const security = await setUpSecurity(
+    infra,
+    { networkHashKey: await secret('network-hash-key'), deviceCookieKey: await secret('device-cookie-key') },
+    { config, clock, logger },
+  );
   const accessTokens = await loadSigningKeys(sql, clock, 'sessionkit-reference');
   const manager = new SessionManager({
     store: infra.sessionStore,
@@ -89,7 +93,8 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     manager,
     store: infra.sessionStore,
     users,
-    protection: new SecurityLoginProtection({ manager, ...security }),
+    protection: new SecurityLoginProtection({ manager, clock, ...security }),
+    devices: security.devices,
     audit: audit.hooks,
     activity: audit.activity,
     oauthClients: [DEMO_OAUTH_CLIENT],
