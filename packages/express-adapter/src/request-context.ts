@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '@sessionkit/core';
-import { deviceFingerprint, fingerprintInputFromHeaders } from '@sessionkit/security';
 import type { Request } from 'express';
+import { headerFingerprint } from './header-fingerprint.js';
 import { findState } from './request-state.js';
 
 export interface RequestContextOptions {
@@ -53,8 +53,8 @@ function buildContext(req: Request, requestId: string): IdentifiedRequestContext
   if (userAgent) context.userAgent = userAgent;
   // Structured components (browser, OS, device type, languages, client hints), as @sessionkit/security
   // compares them: raw header strings would let a copied Accept-Language pass for the same device.
-  const fingerprint = deviceFingerprint(fingerprintInputFromHeaders(req.headers));
-  if (Object.keys(fingerprint).length > 0) context.fingerprint = fingerprint;
+  const fingerprint = headerFingerprint(req.headers);
+  if (fingerprint) context.fingerprint = fingerprint;
   return context;
 }
 
