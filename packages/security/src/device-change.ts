@@ -25,8 +25,9 @@ export function observeDevice(context: RequestContext): ObservedDevice {
   if (Object.values(context).every((value) => value === undefined)) {
     return { components, agent: 'unobserved' };
   }
-  if (!context.userAgent) return { components, agent: 'none' };
-  return { components, agent: hasAgentParts(components) ? 'parsed' : 'unparseable' };
+  // The browser and OS may come parsed already, in the components a transport built from the header.
+  if (hasAgentParts(components)) return { components, agent: 'parsed' };
+  return { components, agent: context.userAgent ? 'unparseable' : 'none' };
 }
 
 /**
