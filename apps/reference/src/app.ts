@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import { AppProblem } from './app-problem.js';
 import type { AuthAudit, LoginProtection } from './auth-router.js';
 import { authRouter, currentSessionHandler } from './auth-router.js';
+import type { DeviceCookies } from './device-cookie.js';
 import { healthRouter } from './health-router.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -37,6 +38,8 @@ export interface AppDependencies {
   store: SessionStore;
   users: UserDirectory;
   protection: LoginProtection;
+  /** Signed device cookies: a browser that signed in to an account before passes its account-wide lockout. */
+  devices: DeviceCookies;
   audit: AuthAudit;
   activity?: ActivitySource;
   /** Clients allowed to call RFC 7662 introspection and RFC 7009 revocation (HTTP Basic). */

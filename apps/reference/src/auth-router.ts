@@ -13,6 +13,7 @@ import type { Request, Response, Router } from 'express';
 import express from 'express';
 import { z } from 'zod';
 import { AppProblem } from './app-problem.js';
+import type { DeviceCookies } from './device-cookie.js';
 import { describeDevice } from './device-description.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -20,7 +21,7 @@ import type { UserDirectory } from './user-directory.js';
 export interface LoginProtection {
   check(attempt: LoginAttemptInfo): Promise<void>;
   failed(attempt: LoginAttemptInfo): Promise<void>;
-  succeeded(attempt: LoginAttemptInfo): Promise<void>;
+  succeeded(attempt: LoginAttemptInfo): Promise<LoginSuccess>;
   /** Throws `rate.limited` when this client refreshes too often (fails closed when the limiter cannot answer). */
   checkRefresh(ip: string): Promise<void>;
 }
@@ -31,6 +32,13 @@ export interface LoginAttemptInfo {
   userId?: string;
   /** On success: what the risk profile learns as a trusted device and network. */
   context?: RequestContext;
+  /** The device cookie the browser presented: proof it signed in to this account before. */
+  deviceCookie?: string;
+}
+
+export interface LoginSuccess {
+  /** Set on the browser after a password login, so it counts as a known device for this account. */
+  deviceCookie: string;
 }
 
 /** Security-relevant outcomes the session engine does not see itself (it never sees a wrong password). */
@@ -54,16 +62,23 @@ export interface AuthRouterOptions {
   users: UserDirectory;
   protection: LoginProtection;
   audit: AuthAudit;
+  devices: DeviceCookies;
+  cookieSecure: boolean;
 }
 
 /** `POST /login`, `/refresh`, `/step-up`, `/logout`, exactly as DESIGN.md section 6 names them. */
 export function authRouter(options: AuthRouterOptions): Router {
-  const { manager, users, protection, audit } = options;
+  const { manager, users, protection, audit, devices, cookieSecure } = options;
   const router = express.Router();
 
   router.post('/login', async (req: Request, res: Response) => {
     const body = parseInput(loginBody, req.body, 'login request');
-    const attempt: LoginAttemptInfo = { account: body.email, ip: req.ip ?? 'unknown' };
+    const deviceCookie = devices.read(req, cookieSecure);
+    const attempt: LoginAttemptInfo = {
+      account: body.email,
+      ip: req.ip ?? 'unknown',
+      ...(deviceCookie === undefined ? {} : { deviceCookie }),
+    };
     await protection.check(attempt);
     const user = await users.verifyPassword(body.email, body.password);
     if (!user) {
@@ -82,7 +97,8 @@ export function authRouter(options: AuthRouterOptions): Router {
         throw new AppProblem(401, 'otp.invalid', 'That code is wrong or was already used');
       }
     }
-    await protection.succeeded({ ...known, context: requestContext(req) });
+    const success = await protection.succeeded({ ...known, context: requestContext(req) });
+    devices.set(res, success.deviceCookie, cookieSecure);
     const device = describeDevice(requestContext(req).userAgent);
     const issued = await establishSession(req, res, {
       userId: user.id,

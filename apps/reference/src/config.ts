@@ -52,6 +52,11 @@ export const appConfigSchema = z.object({
     .max(256)
     .optional()
     .transform((value) => (value !== undefined && /^\d+$/.test(value) ? Number(value) : value)),
+  /**
+   * How many leading bits of an IPv6 address make one client for rate limits and lockout. A subscriber
+   * usually holds a whole /64 and picks any address in it, so anything longer lets one client count as many.
+   */
+  IPV6_CLIENT_PREFIX: z.coerce.number().int().min(16).max(128).default(64),
   /** Start the demo OpenID provider beside the app and offer "Sign in with the demo IdP". */
   DEMO_IDP: flag(false),
   DEMO_IDP_PORT: z.coerce.number().int().min(0).max(65_535).default(4010),

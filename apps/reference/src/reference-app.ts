@@ -61,7 +61,11 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     secret: config.INTROSPECTION_CLIENT_SECRET ?? (await secret('introspection-client-secret')),
   };
 
-  const security = await setUpSecurity(infra, await secret('network-hash-key'), logger);
+  const security = await setUpSecurity(
+    infra,
+    { networkHashKey: await secret('network-hash-key'), deviceCookieKey: await secret('device-cookie-key') },
+    { config, clock, logger },
+  );
   const manager = new SessionManager({
     store: infra.sessionStore,
     clock,
@@ -94,7 +98,7 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
 
   let shuttingDown = false;
   const idpSignIn = express.Router();
-  const protection = new SecurityLoginProtection({ manager, ...security });
+  const protection = new SecurityLoginProtection({ manager, clock, ...security });
   const app = createApp({
     idpSignIn,
     logger,
@@ -103,6 +107,7 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     store: infra.sessionStore,
     users,
     protection,
+    devices: security.devices,
     audit: audit.hooks,
     activity: audit.activity,
     oauthClients: [oauthClient],

@@ -1,4 +1,11 @@
-import type { ProfileStore, RuleLimiter, SecurityDatabase, SecurityEventLog } from '@sessionkit/security';
+import type { Clock } from '@sessionkit/core';
+import type {
+  ClientNetworkBits,
+  ProfileStore,
+  RuleLimiter,
+  SecurityDatabase,
+  SecurityEventLog,
+} from '@sessionkit/security';
 import {
   BruteForceGuard,
   KyselyProfileStore,
@@ -6,6 +13,7 @@ import {
   MemoryLockoutStore,
   MemoryRateLimiter,
   migrateSecurityProfiles,
+  parseClientNetworkOptions,
   RedisEventLog,
   RedisLockoutStore,
   RedisProfileStore,
@@ -14,12 +22,17 @@ import {
   RiskEngine,
 } from '@sessionkit/security';
 import type { Logger } from 'pino';
+import type { AppConfig } from './config.js';
+import { DeviceCookies } from './device-cookie.js';
 import type { Infrastructure } from './infrastructure.js';
 import { tablesOf } from './infrastructure.js';
 
 const MINUTE = 60_000;
 
-/** Login: 30 attempts a minute per IP, 10 per account+IP (then a 5 min block); refresh: 60 a minute per IP. */
+/**
+ * Login: 30 attempts a minute per client network, 10 per account+network (then a 5 min block; a successful
+ * login starts the count again); refresh: 60 a minute per network.
+ */
 const LOGIN_RULES = [
   { name: 'login-ip', scope: 'ip', limit: 30, windowMs: MINUTE },
   { name: 'login-user-ip', scope: 'user-ip', limit: 10, windowMs: MINUTE, blockMs: 5 * MINUTE },
@@ -32,6 +45,14 @@ export interface SecurityParts {
   loginLimits: RequestRateLimits;
   refreshLimits: RequestRateLimits;
   events: SecurityEventLog;
+  devices: DeviceCookies;
+  /** What one client is: the IPv4 address, the IPv6 prefix of `IPV6_CLIENT_PREFIX` bits. */
+  network: ClientNetworkBits;
+}
+
+export interface SecurityKeys {
+  networkHashKey: string;
+  deviceCookieKey: string;
 }
 
 /**
@@ -40,9 +61,10 @@ export interface SecurityParts {
  */
 export async function setUpSecurity(
   infra: Infrastructure,
-  networkHashKey: string,
-  logger: Logger,
+  keys: SecurityKeys,
+  options: { config: AppConfig; clock: Clock; logger: Logger },
 ): Promise<SecurityParts> {
+  const { clock, logger } = options;
   const onDegraded = (event: unknown) => logger.error({ event }, 'security store degraded');
   const redis = infra.redis;
   let events: SecurityEventLog;
@@ -53,21 +75,28 @@ export async function setUpSecurity(
     const prefix = 'reference:';
     events = new RedisEventLog({ redis, prefix });
     profiles = new RedisProfileStore({ redis, prefix });
-    limiter = (rule) => new RedisRateLimiter({ redis, prefix, rule, onDegraded });
-    guard = new BruteForceGuard({ store: new RedisLockoutStore({ redis, prefix }), events, onDegraded });
+    limiter = (rule) => new RedisRateLimiter({ redis, prefix, rule, clock, onDegraded });
+    guard = new BruteForceGuard({
+      store: new RedisLockoutStore({ redis, prefix }),
+      clock,
+      events,
+      onDegraded,
+    });
   } else {
     events = new MemoryEventLog();
     const db = tablesOf<SecurityDatabase>(infra.sql);
     await migrateSecurityProfiles(db);
     profiles = new KyselyProfileStore({ db });
-    limiter = (rule) => new MemoryRateLimiter({ rule });
-    guard = new BruteForceGuard({ store: new MemoryLockoutStore(), events, onDegraded });
+    limiter = (rule) => new MemoryRateLimiter({ rule, clock });
+    guard = new BruteForceGuard({ store: new MemoryLockoutStore(), clock, events, onDegraded });
   }
-  const risk = new RiskEngine({ profiles, networkHashKey, events, onDegraded });
+  const risk = new RiskEngine({ profiles, networkHashKey: keys.networkHashKey, events, onDegraded });
   return {
     risk,
     guard,
     events,
+    devices: new DeviceCookies({ key: keys.deviceCookieKey, clock }),
+    network: parseClientNetworkOptions({ ipv6PrefixBits: options.config.IPV6_CLIENT_PREFIX }),
     loginLimits: new RequestRateLimits(LOGIN_RULES.map(limiter)),
     refreshLimits: new RequestRateLimits(REFRESH_RULES.map(limiter)),
   };

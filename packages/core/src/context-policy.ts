@@ -38,23 +38,38 @@ export function combineAssessments(assessments: readonly ContextAssessment[]): C
 
 const UNCHANGED: ContextAssessment = Object.freeze({ action: 'allow', reasons: Object.freeze([]) });
 
-/** The configured `contextChange` policy: a different IP or user agent than the session last saw. */
+/**
+ * The configured `contextChange` policy: a different IP or user agent than the session last saw. A session
+ * that recorded a user agent and a request without one is a device change too (`device.missing`): a stolen
+ * cookie replayed with the header stripped must not look like no evidence at all. Only a context that holds
+ * nothing (a server-side check with no client to observe, such as token introspection) is not judged.
+ */
 export function contextChangeAssessor(policy: SessionConfig['contextChange']): ContextAssessor {
   return {
     assess({ session, context, ipHash }) {
       const ipChanged = ipHash && session.device.lastIpHash && ipHash !== session.device.lastIpHash;
-      const deviceChanged =
-        context.userAgent && session.device.userAgent && context.userAgent !== session.device.userAgent;
+      const recorded = session.device.userAgent;
+      const deviceChange =
+        recorded === undefined || context.userAgent === recorded || isServerSide(context)
+          ? undefined
+          : context.userAgent
+            ? 'device.changed'
+            : 'device.missing';
       // The verdict of almost every request, shared rather than allocated each time.
-      if (!ipChanged && !deviceChanged) return UNCHANGED;
+      if (!ipChanged && !deviceChange) return UNCHANGED;
       const assessments: ContextAssessment[] = [];
       if (ipChanged) {
         assessments.push({ action: policy.ip, reasons: ['ip.changed'] });
       }
-      if (deviceChanged) {
-        assessments.push({ action: policy.device, reasons: ['device.changed'] });
+      if (deviceChange) {
+        assessments.push({ action: policy.device, reasons: [deviceChange] });
       }
       return combineAssessments(assessments);
     },
   };
+}
+
+/** Transports always put something in a client's context (an IP, a request id); an empty one is no client. */
+function isServerSide(context: RequestContext): boolean {
+  return Object.values(context).every((value) => value === undefined);
 }

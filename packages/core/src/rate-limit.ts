@@ -1,6 +1,6 @@
 /**
  * What a transport needs from a rate limiter. @sessionkit/security implements it (Redis and in-memory);
- * adapters depend only on this shape, so the security package stays optional.
+ * adapters depend only on this shape, so any limiter fits.
  */
 export interface RateLimitResult {
   allowed: boolean;

@@ -292,6 +292,24 @@ describe('context policy', () => {
     expect(await codeOf(manager.validate(token, { requiredAal: 2 }))).toBe('aal.insufficient');
   });
 
+  it('a request without the user agent the session recorded is a device change, at the device policy', async () => {
+    const { manager, events } = await harness({ contextChange: { device: 'step-up' } });
+    const { token } = await manager.create({
+      userId: 'alice',
+      aal: 2,
+      context: { ip: '198.51.100.1', userAgent: 'Firefox' },
+    });
+    const stripped = await manager.validate(token, { context: { ip: '198.51.100.1', requestId: 'r-1' } });
+    expect(stripped.warnings).toEqual(['device.missing', 'step-up.required']);
+    expect(stripped.aal).toBe(1);
+    expect(events.find((event) => event.type === 'session.context_changed')).toMatchObject({
+      action: 'step-up',
+      reasons: ['device.missing'],
+    });
+    // An empty context is a server-side check (introspection): there is no client to compare.
+    expect((await manager.validate(token)).warnings).toEqual([]);
+  });
+
   it('revokes on an IP change under revoke', async () => {
     const { manager } = await harness({ contextChange: { ip: 'revoke' } });
     const { token } = await manager.create({ userId: 'alice', context: { ip: '198.51.100.1' } });

@@ -1,13 +1,20 @@
 import type { RateLimiter, RateLimitResult } from '@sessionkit/core';
 import { RateLimitedError, StoreUnavailableError } from '@sessionkit/core';
+import type { ClientNetworkOptions } from '@sessionkit/security';
+import { clientNetwork, parseClientNetworkOptions } from '@sessionkit/security';
 import type { Request, RequestHandler, Response } from 'express';
 import { asyncHandler } from './async-handler.js';
 
 export interface RateLimitOptions {
   /** Any limiter with core's `RateLimiter` shape, e.g. the Redis or in-memory ones of @sessionkit/security. */
   limiter: RateLimiter;
-  /** What to count against; `undefined` lets the request through uncounted. Default: the client IP. */
+  /**
+   * What to count against; `undefined` lets the request through uncounted. Default: the client's network
+   * (`clientNetwork(req.ip, network)`): the IPv4 address, the IPv6 /64.
+   */
   key?: (req: Request) => string | undefined;
+  /** Prefix lengths of the default key; an IPv6 client picks any address in its /64, so /64 is the default. */
+  network?: ClientNetworkOptions;
   /**
    * When the limiter itself fails: `closed` (default) answers 503, as login and refresh limiters must;
    * `open` lets the request through and reports the failure to `onLimiterError`.
@@ -23,7 +30,10 @@ export interface RateLimitOptions {
  * `Retry-After` once the limit is reached, or with 503 `store.unavailable` when the limiter's store is down.
  */
 export function rateLimit(options: RateLimitOptions): RequestHandler {
-  const keyOf = options.key ?? ((req: Request) => (req.ip === undefined ? undefined : `ip:${req.ip}`));
+  const bits = parseClientNetworkOptions(options.network);
+  const keyOf =
+    options.key ??
+    ((req: Request) => (req.ip === undefined ? undefined : `ip:${clientNetwork(req.ip, bits)}`));
   const now = options.now ?? Date.now;
   return asyncHandler(async (req, res, next) => {
     const key = keyOf(req);

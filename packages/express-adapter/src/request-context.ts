@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '@sessionkit/core';
 import type { Request } from 'express';
+import { headerFingerprint } from './header-fingerprint.js';
 import { findState } from './request-state.js';
 
 export interface RequestContextOptions {
@@ -12,22 +13,12 @@ export interface RequestContextOptions {
    * (the request context, a problem document), which keeps it off the path of requests that never need it.
    */
   echoRequestId?: boolean;
-  /** Headers kept as device fingerprint components. Default: accept-language and the UA client hints. */
-  fingerprintHeaders?: readonly string[];
 }
-
-const DEFAULT_FINGERPRINT_HEADERS = [
-  'accept-language',
-  'sec-ch-ua',
-  'sec-ch-ua-mobile',
-  'sec-ch-ua-platform',
-];
 // A request id ends up in logs and audit records: only a short, inert alphabet is taken from the client.
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 // The bounds of core's requestContextSchema: longer values are cut here so a long header is never an error.
 const MAX_IP = 64;
 const MAX_USER_AGENT = 1024;
-const MAX_COMPONENT = 512;
 
 /** Every context this package builds has a request id. */
 export type IdentifiedRequestContext = RequestContext & { requestId: string };
@@ -43,34 +34,26 @@ const unattached = new WeakMap<Request, IdentifiedRequestContext>();
 export function requestContext(req: Request, options?: RequestContextOptions): IdentifiedRequestContext {
   const state = findState(req);
   if (state) {
-    state.context ??= buildContext(req, options ?? state.contextOptions, state.requestId);
+    state.context ??= buildContext(req, state.requestId);
     return state.context;
   }
   let context = unattached.get(req);
   if (!context) {
-    context = buildContext(req, options ?? {}, requestIdOf(req, options?.requestIdHeader ?? 'x-request-id'));
+    context = buildContext(req, requestIdOf(req, options?.requestIdHeader ?? 'x-request-id'));
     unattached.set(req, context);
   }
   return context;
 }
 
-function buildContext(
-  req: Request,
-  options: RequestContextOptions,
-  requestId: string,
-): IdentifiedRequestContext {
+function buildContext(req: Request, requestId: string): IdentifiedRequestContext {
   const context: IdentifiedRequestContext = { requestId };
   const ip = req.ip?.slice(0, MAX_IP);
   if (ip) context.ip = ip;
   const userAgent = req.get('user-agent')?.slice(0, MAX_USER_AGENT);
   if (userAgent) context.userAgent = userAgent;
-  let fingerprint: Record<string, string> | undefined;
-  for (const header of options.fingerprintHeaders ?? DEFAULT_FINGERPRINT_HEADERS) {
-    const value = req.get(header);
-    if (!value) continue;
-    fingerprint ??= {};
-    fingerprint[header.toLowerCase().slice(0, 64)] = value.slice(0, MAX_COMPONENT);
-  }
+  // Structured components (browser, OS, device type, languages, client hints), as @sessionkit/security
+  // compares them: raw header strings would let a copied Accept-Language pass for the same device.
+  const fingerprint = headerFingerprint(req.headers);
   if (fingerprint) context.fingerprint = fingerprint;
   return context;
 }

@@ -54,10 +54,6 @@ export class RequestState {
     return this.#clock;
   }
 
-  get contextOptions(): RequestContextOptions {
-    return this.#contextOptions;
-  }
-
   /** The proxy's request id or a fresh one, decided on first use and the same for the rest of the request. */
   get requestId(): string {
     this.#requestId ??= requestIdOf(this.#req, this.#contextOptions.requestIdHeader ?? 'x-request-id');

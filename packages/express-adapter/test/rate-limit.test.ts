@@ -60,6 +60,43 @@ describe('rate-limit middleware', () => {
     await request(byHeader).post('/login').expect(200);
   });
 
+  it('keys an IPv6 client by its /64: rotating addresses inside it shares one budget', async () => {
+    const proxied = express();
+    proxied.set('trust proxy', 'loopback');
+    const app = appWith(rateLimit({ limiter: limiterOf(4) }), proxied);
+    const statuses: number[] = [];
+    for (let host = 1; host <= 16; host += 1) {
+      const ip = `2001:db8:7:42:${host.toString(16)}:${((host * 7919) % 65_536).toString(16)}::${host.toString(16)}`;
+      statuses.push((await request(app).post('/login').set('x-forwarded-for', ip)).status);
+    }
+    expect(statuses.filter((status) => status === 200)).toHaveLength(4);
+    expect(statuses.slice(4).every((status) => status === 429)).toBe(true);
+    // The same /64 spelt another way, and as an IPv4-mapped address: the same client, still refused.
+    await request(app).post('/login').set('x-forwarded-for', '2001:0db8:0007:0042::1').expect(429);
+    await request(app).post('/login').set('x-forwarded-for', '2001:db8:7:43::1').expect(200);
+    const mapped = appWith(rateLimit({ limiter: limiterOf(1) }), express().set('trust proxy', 'loopback'));
+    await request(mapped).post('/login').set('x-forwarded-for', '203.0.113.9').expect(200);
+    await request(mapped).post('/login').set('x-forwarded-for', '::ffff:203.0.113.9').expect(429);
+  });
+
+  it('takes the prefix length from the options: /48 groups subnets, /128 counts each address', async () => {
+    const wide = appWith(
+      rateLimit({ limiter: limiterOf(1), network: { ipv6PrefixBits: 48 } }),
+      express().set('trust proxy', 'loopback'),
+    );
+    await request(wide).post('/login').set('x-forwarded-for', '2001:db8:7:1::1').expect(200);
+    await request(wide).post('/login').set('x-forwarded-for', '2001:db8:7:2::1').expect(429);
+    const exact = appWith(
+      rateLimit({ limiter: limiterOf(1), network: { ipv6PrefixBits: 128 } }),
+      express().set('trust proxy', 'loopback'),
+    );
+    await request(exact).post('/login').set('x-forwarded-for', '2001:db8:7:1::1').expect(200);
+    await request(exact).post('/login').set('x-forwarded-for', '2001:db8:7:1::2').expect(200);
+    expect(() => rateLimit({ limiter: limiterOf(1), network: { ipv6PrefixBits: 129 } })).toThrow(
+      expect.objectContaining({ code: 'input.invalid' }),
+    );
+  });
+
   it('fails closed with 503 when the limiter is down, or open when told to, reporting the failure', async () => {
     const closed = await request(appWith(rateLimit({ limiter: new BrokenLimiter() })))
       .post('/login')

@@ -1,12 +1,16 @@
 import { inspect } from 'node:util';
 import type { SessionEvent } from '@sessionkit/core';
 import { MemoryStore, SessionManager } from '@sessionkit/core';
+import { deviceFingerprint } from '@sessionkit/security';
 import express from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requestContext, sessionMiddleware } from '../src/index.js';
 import type { TestApp } from './harness.js';
 import { testApp } from './harness.js';
+
+const CHROME_WINDOWS =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
 describe('request context', () => {
   let t: TestApp | undefined;
@@ -31,20 +35,44 @@ describe('request context', () => {
     expect(proxied.body.ip).toBe('203.0.113.9');
   });
 
-  it('collects user agent and fingerprint components, cut to core bounds instead of failing', async () => {
+  it('collects the user agent and fingerprint components, cut to core bounds instead of failing', async () => {
     const res = await request(contextApp(false))
       .get('/')
       .set('user-agent', 'U'.repeat(3000))
       .set('accept-language', 'de-CH,de;q=0.9')
-      .set('sec-ch-ua-platform', '"Linux"')
+      .set('sec-ch-ua-platform', `"${'L'.repeat(900)}"`)
       .set('sec-ch-ua', 'x'.repeat(900));
     expect(res.body.userAgent).toHaveLength(1024);
-    expect(res.body.fingerprint).toEqual({
-      'accept-language': 'de-CH,de;q=0.9',
-      'sec-ch-ua-platform': '"Linux"',
-      'sec-ch-ua': 'x'.repeat(512),
-    });
+    expect(res.body.fingerprint).toEqual({ languages: 'de-ch,de', 'ch.platform': 'l'.repeat(64) });
     expect(res.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('feeds the structured components security compares: browser, OS, device type, client hints', async () => {
+    const res = await request(contextApp(false))
+      .get('/')
+      .set('user-agent', CHROME_WINDOWS)
+      .set('accept-language', 'en-US,en;q=0.9')
+      .set('sec-ch-ua-mobile', '?0')
+      .set('sec-ch-ua-platform', '"Windows"');
+    expect(res.body.fingerprint).toEqual(
+      deviceFingerprint({
+        userAgent: CHROME_WINDOWS,
+        acceptLanguage: 'en-US,en;q=0.9',
+        clientHints: { mobile: false, platform: 'Windows' },
+      }),
+    );
+    expect(res.body.fingerprint).toMatchObject({
+      browser: 'chrome',
+      os: 'windows',
+      deviceType: 'desktop',
+      languages: 'en-us,en',
+      'ch.mobile': 'false',
+      'ch.platform': 'windows',
+    });
+    // No header at all: nothing observed, no empty fingerprint.
+    const bare = await request(contextApp(false)).get('/').unset('user-agent');
+    expect(bare.body).not.toHaveProperty('fingerprint');
+    expect(bare.body).not.toHaveProperty('userAgent');
   });
 
   it('reaches core on every call: events carry the hashed IP, user agent and request id', async () => {

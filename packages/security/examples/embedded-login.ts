@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { MemoryStore, SessionKitError, SessionManager } from '@sessionkit/core';
 import {
   BruteForceGuard,
+  clientNetwork,
   deviceFingerprint,
   fingerprintInputFromHeaders,
   MemoryEventLog,
@@ -39,17 +40,20 @@ const loginLimits = new RequestRateLimits([
 const guard = new BruteForceGuard({ store: new MemoryLockoutStore(), events });
 
 async function login(email: string, password: string, ip: string, headers: Record<string, string>) {
-  const ipHash = manager.hashIp(ip);
+  // One client is one network: an IPv6 /64 counts once, whichever of its addresses it uses.
+  const ipHash = manager.hashIp(clientNetwork(ip));
   const fingerprint = deviceFingerprint(fingerprintInputFromHeaders(headers));
   await loginLimits.enforce({ ipHash, userId: email });
-  const knownDevice = await risk.isKnownDevice(email, fingerprint);
-  await guard.assertAllowed({ userId: email, ipHash, knownDevice });
+  // A real app passes `knownDevice: true` for a browser presenting a signed device cookie issued to this
+  // account on an earlier login (see the README): it passes the account-wide lock a botnet can trip.
+  await guard.assertAllowed({ userId: email, ipHash });
   if (password !== 'correct horse battery staple') {
     await guard.recordFailure({ userId: email, ipHash });
     await risk.recordFailure(email, Date.now());
     throw new Error('bad credentials');
   }
   await guard.recordSuccess({ userId: email, ipHash });
+  await loginLimits.reset({ ipHash, userId: email }, ['user-ip']);
   const context = { ip, userAgent: headers['user-agent'], fingerprint };
   await risk.trust(email, context, Date.now());
   return manager.create({ userId: email, context });
@@ -84,14 +88,22 @@ console.log('ada signs in from her laptop: session', issued.session.id);
 
 const ok = await manager.validate(issued.token, {
   tier: 'full',
-  context: { ip: '203.0.113.10', fingerprint: deviceFingerprint(fingerprintInputFromHeaders(laptop)) },
+  context: {
+    ip: '203.0.113.10',
+    userAgent: laptop['user-agent'],
+    fingerprint: deviceFingerprint(fingerprintInputFromHeaders(laptop)),
+  },
 });
 console.log('ada, next request:', ok.warnings.length === 0 ? 'allowed' : ok.warnings);
 
 try {
   await manager.validate(issued.token, {
     tier: 'full',
-    context: { ip: '198.51.100.7', fingerprint: deviceFingerprint(fingerprintInputFromHeaders(phone)) },
+    context: {
+      ip: '198.51.100.7',
+      userAgent: phone['user-agent'],
+      fingerprint: deviceFingerprint(fingerprintInputFromHeaders(phone)),
+    },
   });
 } catch (error) {
   console.log(

@@ -9,12 +9,16 @@ import type { SecurityEventLog } from './security-event.js';
 
 const attemptSchema = z.object({
   userId: z.string().min(1).max(256),
-  /** Keyed hash of the client IP (`SessionManager.hashIp`). */
+  /**
+   * Keyed hash of the client's network, `hashIp(clientNetwork(ip))`: one IPv6 /64 is one client, so it
+   * counts once towards the account-wide lock however many of its addresses it uses.
+   */
   ipHash: z.string().min(1).max(128),
   tenantId: z.string().min(1).max(256).optional(),
   /**
-   * The attempt comes from a device the user has signed in from before (the risk profile knows): the
-   * account-wide lock, which only a distributed attack trips, does not apply to it.
+   * The attempt comes from a device that has signed in to this account before: the account-wide lock, which
+   * only a distributed attack trips, does not apply to it. Prove it with something a stranger cannot copy,
+   * such as a signed device cookie set on a successful login; a fingerprint of request headers can be copied.
    */
   knownDevice: z.boolean().default(false),
 });

@@ -15,7 +15,13 @@ export {
 } from './fingerprint-similarity.js';
 export type { GcraDecision, GcraState } from './gcra.js';
 export { emissionIntervalUs, gcraDecide } from './gcra.js';
-export { ipPrefix } from './ip-prefix.js';
+export type { ClientNetworkBits, ClientNetworkOptions } from './ip-prefix.js';
+export {
+  clientNetwork,
+  clientNetworkOptionsSchema,
+  ipPrefix,
+  parseClientNetworkOptions,
+} from './ip-prefix.js';
 export type {
   KyselyProfileStoreOptions,
   SecurityDatabase,

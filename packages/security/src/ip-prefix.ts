@@ -1,4 +1,36 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { parseInput } from '@sessionkit/core';
+import { z } from 'zod';
+
+/**
+ * How wide one client's network is wherever a client is a key (rate limits, lockout). An IPv6 subscriber
+ * gets a whole /64 (RFC 6177) and picks any of its 2^64 addresses at will, so keying on the /128 gives one
+ * attacker unlimited budgets and lets one machine count as many "distinct IPs" against an account.
+ */
+export const clientNetworkOptionsSchema = z
+  .object({
+    ipv4PrefixBits: z.number().int().min(8).max(32).default(32),
+    ipv6PrefixBits: z.number().int().min(16).max(128).default(64),
+  })
+  .strict();
+export type ClientNetworkOptions = z.input<typeof clientNetworkOptionsSchema>;
+export type ClientNetworkBits = z.output<typeof clientNetworkOptionsSchema>;
+
+export function parseClientNetworkOptions(input: unknown): ClientNetworkBits {
+  return parseInput(clientNetworkOptionsSchema, input ?? {}, 'client network options');
+}
+
+const DEFAULT_BITS: ClientNetworkBits = Object.freeze(parseClientNetworkOptions({}));
+
+/**
+ * The network a client counts as: the address masked to `ipv4PrefixBits` (default /32, the address) or
+ * `ipv6PrefixBits` (default /64), in one canonical spelling (an IPv4-mapped IPv6 address is its IPv4
+ * address; `2001:db8::1` and `2001:0db8:0::1` are one client). Anything that is not an IP is returned as
+ * is, so it still counts, under its own key. Hash it before it becomes a key (`SessionManager.hashIp`).
+ */
+export function clientNetwork(ip: string, bits: ClientNetworkBits = DEFAULT_BITS): string {
+  return ipPrefix(ip, bits.ipv4PrefixBits, bits.ipv6PrefixBits) ?? ip;
+}
 
 /**
  * The network an address belongs to, as text: IPv4 `/ipv4Bits` (default /24, a subnet of one provider's

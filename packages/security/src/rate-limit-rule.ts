@@ -59,7 +59,10 @@ export interface RuleRateLimitResult extends RateLimitResult {
 export const rateLimitKeySchema = z.string().min(1).max(512);
 
 export interface RateLimitSubject {
-  /** Keyed hash of the client IP (`SessionManager.hashIp`); a raw IP is never used as a key. */
+  /**
+   * Keyed hash of the client's network: `hashIp(clientNetwork(ip))`, so one IPv6 /64 is one client. A raw
+   * IP is never used as a key.
+   */
   ipHash?: string;
   userId?: string;
   route?: string;

@@ -1,11 +1,17 @@
 import { RateLimitedError, StoreUnavailableError } from '@sessionkit/core';
-import type { RateLimitRule, RateLimitSubject, RuleRateLimitResult } from './rate-limit-rule.js';
+import type {
+  RateLimitRule,
+  RateLimitScope,
+  RateLimitSubject,
+  RuleRateLimitResult,
+} from './rate-limit-rule.js';
 import { rateLimitKey } from './rate-limit-rule.js';
 
 /** A limiter bound to one rule: what `RedisRateLimiter` and `MemoryRateLimiter` both are. */
 export interface RuleLimiter {
   readonly rule: RateLimitRule;
   consume(key: string): Promise<RuleRateLimitResult>;
+  reset(key: string): Promise<void>;
 }
 
 /**
@@ -51,6 +57,22 @@ export class RequestRateLimits {
       throw new RateLimitedError(verdict.retryAfterMs, 'Too many requests');
     }
     return verdict;
+  }
+
+  /**
+   * Forgets the subject's count under every rule of the given scopes. After a successful login, reset
+   * `user-ip` (the consecutive-failures pattern): the budget is for guesses, and a user who signs in often
+   * must not lock themselves out. Never reset `ip` there: a sprayer's own login must not wash its count.
+   */
+  async reset(subject: RateLimitSubject, scopes: readonly RateLimitScope[]): Promise<void> {
+    await Promise.all(
+      this.#limiters
+        .filter((limiter) => scopes.includes(limiter.rule.scope))
+        .map((limiter) => {
+          const key = rateLimitKey(limiter.rule.scope, subject);
+          return key === undefined ? undefined : limiter.reset(key);
+        }),
+    );
   }
 }
 

@@ -10,8 +10,9 @@ import type {
 import { hmacSha256, InvalidInputError } from '@sessionkit/core';
 import { DeadlineWatch } from './deadline-watch.js';
 import type { DegradedListener } from './degraded.js';
+import type { ObservedDevice } from './device-change.js';
+import { judgeDevice, observeDevice } from './device-change.js';
 import type { FingerprintComponents } from './device-fingerprint.js';
-import { deviceFingerprint } from './device-fingerprint.js';
 import type { FingerprintComparison } from './fingerprint-similarity.js';
 import { compareFingerprints } from './fingerprint-similarity.js';
 import { ipPrefix } from './ip-prefix.js';
@@ -63,7 +64,7 @@ export interface RiskEngineOptions {
 }
 
 interface Observed {
-  components?: FingerprintComponents;
+  device: ObservedDevice;
   networkPrefix?: string;
   network?: NetworkInfo;
 }
@@ -182,10 +183,8 @@ export class RiskEngine implements ContextAssessor {
       const weight = this.policy.weights[name];
       if (weight > 0) signals.push({ name, weight, ...(detail === undefined ? {} : { detail }) });
     };
-    const device = this.#compareDevice(session, observed.components);
-    if (device && !device.sameDevice) {
-      add('device.changed', [...device.changed, ...device.missing].join(','));
-    }
+    const device = judgeDevice(session, observed.device, this.policy.fingerprint);
+    if (device.signal) add(device.signal, device.detail);
     if (
       observed.networkPrefix &&
       profile.networks.length > 0 &&
@@ -237,7 +236,7 @@ export class RiskEngine implements ContextAssessor {
       action: this.#action(score),
       signals,
       reasons: signals.map((signal) => signal.name),
-      ...(device === undefined ? {} : { device }),
+      ...(device.comparison === undefined ? {} : { device: device.comparison }),
     };
   }
 
@@ -249,29 +248,14 @@ export class RiskEngine implements ContextAssessor {
     return 'allow';
   }
 
-  /** Against the device the session was created on: a token that moved to another device is the hijack case. */
-  #compareDevice(session: SessionRecord, current: FingerprintComponents | undefined) {
-    if (current === undefined) return undefined;
-    const known =
-      session.device.fingerprint ??
-      (session.device.userAgent === undefined
-        ? undefined
-        : deviceFingerprint({ userAgent: session.device.userAgent }));
-    if (known === undefined) return undefined;
-    return compareFingerprints(known, current, this.policy.fingerprint);
-  }
-
   async #observe(context: RequestContext, now: number): Promise<Observed> {
-    const components =
-      context.fingerprint ??
-      (context.userAgent === undefined ? undefined : deviceFingerprint({ userAgent: context.userAgent }));
     const prefix =
       context.ip === undefined
         ? undefined
         : ipPrefix(context.ip, this.policy.ipv4PrefixBits, this.policy.ipv6PrefixBits);
     const network = context.ip === undefined ? undefined : await this.#resolveNetwork(context.ip, now);
     return {
-      ...(components === undefined ? {} : { components }),
+      device: observeDevice(context),
       ...(prefix === undefined
         ? {}
         : { networkPrefix: hmacSha256(this.#networkHashKey, prefix).slice(0, 32) }),
@@ -305,7 +289,7 @@ export class RiskEngine implements ContextAssessor {
     const location = locationOf(observed.network);
     const observation: Observation = {
       now,
-      ...(observed.components === undefined ? {} : { device: observed.components }),
+      ...(Object.keys(observed.device.components).length === 0 ? {} : { device: observed.device.components }),
       ...(observed.networkPrefix === undefined ? {} : { networkPrefix: observed.networkPrefix }),
       ...(asn === undefined ? {} : { asn: String(asn) }),
       ...(country === undefined ? {} : { country }),

@@ -10,6 +10,8 @@ export const riskSignals = [
   'asn.new',
   'country.new',
   'device.changed',
+  'device.missing',
+  'device.unparseable',
   'travel.impossible',
   'hour.unusual',
   'failures.burst',
@@ -30,13 +32,23 @@ export const riskPolicySchema = z
         'asn.new': weight(0.3),
         'country.new': weight(0.4),
         'device.changed': weight(0.6),
+        /** The session recorded a browser; the request sends no User-Agent. Unset: as `device.changed`. */
+        'device.missing': z.number().min(0).max(1).optional(),
+        /** The session recorded a browser; the request's User-Agent names none, nor an OS. Unset: as `device.changed`. */
+        'device.unparseable': z.number().min(0).max(1).optional(),
         'travel.impossible': weight(0.8),
         'hour.unusual': weight(0.15),
         'failures.burst': weight(0.3),
         'token.reuse': weight(0.9),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      // A cookie replayed with its headers stripped or garbled is at least a changed device.
+      .transform((weights) => ({
+        ...weights,
+        'device.missing': weights['device.missing'] ?? weights['device.changed'],
+        'device.unparseable': weights['device.unparseable'] ?? weights['device.changed'],
+      })),
     /** Lowest score of each band; below `flag` is `allow`. */
     bands: z
       .object({ flag: weight(0.3), stepUp: weight(0.55), revoke: weight(0.8) })
