@@ -10,7 +10,7 @@ import {
   sessionsByMetadata,
   UpstreamTokenVault,
   VaultKeyRing,
-} from '@sessionkit/core/upstream';
+} from '@sessionkit/upstream';
 import { startDemoIdp } from '../src/index.js';
 
 const client_ = { clientId: 'example-app', clientSecret: 'example-app-secret-0123456789' };

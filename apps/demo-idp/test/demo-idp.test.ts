@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MemoryStore, SessionKitError, SessionManager } from '@sessionkit/core';
-import { BackchannelLogoutReceiver, OidcClient, sessionsByMetadata } from '@sessionkit/core/upstream';
+import { BackchannelLogoutReceiver, OidcClient, sessionsByMetadata } from '@sessionkit/upstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoIdp } from '../src/index.js';
 import { configFromEnv, DEMO_IDP_MFA_ACR, startDemoIdp } from '../src/index.js';

@@ -1,6 +1,6 @@
 import { randomToken, sha256 } from '@sessionkit/core';
-import type { VaultKeyRing } from '@sessionkit/core/upstream';
-import { upstreamTokensSchema } from '@sessionkit/core/upstream';
+import type { VaultKeyRing } from '@sessionkit/upstream';
+import { upstreamTokensSchema } from '@sessionkit/upstream';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { AppDatabase } from './app-database.js';

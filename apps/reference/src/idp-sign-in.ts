@@ -1,5 +1,6 @@
 import type { SessionManager } from '@sessionkit/core';
 import { InvalidTokenError, parseInput } from '@sessionkit/core';
+import { backChannelLogoutRouter, establishSession, requestContext } from '@sessionkit/express';
 import type {
   IdTokenAssurance,
   IdTokenAssuranceOptions,
@@ -7,14 +8,13 @@ import type {
   PendingAuthorization,
   UpstreamTokens,
   VaultKeyRing,
-} from '@sessionkit/core/upstream';
+} from '@sessionkit/upstream';
 import {
   BackchannelLogoutReceiver,
   idTokenAssurance,
   sessionsByMetadata,
   UpstreamTokenVault,
-} from '@sessionkit/core/upstream';
-import { backChannelLogoutRouter, establishSession, requestContext } from '@sessionkit/express';
+} from '@sessionkit/upstream';
 import type { Request, Response, Router } from 'express';
 import express from 'express';
 import type { Kysely } from 'kysely';

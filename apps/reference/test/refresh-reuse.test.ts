@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatRefreshToken, newSecret, serverKeys } from '@sessionkit/core';
+import { formatRefreshToken, newSecret, serverKeys } from '@sessionkit/core/store';
 import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

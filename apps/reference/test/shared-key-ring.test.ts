@@ -1,4 +1,5 @@
-import { AccessTokenKeyRing, ManualClock, newSessionId } from '@sessionkit/core';
+import { AccessTokenKeyRing, ManualClock } from '@sessionkit/core';
+import { newSessionId } from '@sessionkit/core/store';
 import { generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { SharedKeyRing } from '../src/shared-key-ring.js';

@@ -1,3 +1,8 @@
+/*
+ * `@sessionkit/core`: what an application uses. Store authors add `@sessionkit/core/store` (the contract, the
+ * stored-record schema, the rules shared with Lua and SQL) and `@sessionkit/core/store/testing` (the
+ * conformance suite); the identity-provider integration is `@sessionkit/upstream`.
+ */
 export type {
   AccessTokenAlgorithm,
   AccessTokenClaims,
@@ -5,15 +10,13 @@ export type {
   PrivateSigningJwk,
   SigningKey,
 } from './access-token.js';
-export { ACCESS_TOKEN_TYP, AccessTokenKeyRing, looksLikeJwt } from './access-token.js';
+export { AccessTokenKeyRing, looksLikeJwt } from './access-token.js';
 export type { ActivityEntry, ActivityPage, ActivitySource } from './activity.js';
 export type { Clock } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
 export type { SessionConfig, SessionConfigInput } from './config.js';
 export { parseSessionConfig, sessionConfigSchema } from './config.js';
 export type { ContextAssessment, ContextAssessmentInput, ContextAssessor } from './context-policy.js';
-export { combineAssessments, contextChangeAssessor } from './context-policy.js';
-export { DecodedRecordCache } from './decoded-record-cache.js';
 export * from './errors.js';
 export type {
   ContextAction,
@@ -23,18 +26,10 @@ export type {
   SessionEventType,
 } from './events.js';
 export { SessionEvents } from './events.js';
-export { ExpiringCache } from './expiring-cache.js';
 export type { MemoryStoreOptions } from './memory-store.js';
-export { LocalInvalidationFeed, MemoryStore } from './memory-store.js';
-export type { OpaqueToken, OpaqueTokenKind, RefreshTokenParts } from './opaque-token.js';
-export { formatToken, hashSecret, newSecret, newSessionId, parseToken } from './opaque-token.js';
+export { MemoryStore } from './memory-store.js';
 export type { RateLimiter, RateLimitResult } from './rate-limit.js';
-export { RecentMap } from './recent-map.js';
-export { formatRefreshToken, verifiedGeneration } from './refresh-token.js';
 export type { EventContext, RequestContext } from './request-context.js';
-export { requestContextSchema } from './request-context.js';
-export type { ServerKeys } from './server-keys.js';
-export { serverKeys } from './server-keys.js';
 export type {
   CreateSessionOptions,
   IssuedTokens,
@@ -45,36 +40,9 @@ export type {
   ValidateOptions,
 } from './session-manager.js';
 export { SessionManager } from './session-manager.js';
-export type {
-  Aal,
-  Device,
-  JsonValue,
-  RefreshState,
-  SessionRecord,
-  SessionState,
-  TransferState,
-} from './session-record.js';
-export {
-  aalSchema,
-  base64url,
-  deserializeSession,
-  expiresAt,
-  hashSchema,
-  isLive,
-  METADATA_MAX_BYTES,
-  metadataSchema,
-  parseStoredSession,
-  RESERVED_METADATA_PREFIX,
-  serializeSession,
-  sessionIdSchema,
-  sessionRecordSchema,
-  sessionStates,
-  timestampSchema,
-} from './session-record.js';
+export type { Aal, JsonValue, SessionRecord, SessionState } from './session-record.js';
+export { METADATA_MAX_BYTES } from './session-record.js';
 export type { SessionView } from './session-view.js';
-export { toView } from './session-view.js';
-export type * from './store.js';
-export { REUSE_REVOKE_REASON } from './store.js';
-export { chooseEvictions, decideRotation, revokedCopy } from './store-rules.js';
+export type { SessionStore } from './store.js';
 export { digestsEqual, hmacSha256, randomToken, sha256 } from './token-crypto.js';
 export { parseInput } from './zod-input.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DecodedRecordCache } from '../src/decoded-record-cache.js';
-import { sampleRecord } from '../src/testing/sample-record.js';
+import { sampleRecord } from '../src/store-kit/sample-record.js';
 
 describe('DecodedRecordCache', () => {
   it('answers only for the very same text, with a deeply frozen record', () => {

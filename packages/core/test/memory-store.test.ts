@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/memory-store.js';
-import { describeStoreConformance, sampleRecord } from '../src/testing/index.js';
+import { sampleRecord } from '../src/store-kit/sample-record.js';
+import { describeStoreConformance } from '../src/store-kit/store-conformance.js';
 
 // Every handle of one run must see the same data, as two app instances sharing a backend would.
 const shared = new MemoryStore();

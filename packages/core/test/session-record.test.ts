@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSessionConfig } from '../src/config.js';
 import { deserializeSession, serializeSession } from '../src/session-record.js';
-import { sampleRecord } from '../src/testing/index.js';
+import { sampleRecord } from '../src/store-kit/sample-record.js';
 
 describe('session record', () => {
   it('round-trips through its stored form exactly, dates included', () => {

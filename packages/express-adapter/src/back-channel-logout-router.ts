@@ -1,4 +1,4 @@
-import type { BackchannelLogoutReceiver } from '@sessionkit/core/upstream';
+import type { BackchannelLogoutReceiver } from '@sessionkit/upstream';
 import type { Router } from 'express';
 import express from 'express';
 import { asyncHandler } from './async-handler.js';

@@ -1,13 +1,6 @@
 import type { JsonValue, SessionRecord, SessionStore } from '@sessionkit/core';
-import {
-  digestsEqual,
-  isLive,
-  parseInput,
-  SessionKitError,
-  sessionRecordSchema,
-  sha256,
-  VersionConflictError,
-} from '@sessionkit/core';
+import { digestsEqual, parseInput, SessionKitError, sha256, VersionConflictError } from '@sessionkit/core';
+import { isLive, sessionRecordSchema } from '@sessionkit/core/store';
 import type { SessionData } from 'express-session';
 import session from 'express-session';
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { RecentMap } from '@sessionkit/core';
+import { RecentMap } from '@sessionkit/core/store';
 import type { FingerprintComponents } from '@sessionkit/security';
 import { deviceFingerprint, fingerprintInputFromHeaders } from '@sessionkit/security';
 

@@ -1,5 +1,6 @@
 import type { SessionManager, SessionRecord } from '@sessionkit/core';
-import { digestsEqual, hashSecret, isLive, parseToken } from '@sessionkit/core';
+import { digestsEqual } from '@sessionkit/core';
+import { hashSecret, isLive, parseToken } from '@sessionkit/core/store';
 
 /**
  * The live session whose current refresh token this is, without rotating it (introspection and revocation

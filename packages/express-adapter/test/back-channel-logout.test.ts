@@ -3,7 +3,7 @@ import {
   BACKCHANNEL_LOGOUT_EVENT,
   BackchannelLogoutReceiver,
   sessionsByMetadata,
-} from '@sessionkit/core/upstream';
+} from '@sessionkit/upstream';
 import type { JWK, JWTPayload } from 'jose';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import request from 'supertest';

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { BackchannelLogoutReceiver } from '@sessionkit/core/upstream';
+import { BackchannelLogoutReceiver } from '@sessionkit/upstream';
 import fc from 'fast-check';
 import { createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
 import request from 'supertest';

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@sessionkit/core';
+import type { ErrorCode, SessionKitError } from '@sessionkit/core';
 import {
   AalInsufficientError,
   AuthStaleError,
@@ -8,7 +8,6 @@ import {
   LimitExceededError,
   RateLimitedError,
   SessionExpiredError,
-  type SessionKitError,
   SessionNotFoundError,
   SessionRevokedError,
   SessionSuspendedError,
@@ -19,7 +18,7 @@ import {
   TransferInvalidError,
   VersionConflictError,
 } from '@sessionkit/core';
-import { UpstreamUnavailableError } from '@sessionkit/core/upstream';
+import { UpstreamUnavailableError } from '@sessionkit/upstream';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import { RecentMap } from '@sessionkit/core';
+import { RecentMap } from '@sessionkit/core/store';
 import type { SecurityEvent, SecurityEventLog, SecuritySummary } from './security-event.js';
 import { summarize } from './security-event.js';
 

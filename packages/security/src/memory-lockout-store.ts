@@ -1,4 +1,4 @@
-import { ExpiringCache } from '@sessionkit/core';
+import { ExpiringCache } from '@sessionkit/core/store';
 import { backoffDelayMs } from './lockout-policy.js';
 import type { LockoutFailure, LockoutState, LockoutStore } from './lockout-store.js';
 

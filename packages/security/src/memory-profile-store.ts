@@ -1,4 +1,4 @@
-import { RecentMap } from '@sessionkit/core';
+import { RecentMap } from '@sessionkit/core/store';
 import type { ProfileStore, VersionedProfile } from './profile-store.js';
 import type { SecurityProfile } from './security-profile.js';
 

@@ -1,5 +1,6 @@
 import type { Clock, RateLimiter } from '@sessionkit/core';
-import { ExpiringCache, parseInput, systemClock } from '@sessionkit/core';
+import { parseInput, systemClock } from '@sessionkit/core';
+import { ExpiringCache } from '@sessionkit/core/store';
 import type { GcraState } from './gcra.js';
 import { gcraDecide } from './gcra.js';
 import type { RateLimitRule, RateLimitRuleInput, RuleRateLimitResult } from './rate-limit-rule.js';

@@ -8,8 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { SessionRecord } from '@sessionkit/core';
-import { hashSecret, newSecret } from '@sessionkit/core';
-import { sampleRecord } from '@sessionkit/core/fixtures';
+import { hashSecret, newSecret, sampleRecord } from '@sessionkit/core/store';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../src/index.js';

@@ -1,5 +1,5 @@
-import type { InvalidationListener, InvalidationMessage } from '@sessionkit/core';
 import { StoreCorruptError } from '@sessionkit/core';
+import type { InvalidationListener, InvalidationMessage } from '@sessionkit/core/store';
 import { z } from 'zod';
 
 /** Default NOTIFY channel; unquoted identifiers are folded to lower case, so we only accept lower case. */

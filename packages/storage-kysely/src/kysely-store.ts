@@ -1,3 +1,13 @@
+import type { SessionRecord, SessionStore } from '@sessionkit/core';
+import {
+  InvalidInputError,
+  LimitExceededError,
+  parseInput,
+  SessionNotFoundError,
+  SessionRevokedError,
+  StoreUnavailableError,
+  VersionConflictError,
+} from '@sessionkit/core';
 import type {
   CreateSessionInput,
   CreateSessionResult,
@@ -7,21 +17,8 @@ import type {
   RevokeUserOptions,
   RotateRefreshInput,
   RotateRefreshResult,
-  SessionRecord,
-  SessionStore,
-} from '@sessionkit/core';
-import {
-  DecodedRecordCache,
-  decideRotation,
-  InvalidInputError,
-  LimitExceededError,
-  parseInput,
-  SessionNotFoundError,
-  SessionRevokedError,
-  StoreUnavailableError,
-  sessionRecordSchema,
-  VersionConflictError,
-} from '@sessionkit/core';
+} from '@sessionkit/core/store';
+import { DecodedRecordCache, decideRotation, sessionRecordSchema } from '@sessionkit/core/store';
 import type { CompiledQuery, Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 import type { PGliteInterface } from '@electric-sql/pglite';
-import type { InvalidationFeed, InvalidationListener, InvalidationMessage } from '@sessionkit/core';
 import { parseInput } from '@sessionkit/core';
+import type { InvalidationFeed, InvalidationListener, InvalidationMessage } from '@sessionkit/core/store';
 import { toStoreError } from './database-errors.js';
 import { channelSchema, DEFAULT_CHANNEL, dispatch, encodeMessage } from './invalidation-message.js';
 

@@ -1,5 +1,6 @@
 import type { SessionRecord } from '@sessionkit/core';
-import { parseStoredSession, StoreCorruptError } from '@sessionkit/core';
+import { StoreCorruptError } from '@sessionkit/core';
+import { parseStoredSession } from '@sessionkit/core/store';
 import type { Insertable, Selectable } from 'kysely';
 import type { SessionsTable } from './database.js';
 

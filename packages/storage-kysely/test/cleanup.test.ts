@@ -1,4 +1,4 @@
-import { sampleRecord } from '@sessionkit/core/testing';
+import { sampleRecord } from '@sessionkit/core/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KyselyStore } from '../src/index.js';
 import { startCleanup } from '../src/index.js';

@@ -1,6 +1,6 @@
 import type { SessionRecord, SessionState } from '@sessionkit/core';
-import { chooseEvictions, newSessionId, revokedCopy, SessionKitError } from '@sessionkit/core';
-import { sampleRecord } from '@sessionkit/core/testing';
+import { SessionKitError } from '@sessionkit/core';
+import { chooseEvictions, newSessionId, revokedCopy, sampleRecord } from '@sessionkit/core/store';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KyselyStore } from '../src/index.js';

@@ -1,6 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { hashSecret, newSecret } from '@sessionkit/core';
-import { sampleRecord } from '@sessionkit/core/testing';
+import { hashSecret, newSecret, sampleRecord } from '@sessionkit/core/store';
 import { Kysely, Migrator, sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/index.js';

@@ -1,4 +1,4 @@
-import { describeStoreConformance } from '@sessionkit/core/testing';
+import { describeStoreConformance } from '@sessionkit/core/store/testing';
 import { postgresStores, uniqueSchema } from './databases.js';
 
 const stores = postgresStores(uniqueSchema('sk_conformance'));

@@ -1,6 +1,6 @@
-import type { InvalidationMessage } from '@sessionkit/core';
-import { newSessionId, SessionKitError } from '@sessionkit/core';
-import { sampleRecord } from '@sessionkit/core/testing';
+import { SessionKitError } from '@sessionkit/core';
+import type { InvalidationMessage } from '@sessionkit/core/store';
+import { newSessionId, sampleRecord } from '@sessionkit/core/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KyselyStore } from '../src/index.js';
 import { postgresStores } from './databases.js';

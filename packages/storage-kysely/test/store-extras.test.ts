@@ -1,6 +1,6 @@
 import type { SessionRecord } from '@sessionkit/core';
-import { hashSecret, newSecret, SessionKitError } from '@sessionkit/core';
-import { sampleRecord } from '@sessionkit/core/testing';
+import { SessionKitError } from '@sessionkit/core';
+import { hashSecret, newSecret, sampleRecord } from '@sessionkit/core/store';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KyselyStore } from '../src/index.js';

@@ -1,5 +1,5 @@
 import { SessionKitError } from '@sessionkit/core';
-import { sampleRecord } from '@sessionkit/core/testing';
+import { sampleRecord } from '@sessionkit/core/store';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

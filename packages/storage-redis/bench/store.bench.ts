@@ -12,7 +12,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { SessionRecord } from '@sessionkit/core';
-import { hashSecret, newSecret, newSessionId, randomToken } from '@sessionkit/core';
+import { randomToken } from '@sessionkit/core';
+import { hashSecret, newSecret, newSessionId } from '@sessionkit/core/store';
 import { RedisStore } from '@sessionkit/storage-redis';
 import { Redis } from 'ioredis';
 import { decodeRecord } from '../src/record-encoding.js';

@@ -1,5 +1,6 @@
 import type { SessionRecord } from '@sessionkit/core';
-import { parseStoredSession, StoreCorruptError } from '@sessionkit/core';
+import { StoreCorruptError } from '@sessionkit/core';
+import { parseStoredSession } from '@sessionkit/core/store';
 
 /*
  * The stored form of a record is one Redis string: a header of the fields the Lua scripts read or change,

@@ -1,10 +1,10 @@
+import { parseInput, StoreCorruptError } from '@sessionkit/core';
 import type {
   InvalidationFeed,
   InvalidationListener,
   InvalidationMessage,
   InvalidationSubscribeOptions,
-} from '@sessionkit/core';
-import { parseInput, StoreCorruptError } from '@sessionkit/core';
+} from '@sessionkit/core/store';
 import { z } from 'zod';
 import type { CommandGuard } from './command-guard.js';
 import { beforeDeadline, toStoreError } from './command-guard.js';

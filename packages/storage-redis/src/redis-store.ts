@@ -1,3 +1,14 @@
+import type { SessionRecord, SessionStore } from '@sessionkit/core';
+import {
+  InvalidInputError,
+  LimitExceededError,
+  parseInput,
+  SessionNotFoundError,
+  SessionRevokedError,
+  StoreCorruptError,
+  StoreUnavailableError,
+  VersionConflictError,
+} from '@sessionkit/core';
 import type {
   CreateSessionInput,
   CreateSessionResult,
@@ -6,24 +17,14 @@ import type {
   RevokeUserOptions,
   RotateRefreshInput,
   RotateRefreshResult,
-  SessionRecord,
-  SessionStore,
-} from '@sessionkit/core';
+} from '@sessionkit/core/store';
 import {
   DecodedRecordCache,
   expiresAt,
-  InvalidInputError,
-  LimitExceededError,
-  parseInput,
   REUSE_REVOKE_REASON,
   RecentMap,
-  SessionNotFoundError,
-  SessionRevokedError,
-  StoreCorruptError,
-  StoreUnavailableError,
   sessionRecordSchema,
-  VersionConflictError,
-} from '@sessionkit/core';
+} from '@sessionkit/core/store';
 import { z } from 'zod';
 import { CommandGuard } from './command-guard.js';
 import { KeyLayout } from './key-layout.js';

@@ -1,4 +1,5 @@
-import { describeStoreConformance, sampleRecord } from '@sessionkit/core/testing';
+import { sampleRecord } from '@sessionkit/core/store';
+import { describeStoreConformance } from '@sessionkit/core/store/testing';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';

@@ -1,5 +1,5 @@
 import { SessionKitError } from '@sessionkit/core';
-import { sampleRecord } from '@sessionkit/core/testing';
+import { sampleRecord } from '@sessionkit/core/store';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';

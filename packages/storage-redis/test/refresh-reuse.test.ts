@@ -1,6 +1,6 @@
 import type { SessionStore } from '@sessionkit/core';
-import { formatRefreshToken, newSecret, SessionKitError, SessionManager, serverKeys } from '@sessionkit/core';
-import { sampleRecord } from '@sessionkit/core/testing';
+import { SessionKitError, SessionManager } from '@sessionkit/core';
+import { formatRefreshToken, newSecret, sampleRecord, serverKeys } from '@sessionkit/core/store';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';

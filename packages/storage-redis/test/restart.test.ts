@@ -1,6 +1,6 @@
-import type { InvalidationMessage } from '@sessionkit/core';
 import { SessionKitError } from '@sessionkit/core';
-import { sampleRecord } from '@sessionkit/core/testing';
+import type { InvalidationMessage } from '@sessionkit/core/store';
+import { sampleRecord } from '@sessionkit/core/store';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';

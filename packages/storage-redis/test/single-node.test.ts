@@ -1,5 +1,6 @@
-import { hashSecret, newSecret, SessionKitError } from '@sessionkit/core';
-import { describeStoreConformance, sampleRecord } from '@sessionkit/core/testing';
+import { SessionKitError } from '@sessionkit/core';
+import { hashSecret, newSecret, sampleRecord } from '@sessionkit/core/store';
+import { describeStoreConformance } from '@sessionkit/core/store/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';

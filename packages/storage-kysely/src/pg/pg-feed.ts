@@ -1,10 +1,10 @@
+import { parseInput, StoreUnavailableError } from '@sessionkit/core';
 import type {
   InvalidationFeed,
   InvalidationListener,
   InvalidationMessage,
   InvalidationSubscribeOptions,
-} from '@sessionkit/core';
-import { parseInput, StoreUnavailableError } from '@sessionkit/core';
+} from '@sessionkit/core/store';
 import pg from 'pg';
 import { toStoreError } from '../database-errors.js';
 import { channelSchema, DEFAULT_CHANNEL, dispatch, encodeMessage } from '../invalidation-message.js';

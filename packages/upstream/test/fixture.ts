@@ -1,10 +1,7 @@
-import type { Clock } from '../../src/clock.js';
-import { systemClock } from '../../src/clock.js';
-import type { SessionEvent } from '../../src/events.js';
-import { MemoryStore } from '../../src/memory-store.js';
-import { SessionManager } from '../../src/session-manager.js';
-import type { UpstreamLogEntry, UpstreamTokenVaultConfig } from '../../src/upstream/index.js';
-import { OidcClient, UpstreamTokenVault, VaultKeyRing } from '../../src/upstream/index.js';
+import type { Clock, SessionEvent } from '@sessionkit/core';
+import { MemoryStore, SessionManager, systemClock } from '@sessionkit/core';
+import type { UpstreamLogEntry, UpstreamTokenVaultConfig } from '../src/index.js';
+import { OidcClient, UpstreamTokenVault, VaultKeyRing } from '../src/index.js';
 import type { LoopbackProvider } from './loopback-provider.js';
 import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI } from './loopback-provider.js';
 import { UserAgent } from './user-agent.js';

@@ -1,11 +1,7 @@
+import type { SessionKitError } from '@sessionkit/core';
+import { ManualClock } from '@sessionkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
-import type { SessionKitError } from '../../src/errors.js';
-import {
-  UPSTREAM_LEASE_KEY,
-  UpstreamIntrospection,
-  UpstreamUnavailableError,
-} from '../../src/upstream/index.js';
+import { UPSTREAM_LEASE_KEY, UpstreamIntrospection, UpstreamUnavailableError } from '../src/index.js';
 import { signIn, startApp } from './fixture.js';
 import { LoopbackProvider } from './loopback-provider.js';
 

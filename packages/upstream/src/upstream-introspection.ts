@@ -1,9 +1,7 @@
+import type { Clock } from '@sessionkit/core';
+import { parseInput, sha256, systemClock } from '@sessionkit/core';
+import { ExpiringCache } from '@sessionkit/core/store';
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import { systemClock } from '../clock.js';
-import { ExpiringCache } from '../expiring-cache.js';
-import { sha256 } from '../token-crypto.js';
-import { parseInput } from '../zod-input.js';
 import type { IntrospectionResponse, OidcClient } from './oidc-client.js';
 import { UpstreamUnavailableError } from './upstream-errors.js';
 

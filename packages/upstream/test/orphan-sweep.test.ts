@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CandidateSource } from '../../src/upstream/index.js';
-import { sweepOrphans } from '../../src/upstream/index.js';
+import type { CandidateSource } from '../src/index.js';
+import { sweepOrphans } from '../src/index.js';
 import { signIn, startApp } from './fixture.js';
 import { LoopbackProvider } from './loopback-provider.js';
 

@@ -1,5 +1,5 @@
+import { parseInput } from '@sessionkit/core';
 import { z } from 'zod';
-import { parseInput } from '../zod-input.js';
 
 /**
  * RFC 8176 method values that name a factor beyond a password: `mfa` (multiple factors), `otp` (one-time

@@ -1,12 +1,9 @@
+import type { Clock, SessionManager } from '@sessionkit/core';
+import { InvalidTokenError, parseInput, SessionKitError, systemClock } from '@sessionkit/core';
+import { ExpiringCache } from '@sessionkit/core/store';
 import type { JWTPayload, JWTVerifyGetKey, ProtectedHeaderParameters } from 'jose';
 import { jwtVerify } from 'jose';
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import { systemClock } from '../clock.js';
-import { InvalidTokenError, SessionKitError } from '../errors.js';
-import { ExpiringCache } from '../expiring-cache.js';
-import type { SessionManager } from '../session-manager.js';
-import { parseInput } from '../zod-input.js';
 import type { OidcClient } from './oidc-client.js';
 import { mapJoseError } from './oidc-client.js';
 import { UpstreamUnavailableError } from './upstream-errors.js';

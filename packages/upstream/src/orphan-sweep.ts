@@ -1,8 +1,6 @@
+import type { Clock } from '@sessionkit/core';
+import { parseInput, SessionKitError, systemClock } from '@sessionkit/core';
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import { systemClock } from '../clock.js';
-import { SessionKitError } from '../errors.js';
-import { parseInput } from '../zod-input.js';
 import type { UpstreamTokenVault } from './token-vault.js';
 import { UpstreamUnavailableError } from './upstream-errors.js';
 

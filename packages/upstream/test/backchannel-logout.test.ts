@@ -1,21 +1,14 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ManualClock, MemoryStore, SessionManager, StoreUnavailableError } from '@sessionkit/core';
 import type { JWTPayload } from 'jose';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
-import { StoreUnavailableError } from '../../src/errors.js';
-import { MemoryStore } from '../../src/memory-store.js';
-import { SessionManager } from '../../src/session-manager.js';
-import {
-  BACKCHANNEL_LOGOUT_EVENT,
-  BackchannelLogoutReceiver,
-  sessionsByMetadata,
-} from '../../src/upstream/index.js';
-import { codeOf } from '../helpers.js';
+import { BACKCHANNEL_LOGOUT_EVENT, BackchannelLogoutReceiver, sessionsByMetadata } from '../src/index.js';
 import type { App } from './fixture.js';
 import { signIn, startApp } from './fixture.js';
+import { codeOf } from './helpers.js';
 import { LoopbackProvider, POST_LOGOUT_URI } from './loopback-provider.js';
 import { UserAgent } from './user-agent.js';
 

@@ -1,20 +1,20 @@
-import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import { systemClock } from '../clock.js';
+import type { Clock, JsonValue, SessionManager, SessionRecord } from '@sessionkit/core';
 import {
+  hmacSha256,
   InvalidInputError,
+  METADATA_MAX_BYTES,
+  parseInput,
+  randomToken,
   SessionExpiredError,
   SessionKitError,
   SessionNotFoundError,
   SessionRevokedError,
   StoreCorruptError,
+  systemClock,
   VersionConflictError,
-} from '../errors.js';
-import type { SessionManager } from '../session-manager.js';
-import type { JsonValue, SessionRecord } from '../session-record.js';
-import { isLive, METADATA_MAX_BYTES, timestampSchema } from '../session-record.js';
-import { hmacSha256, randomToken } from '../token-crypto.js';
-import { parseInput } from '../zod-input.js';
+} from '@sessionkit/core';
+import { isLive, timestampSchema } from '@sessionkit/core/store';
+import { z } from 'zod';
 import { retryWithBackoff, sleep } from './backoff.js';
 import type { OidcClient } from './oidc-client.js';
 import { UpstreamRejectedError, UpstreamUnavailableError } from './upstream-errors.js';

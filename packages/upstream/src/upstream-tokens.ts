@@ -1,5 +1,5 @@
+import { timestampSchema } from '@sessionkit/core/store';
 import { z } from 'zod';
-import { timestampSchema } from '../session-record.js';
 
 /** What the vault seals for a session: the provider's tokens, never shown outside the engine. */
 export const upstreamTokensSchema = z.object({

@@ -1,11 +1,16 @@
+import type { Clock } from '@sessionkit/core';
+import {
+  digestsEqual,
+  InvalidTokenError,
+  parseInput,
+  randomToken,
+  sha256,
+  systemClock,
+  TokenExpiredError,
+} from '@sessionkit/core';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import { systemClock } from '../clock.js';
-import { InvalidTokenError, TokenExpiredError } from '../errors.js';
-import { digestsEqual, randomToken, sha256 } from '../token-crypto.js';
-import { parseInput } from '../zod-input.js';
 import { UpstreamRejectedError, UpstreamUnavailableError } from './upstream-errors.js';
 import type { UpstreamTokens } from './upstream-tokens.js';
 

@@ -1,5 +1,5 @@
-import type { SessionKitErrorOptions } from '../errors.js';
-import { SessionKitError } from '../errors.js';
+import type { SessionKitErrorOptions } from '@sessionkit/core';
+import { SessionKitError } from '@sessionkit/core';
 
 /** The identity provider could not be reached or answered 5xx; adapters map it to 503 like any backend outage. */
 export class UpstreamUnavailableError extends SessionKitError {

@@ -1,15 +1,8 @@
+import { ManualClock, MemoryStore } from '@sessionkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
-import { MemoryStore } from '../../src/memory-store.js';
-import { toView } from '../../src/session-view.js';
-import {
-  UPSTREAM_LEASE_KEY,
-  UPSTREAM_TOKENS_KEY,
-  UpstreamTokenVault,
-  VaultKeyRing,
-} from '../../src/upstream/index.js';
-import { codeOf } from '../helpers.js';
+import { UPSTREAM_LEASE_KEY, UPSTREAM_TOKENS_KEY, UpstreamTokenVault, VaultKeyRing } from '../src/index.js';
 import { KEY_A, KEY_B, signIn, startApp } from './fixture.js';
+import { codeOf } from './helpers.js';
 import { LoopbackProvider } from './loopback-provider.js';
 
 const MINUTE = 60_000;
@@ -174,8 +167,9 @@ describe('upstream token vault against a real OpenID provider', () => {
     const fresh = (await app.vault.refresh(sessionId))!;
     await app.client.revoke(fresh.refreshToken!, 'refresh_token');
     await codeOf(app.vault.refresh(sessionId));
-    const record = await app.store.get(sessionId);
-    const visible = JSON.stringify({ events: app.events, logs: app.logs, view: toView(record!) });
+    const view = await app.manager.get(sessionId);
+    expect(view?.id).toBe(sessionId);
+    const visible = JSON.stringify({ events: app.events, logs: app.logs, view });
     expect(app.events.length).toBeGreaterThanOrEqual(2);
     expect(app.logs.length).toBeGreaterThanOrEqual(2);
     expect(visible).not.toContain('sk.upstream');

@@ -1,3 +1,2 @@
-export { sampleRecord } from './sample-record.js';
 export type { StoreConformanceOptions } from './store-conformance.js';
 export { describeStoreConformance } from './store-conformance.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { VaultKeyRing } from '../../src/upstream/index.js';
-import { codeOf } from '../helpers.js';
+import { VaultKeyRing } from '../src/index.js';
+import { codeOf } from './helpers.js';
 
 describe('vault key ring (AES-256-GCM via WebCrypto)', () => {
   const a = { id: 'a', secret: VaultKeyRing.generateSecret() };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { idTokenAssurance } from '../../src/upstream/index.js';
-import { codeOf } from '../helpers.js';
+import { idTokenAssurance } from '../src/index.js';
+import { codeOf } from './helpers.js';
 
 const base = { sub: 'u1', iss: 'https://idp.example', aud: 'app', iat: 1, exp: 2 };
 

@@ -1,9 +1,7 @@
 import type { webcrypto } from 'node:crypto';
+import { parseInput, randomToken, StoreCorruptError } from '@sessionkit/core';
+import { base64url } from '@sessionkit/core/store';
 import { z } from 'zod';
-import { StoreCorruptError } from '../errors.js';
-import { base64url } from '../session-record.js';
-import { randomToken } from '../token-crypto.js';
-import { parseInput } from '../zod-input.js';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
