@@ -154,7 +154,3 @@ export class TransferInvalidError extends SessionKitError {
     super('transfer.invalid', message);
   }
 }
-
-export function isSessionKitError(value: unknown): value is SessionKitError {
-  return value instanceof SessionKitError;
-}

@@ -99,22 +99,7 @@ export const sessionRecordSchema = z.object({
 });
 export type SessionRecord = z.infer<typeof sessionRecordSchema>;
 
-/** The stored form is the record as JSON: every field is a JSON primitive, so it round-trips exactly. */
-export function serializeSession(record: SessionRecord): string {
-  return JSON.stringify(record);
-}
-
-/** Parses a stored value; anything foreign or corrupted becomes `store.corrupt`, never a wrong session. */
-export function deserializeSession(raw: string): SessionRecord {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch (cause) {
-    throw new StoreCorruptError('Stored session record is not valid JSON', { cause });
-  }
-  return parseStoredSession(value);
-}
-
+/** Validates a stored value; anything foreign or corrupted becomes `store.corrupt`, never a wrong session. */
 export function parseStoredSession(value: unknown): SessionRecord {
   const result = sessionRecordSchema.safeParse(value);
   if (!result.success) {

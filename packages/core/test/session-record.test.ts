@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSessionConfig } from '../src/config.js';
-import { deserializeSession, serializeSession } from '../src/session-record.js';
+import { parseStoredSession } from '../src/session-record.js';
 import { sampleRecord } from '../src/store-kit/sample-record.js';
 
 describe('session record', () => {
@@ -10,24 +10,20 @@ describe('session record', () => {
       revokedAt: Date.UTC(2026, 0, 2, 3, 4, 5, 678),
       revokeReason: 'x',
     });
-    const restored = deserializeSession(serializeSession(record));
+    const restored = parseStoredSession(JSON.parse(JSON.stringify(record)));
     expect(restored).toEqual(record);
     expect(new Date(restored.revokedAt ?? 0).toISOString()).toBe('2026-01-02T03:04:05.678Z');
   });
 
   it('turns corrupt or foreign values into store.corrupt, never a wrong session', () => {
-    expect(() => deserializeSession('{not json')).toThrow(expect.objectContaining({ code: 'store.corrupt' }));
-    expect(() => deserializeSession('{"cookie":{"maxAge":1}}')).toThrow(
+    expect(() => parseStoredSession('{not json')).toThrow(expect.objectContaining({ code: 'store.corrupt' }));
+    expect(() => parseStoredSession({ cookie: { maxAge: 1 } })).toThrow(
       expect.objectContaining({ code: 'store.corrupt' }),
     );
     const tampered = { ...sampleRecord(), state: 'superuser' };
-    expect(() => deserializeSession(JSON.stringify(tampered))).toThrow(
-      expect.objectContaining({ code: 'store.corrupt' }),
-    );
+    expect(() => parseStoredSession(tampered)).toThrow(expect.objectContaining({ code: 'store.corrupt' }));
     const huge = sampleRecord({ metadata: { blob: 'x'.repeat(17_000) } });
-    expect(() => deserializeSession(JSON.stringify(huge))).toThrow(
-      expect.objectContaining({ code: 'store.corrupt' }),
-    );
+    expect(() => parseStoredSession(huge)).toThrow(expect.objectContaining({ code: 'store.corrupt' }));
   });
 });
 

@@ -9,12 +9,9 @@ export {
   BACKCHANNEL_LOGOUT_EVENT,
   BackchannelLogoutReceiver,
   sessionsByMetadata,
-  UPSTREAM_LOGOUT_REASON,
 } from './backchannel-logout.js';
-export type { BackoffOptions } from './backoff.js';
-export { fullJitterDelay, retryWithBackoff } from './backoff.js';
 export type { IdTokenAssurance, IdTokenAssuranceOptions } from './id-token-assurance.js';
-export { idTokenAssurance, SECOND_FACTOR_AMR } from './id-token-assurance.js';
+export { idTokenAssurance } from './id-token-assurance.js';
 export type {
   FetchFunction,
   IdTokenClaims,
@@ -31,12 +28,7 @@ export type {
   UpstreamTokenVaultConfig,
   UpstreamTokenVaultOptions,
 } from './token-vault.js';
-export {
-  UPSTREAM_LEASE_KEY,
-  UPSTREAM_REVOKED_REASON,
-  UPSTREAM_TOKENS_KEY,
-  UpstreamTokenVault,
-} from './token-vault.js';
+export { UpstreamTokenVault } from './token-vault.js';
 export { UpstreamRejectedError, UpstreamUnavailableError } from './upstream-errors.js';
 export type { IntrospectionResult, UpstreamIntrospectionConfig } from './upstream-introspection.js';
 export { UpstreamIntrospection } from './upstream-introspection.js';

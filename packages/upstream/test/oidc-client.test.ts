@@ -1,12 +1,7 @@
 import { SessionKitError } from '@sessionkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  fullJitterDelay,
-  OidcClient,
-  UpstreamRejectedError,
-  UpstreamTokenVault,
-  VaultKeyRing,
-} from '../src/index.js';
+import { fullJitterDelay } from '../src/backoff.js';
+import { OidcClient, UpstreamRejectedError, UpstreamTokenVault, VaultKeyRing } from '../src/index.js';
 import { KEY_A, signIn, startApp } from './fixture.js';
 import { CLIENT_ID, CLIENT_SECRET, LoopbackProvider, REDIRECT_URI } from './loopback-provider.js';
 import { UserAgent } from './user-agent.js';

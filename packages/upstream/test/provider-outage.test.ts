@@ -1,7 +1,8 @@
 import type { SessionKitError } from '@sessionkit/core';
 import { ManualClock } from '@sessionkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UPSTREAM_LEASE_KEY, UpstreamIntrospection, UpstreamUnavailableError } from '../src/index.js';
+import { UpstreamIntrospection, UpstreamUnavailableError } from '../src/index.js';
+import { UPSTREAM_LEASE_KEY } from '../src/token-vault.js';
 import { signIn, startApp } from './fixture.js';
 import { LoopbackProvider } from './loopback-provider.js';
 

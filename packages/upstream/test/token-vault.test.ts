@@ -1,6 +1,7 @@
 import { ManualClock, MemoryStore } from '@sessionkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UPSTREAM_LEASE_KEY, UPSTREAM_TOKENS_KEY, UpstreamTokenVault, VaultKeyRing } from '../src/index.js';
+import { UpstreamTokenVault, VaultKeyRing } from '../src/index.js';
+import { UPSTREAM_LEASE_KEY, UPSTREAM_TOKENS_KEY } from '../src/token-vault.js';
 import { KEY_A, KEY_B, signIn, startApp } from './fixture.js';
 import { codeOf } from './helpers.js';
 import { LoopbackProvider } from './loopback-provider.js';
