@@ -15,7 +15,10 @@ function codeOf(promise: Promise<unknown>): Promise<string> {
   );
 }
 
-/** One app instance: its own Redis connection, store and feed subscription; keys and clock are shared. */
+/** Every instance sharing a store shares the server secret: it proves earlier refresh tokens as ours. */
+const secret = 'step-up-test-server-secret-0123456789abcdef';
+
+/** One app instance: its own Redis connection, store and feed subscription; keys, secret and clock are shared. */
 async function instance(keys: AccessTokenKeyRing, clock: ManualClock): Promise<SessionManager> {
   const client = new Redis({ host: '127.0.0.1', port: 6379, enableOfflineQueue: false });
   clients.push(client);
@@ -23,6 +26,7 @@ async function instance(keys: AccessTokenKeyRing, clock: ManualClock): Promise<S
     store: new RedisStore({ client, prefix }),
     clock,
     accessTokens: keys,
+    config: { secret },
   });
   managers.push(manager);
   await manager.start();
