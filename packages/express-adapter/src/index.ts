@@ -9,6 +9,7 @@ export type { BackChannelLogoutRouterOptions } from './back-channel-logout-route
 export { backChannelLogoutRouter } from './back-channel-logout-router.js';
 export type { ClientCredentials, RegisteredClient } from './client-authentication.js';
 export { basicClientAuthenticator, basicClientCredentials } from './client-authentication.js';
+export type { IdentifiedRequestContext } from './context-from-request.js';
 export type { CookieOptions, CookieSettings } from './cookies.js';
 export {
   clearSessionCookie,
@@ -47,13 +48,14 @@ export type {
 export { problemFor, problemHandler, STATUS_BY_CODE, sendProblem } from './problem-details.js';
 export type { RateLimitOptions } from './rate-limit-middleware.js';
 export { rateLimit } from './rate-limit-middleware.js';
-export type { IdentifiedRequestContext, RequestContextOptions } from './request-context.js';
 export { requestContext } from './request-context.js';
+export type { RequestContextOptions } from './request-id.js';
 export type { RevocationRouterOptions } from './revocation-router.js';
 export { revocationRouter } from './revocation-router.js';
 export type { SelfServiceOptions, SessionListing } from './self-service-router.js';
 export { selfServiceRouter } from './self-service-router.js';
+export type { SessionKitRequest, ValidationTier } from './session-kit-request.js';
 export type { EstablishOptions } from './session-lifecycle.js';
 export { endSession, establishSession, stepUpSession } from './session-lifecycle.js';
-export type { SessionKitRequest, SessionMiddlewareOptions, ValidationTier } from './session-middleware.js';
+export type { SessionMiddlewareOptions } from './session-middleware.js';
 export { sessionMiddleware } from './session-middleware.js';
