@@ -108,8 +108,8 @@ function serializeCookie(
     secure: settings.secure,
     sameSite: settings.sameSite,
     path: settings.path,
-    ...(settings.domain === undefined ? {} : { domain: settings.domain }),
-    ...(maxAge === undefined ? {} : { maxAge }),
+    domain: settings.domain,
+    maxAge,
   });
   if (Buffer.byteLength(serialized) > MAX_COOKIE_BYTES) {
     throw new InvalidInputError(`Cookie ${name} would exceed ${MAX_COOKIE_BYTES} bytes`);

@@ -116,11 +116,14 @@ export function problemFor(error: unknown, options: ProblemOptions = {}): Proble
   }
   if (error instanceof SessionKitError && error.code === 'rate.limited') {
     const retryAfterMs = Number(error.details.retryAfterMs);
-    headers['retry-after'] = String(
-      Math.max(1, Math.ceil(Number.isFinite(retryAfterMs) ? retryAfterMs / 1000 : 1)),
-    );
+    headers['retry-after'] = retryAfterHeader(Number.isFinite(retryAfterMs) ? retryAfterMs : 1000);
   }
   return { status, headers, body };
+}
+
+/** `Retry-After` in whole seconds, at least one: a client told 0 would retry at once. */
+export function retryAfterHeader(ms: number): string {
+  return String(Math.max(1, Math.ceil(ms / 1000)));
 }
 
 export function sendProblem(res: Response, problem: Problem, req?: Request): void {
