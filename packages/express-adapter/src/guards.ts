@@ -83,7 +83,7 @@ export type RolesResolver = (
 const rolesSchema = z.array(z.string()).catch([]);
 
 /** Roles stored in the session's metadata at login (`metadata.roles`), the default resolver. */
-export function rolesFromMetadata(session: ValidatedSession): readonly string[] {
+function rolesFromMetadata(session: ValidatedSession): readonly string[] {
   const view: SessionView | undefined = session.session;
   return rolesSchema.parse(view?.metadata.roles);
 }

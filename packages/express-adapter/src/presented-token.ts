@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import type { CookieSettings } from './cookies.js';
 import { readSessionCookie } from './cookies.js';
 
-export interface PresentedToken {
+interface PresentedToken {
   token?: string;
   transport?: 'cookie' | 'bearer';
   error?: SessionKitError;
