@@ -5,6 +5,10 @@ export default defineProject({
   ...sourceResolution,
   test: {
     name: '@sessionkit/demo-idp',
+    // Generous bounds: the suite must pass on a loaded machine; no test relies on finishing quickly.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    expect: { poll: { timeout: 30_000 } },
     include: ['test/**/*.test.ts'],
   },
 });

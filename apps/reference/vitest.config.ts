@@ -9,5 +9,6 @@ export default defineProject({
     // Starting the app opens PGlite (WebAssembly) or PostgreSQL, and scrypt costs ~100 ms per hash.
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    expect: { poll: { timeout: 30_000 } },
   },
 });

@@ -6,6 +6,8 @@ export default defineProject({
   test: {
     name: '@sessionkit/audit',
     include: ['test/**/*.test.ts'],
-    testTimeout: 20_000,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    expect: { poll: { timeout: 30_000 } },
   },
 });

@@ -9,5 +9,6 @@ export default defineProject({
     // PGlite compiles its WebAssembly on first use, which takes seconds on a busy two-core machine.
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    expect: { poll: { timeout: 30_000 } },
   },
 });

@@ -9,5 +9,6 @@ export default defineProject({
     // Cluster start-up and the restart test wait on real servers.
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    expect: { poll: { timeout: 30_000 } },
   },
 });

@@ -49,6 +49,8 @@ export async function startDemoIdp(input: DemoIdpConfig): Promise<DemoIdp> {
       post_logout_redirect_uris: client.postLogoutRedirectUris,
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
+      // Every ID token says when the person authenticated, so a relying party can judge freshness itself.
+      require_auth_time: true,
       ...(client.backchannelLogoutUri === undefined
         ? {}
         : { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: true }),

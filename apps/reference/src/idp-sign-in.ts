@@ -65,6 +65,8 @@ interface SignIn {
   sid?: string | undefined;
   tokens: UpstreamTokens;
   aal: 1 | 2;
+  /** When the person authenticated, if earlier than now: the provider's `auth_time`. */
+  authenticatedAt?: number | undefined;
 }
 
 /**
@@ -117,6 +119,7 @@ export function idpSignInRouter(options: IdpSignInOptions): Router {
     const issued = await establishSession(req, res, {
       userId: signIn.userId,
       aal: signIn.aal,
+      ...(signIn.authenticatedAt === undefined ? {} : { authenticatedAt: signIn.authenticatedAt }),
       deviceLabel: device,
       metadata: {
         device,
@@ -170,7 +173,15 @@ export function idpSignInRouter(options: IdpSignInOptions): Router {
       res.redirect(303, '/?idp=totp');
       return;
     }
-    await startSession(req, res, { userId: user.id, subject: claims.sub, sid, tokens, aal: assurance.aal });
+    await startSession(req, res, {
+      userId: user.id,
+      subject: claims.sub,
+      sid,
+      tokens,
+      aal: assurance.aal,
+      // Never later than now: a provider clock ahead of ours must not make the session fresher than it is.
+      authenticatedAt: Math.min(options.now(), assurance.authenticatedAt ?? Number.POSITIVE_INFINITY),
+    });
     res.redirect(303, '/');
   });
 

@@ -119,6 +119,24 @@ describe('sign in with the demo IdP', () => {
       });
     });
 
+    it("dates the session from the provider's sign-in (auth_time), not the callback: an old sign-in is not fresh", async () => {
+      const agent = new IdpAgent();
+      expect((await agent.signInWithProvider(app.url, 'bob-mfa')).headers.get('location')).toBe('/');
+      const first = await agent.json(`${app.url}/api/me/sessions/current`, 'GET');
+      // Sixteen minutes on, the provider still has its session and signs the same person in without asking.
+      clock.advance(16 * 60_000);
+      expect((await agent.signInWithProvider(app.url, 'bob-mfa')).headers.get('location')).toBe('/');
+      const second = await agent.json(`${app.url}/api/me/sessions/current`, 'GET');
+      expect((second.body?.session as { id: string }).id).not.toBe(
+        (first.body?.session as { id: string }).id,
+      );
+      const firstAuth = (first.body?.session as { authenticatedAt: number }).authenticatedAt;
+      const secondAuth = (second.body?.session as { authenticatedAt: number }).authenticatedAt;
+      expect(secondAuth).toBeLessThanOrEqual(firstAuth);
+      // Older than the 15 minutes requireFresh() allows: the sensitive routes ask for a step-up.
+      expect(clock.now() - secondAuth).toBeGreaterThan(15 * 60_000);
+    });
+
     it.each([
       ['absent', 'mallory'],
       ['false', 'eve'],

@@ -119,14 +119,21 @@ describe('the introspection client (RFC 7662 / RFC 7009)', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      await expect.poll(() => banner.some((line) => line.startsWith('Introspection client: '))).toBe(true);
+      await expect
+        .poll(() => banner.some((line) => line.startsWith('Introspection client: ')), { timeout: 30_000 })
+        .toBe(true);
       const shown = /^Introspection client: (\S+) \/ (\S+)/.exec(
         banner.find((line) => line.startsWith('Introspection client: ')) ?? '',
       );
       const client = { id: shown?.[1] ?? '', secret: shown?.[2] ?? '' };
       expect(client.id).toBe('reference-resource-server');
       expect(await introspect({ url }, client)).toBe(200);
-      expect(logs.some((line) => line.includes('"clientId":"reference-resource-server"'))).toBe(true);
+      // stdout and stderr are separate pipes: the JSON log line may arrive after the banner.
+      await expect
+        .poll(() => logs.some((line) => line.includes('"clientId":"reference-resource-server"')), {
+          timeout: 30_000,
+        })
+        .toBe(true);
       expect(logs.filter((line) => line.includes(client.secret))).toEqual([]);
     } finally {
       child.kill('SIGTERM');

@@ -1,9 +1,9 @@
 import { SessionKitError } from '@sessionkit/core';
 
 /** Failures that belong to the HTTP layer; like every SessionKit error they carry a stable `code`. */
-export type AdapterErrorCode = 'auth.required' | 'csrf.rejected' | 'access.denied';
+type AdapterErrorCode = 'auth.required' | 'csrf.rejected' | 'access.denied';
 
-export class AdapterError extends SessionKitError {
+class AdapterError extends SessionKitError {
   declare readonly code: AdapterErrorCode;
 
   // Not redundant: it narrows the codes an adapter error may carry to the adapter's own.

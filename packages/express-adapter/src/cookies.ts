@@ -6,7 +6,7 @@ import { csrfTokenFor } from './csrf-token.js';
 
 const cookieName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
 
-export const cookieOptionsSchema = z
+const cookieOptionsSchema = z
   .object({
     /** Base name; `__Host-` (or `__Secure-`) is put in front of it when the cookie is Secure. */
     name: cookieName.default('sk_session'),
@@ -45,7 +45,7 @@ export interface CookieSettings {
 }
 
 /** RFC 6265 §6.1: user agents need only keep 4096 bytes per cookie. */
-export const MAX_COOKIE_BYTES = 4096;
+const MAX_COOKIE_BYTES = 4096;
 
 export function cookieSettings(options: CookieOptions = {}): CookieSettings {
   const parsed = parseInput(cookieOptionsSchema, options, 'cookie options');
@@ -108,8 +108,8 @@ function serializeCookie(
     secure: settings.secure,
     sameSite: settings.sameSite,
     path: settings.path,
-    ...(settings.domain === undefined ? {} : { domain: settings.domain }),
-    ...(maxAge === undefined ? {} : { maxAge }),
+    domain: settings.domain,
+    maxAge,
   });
   if (Buffer.byteLength(serialized) > MAX_COOKIE_BYTES) {
     throw new InvalidInputError(`Cookie ${name} would exceed ${MAX_COOKIE_BYTES} bytes`);

@@ -2,6 +2,7 @@ import { digestsEqual, parseInput } from '@sessionkit/core';
 import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import { CsrfRejectedError } from './adapter-errors.js';
+import { kitOf } from './request-state.js';
 
 const optionsSchema = z.object({
   /** Other origins (scheme://host[:port]) whose pages may send cookie-authenticated unsafe requests. */
@@ -33,8 +34,7 @@ export function csrfProtection(options: CsrfOptions = {}): RequestHandler {
   const config = parseInput(optionsSchema, options, 'CSRF options');
   const trusted = new Set(config.trustedOrigins.map((origin) => new URL(origin).origin));
   return (req, _res, next) => {
-    const kit = req.sessionkit;
-    if (!kit) throw new Error('@sessionkit/express: mount sessionMiddleware() before csrfProtection()');
+    const kit = kitOf(req);
     if (SAFE_METHODS.has(req.method) || kit.transport === 'bearer') return next();
     if (!fromAcceptedOrigin(req, trusted, config.allowSameSite)) {
       return next(new CsrfRejectedError('Cross-site request rejected'));

@@ -4,17 +4,16 @@ import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { AccessDeniedError, AuthenticationRequiredError } from './adapter-errors.js';
 import { asyncHandler } from './async-handler.js';
-import { stateOf } from './request-state.js';
-import type { ValidationTier } from './session-middleware.js';
-import { validateRequest } from './session-middleware.js';
+import { kitOf, stateOf } from './request-state.js';
+import type { ValidationTier } from './session-kit-request.js';
+import { validateRequest } from './validation-outcome.js';
 
 /**
  * The validated session of this request, or the reason there is none: the error the token failed with
  * (`session.revoked`, `token.invalid`, ...) or `auth.required` when no token was presented.
  */
 export function sessionOf(req: Request): ValidatedSession {
-  const kit = req.sessionkit;
-  if (!kit) throw new Error('@sessionkit/express: mount sessionMiddleware() before this handler');
+  const kit = kitOf(req);
   if (kit.session) return kit.session;
   throw kit.error ?? new AuthenticationRequiredError();
 }
@@ -84,7 +83,7 @@ export type RolesResolver = (
 const rolesSchema = z.array(z.string()).catch([]);
 
 /** Roles stored in the session's metadata at login (`metadata.roles`), the default resolver. */
-export function rolesFromMetadata(session: ValidatedSession): readonly string[] {
+function rolesFromMetadata(session: ValidatedSession): readonly string[] {
   const view: SessionView | undefined = session.session;
   return rolesSchema.parse(view?.metadata.roles);
 }

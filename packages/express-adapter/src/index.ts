@@ -1,25 +1,11 @@
-export type { AdapterErrorCode } from './adapter-errors.js';
-export {
-  AccessDeniedError,
-  AdapterError,
-  AuthenticationRequiredError,
-  CsrfRejectedError,
-} from './adapter-errors.js';
 export type { BackChannelLogoutRouterOptions } from './back-channel-logout-router.js';
 export { backChannelLogoutRouter } from './back-channel-logout-router.js';
 export type { ClientCredentials, RegisteredClient } from './client-authentication.js';
 export { basicClientAuthenticator, basicClientCredentials } from './client-authentication.js';
-export type { CookieOptions, CookieSettings } from './cookies.js';
-export {
-  clearSessionCookie,
-  cookieSettings,
-  MAX_COOKIE_BYTES,
-  readSessionCookie,
-  setSessionCookie,
-} from './cookies.js';
+export type { IdentifiedRequestContext } from './context-from-request.js';
+export type { CookieOptions } from './cookies.js';
 export type { CsrfOptions } from './csrf.js';
 export { csrfProtection } from './csrf.js';
-export { csrfTokenFor } from './csrf-token.js';
 export type { AuthorizationPredicate, RolesResolver } from './guards.js';
 export {
   requireAal,
@@ -27,7 +13,6 @@ export {
   requireFresh,
   requireRole,
   requireSession,
-  rolesFromMetadata,
   sessionOf,
   storeBackedSession,
 } from './guards.js';
@@ -36,24 +21,18 @@ export { introspectionRouter } from './introspection-router.js';
 export type { JwksRouterOptions } from './jwks-router.js';
 export { jwksRouter } from './jwks-router.js';
 export type { ClientAuthenticator } from './oauth-endpoint.js';
-export type {
-  HttpErrorCode,
-  Problem,
-  ProblemCode,
-  ProblemDocument,
-  ProblemHandlerOptions,
-  ProblemOptions,
-} from './problem-details.js';
-export { problemFor, problemHandler, STATUS_BY_CODE, sendProblem } from './problem-details.js';
+export type { ProblemHandlerOptions } from './problem-details.js';
+export { problemHandler, STATUS_BY_CODE } from './problem-details.js';
 export type { RateLimitOptions } from './rate-limit-middleware.js';
 export { rateLimit } from './rate-limit-middleware.js';
-export type { IdentifiedRequestContext, RequestContextOptions } from './request-context.js';
 export { requestContext } from './request-context.js';
+export type { RequestContextOptions } from './request-id.js';
 export type { RevocationRouterOptions } from './revocation-router.js';
 export { revocationRouter } from './revocation-router.js';
-export type { SelfServiceOptions, SessionListing } from './self-service-router.js';
+export type { SelfServiceOptions } from './self-service-router.js';
 export { selfServiceRouter } from './self-service-router.js';
+export type { SessionKitRequest, ValidationTier } from './session-kit-request.js';
 export type { EstablishOptions } from './session-lifecycle.js';
 export { endSession, establishSession, stepUpSession } from './session-lifecycle.js';
-export type { SessionKitRequest, SessionMiddlewareOptions, ValidationTier } from './session-middleware.js';
+export type { SessionMiddlewareOptions } from './session-middleware.js';
 export { sessionMiddleware } from './session-middleware.js';

@@ -1,9 +1,9 @@
-import type { Clock, SessionManager, ValidatedSession } from '@sessionkit/core';
-import { looksLikeJwt, SessionKitError, systemClock } from '@sessionkit/core';
+import type { Clock, SessionManager } from '@sessionkit/core';
+import { looksLikeJwt, systemClock } from '@sessionkit/core';
 import type { Router } from 'express';
 import type { ClientAuthenticator } from './oauth-endpoint.js';
 import { tokenEndpoint } from './oauth-endpoint.js';
-import { sessionOfRefreshToken } from './refresh-token-check.js';
+import { sessionOfRefreshToken, sessionOfToken } from './token-check.js';
 
 export interface IntrospectionRouterOptions {
   manager: SessionManager;
@@ -41,23 +41,11 @@ async function introspect(
       sub: record.userId,
       sid: record.id,
       exp: seconds(record.absoluteExpiresAt),
-      ...(record.tenantId === undefined ? {} : { tid: record.tenantId }),
+      tid: record.tenantId,
     };
   }
-  let session: ValidatedSession;
-  try {
-    // The introspecting server's IP and user agent say nothing about the token holder: no context.
-    session = await manager.validate(token, { tier: 'full' });
-  } catch (error) {
-    if (
-      error instanceof SessionKitError &&
-      error.code !== 'store.unavailable' &&
-      error.code !== 'store.corrupt'
-    ) {
-      return { active: false };
-    }
-    throw error;
-  }
+  const session = await sessionOfToken(manager, token, 'full');
+  if (!session) return { active: false };
   return {
     active: true,
     token_type: looksLikeJwt(token) ? 'access_token' : 'session_token',
@@ -66,6 +54,6 @@ async function introspect(
     aal: session.aal,
     auth_time: seconds(session.authenticatedAt),
     exp: seconds(session.expiresAt),
-    ...(session.tenantId === undefined ? {} : { tid: session.tenantId }),
+    tid: session.tenantId,
   };
 }

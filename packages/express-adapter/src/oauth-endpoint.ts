@@ -2,6 +2,7 @@ import type { Request, Response, Router } from 'express';
 import express from 'express';
 import { z } from 'zod';
 import { asyncHandler } from './async-handler.js';
+import { noStore } from './no-store.js';
 
 /**
  * Decides whether the caller of an OAuth endpoint is a client allowed to use it (RFC 7662 §2.1 and RFC 7009
@@ -22,7 +23,8 @@ function sendOAuthError(
   error: 'invalid_request' | 'invalid_client',
   description: string,
 ): void {
-  res.status(status).setHeader('cache-control', 'no-store');
+  res.status(status);
+  noStore(res);
   if (status === 401) res.setHeader('www-authenticate', 'Basic realm="sessionkit"');
   res.json({ error, error_description: description });
 }
@@ -49,7 +51,7 @@ export function tokenEndpoint(
       if (!parsed.success) {
         return sendOAuthError(res, 400, 'invalid_request', 'The token parameter is required');
       }
-      res.setHeader('cache-control', 'no-store');
+      noStore(res);
       await handle(parsed.data.token, res);
     }),
   );

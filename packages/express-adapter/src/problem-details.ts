@@ -3,8 +3,8 @@ import { SessionKitError } from '@sessionkit/core';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 
 /** Codes for failures of the request itself that neither core nor this adapter raised. */
-export type HttpErrorCode = 'request.invalid' | 'request.too_large' | 'internal';
-export type ProblemCode = ErrorCode | HttpErrorCode;
+type HttpErrorCode = 'request.invalid' | 'request.too_large' | 'internal';
+type ProblemCode = ErrorCode | HttpErrorCode;
 
 /** RFC 9457 problem document; `code` is SessionKit's stable error code, the thing clients branch on. */
 export interface ProblemDocument {
@@ -19,7 +19,7 @@ export interface ProblemDocument {
   details?: Record<string, unknown>;
 }
 
-export interface Problem {
+interface Problem {
   status: number;
   headers: Record<string, string>;
   body: ProblemDocument;
@@ -89,13 +89,13 @@ const PUBLIC_DETAILS = new Set<ProblemCode>([
   'limit.exceeded',
 ]);
 
-export interface ProblemOptions {
+interface ProblemOptions {
   /** Prefix of the `type` URI; the code is appended. Default `urn:sessionkit:problem:`. */
   typeBase?: string;
 }
 
 /** Maps anything thrown to a problem. Unknown errors become a bare 500: no message, no stack. */
-export function problemFor(error: unknown, options: ProblemOptions = {}): Problem {
+function problemFor(error: unknown, options: ProblemOptions = {}): Problem {
   const typeBase = options.typeBase ?? 'urn:sessionkit:problem:';
   const { code, status, detail, details } = classify(error);
   const body: ProblemDocument = {
@@ -103,8 +103,8 @@ export function problemFor(error: unknown, options: ProblemOptions = {}): Proble
     title: TITLES[code],
     status,
     code,
-    ...(detail === undefined ? {} : { detail }),
-    ...(details === undefined || !PUBLIC_DETAILS.has(code) ? {} : { details }),
+    detail,
+    details: PUBLIC_DETAILS.has(code) ? details : undefined,
   };
   const headers: Record<string, string> = {
     'content-type': 'application/problem+json; charset=utf-8',
@@ -116,14 +116,17 @@ export function problemFor(error: unknown, options: ProblemOptions = {}): Proble
   }
   if (error instanceof SessionKitError && error.code === 'rate.limited') {
     const retryAfterMs = Number(error.details.retryAfterMs);
-    headers['retry-after'] = String(
-      Math.max(1, Math.ceil(Number.isFinite(retryAfterMs) ? retryAfterMs / 1000 : 1)),
-    );
+    headers['retry-after'] = retryAfterHeader(Number.isFinite(retryAfterMs) ? retryAfterMs : 1000);
   }
   return { status, headers, body };
 }
 
-export function sendProblem(res: Response, problem: Problem, req?: Request): void {
+/** `Retry-After` in whole seconds, at least one: a client told 0 would retry at once. */
+export function retryAfterHeader(ms: number): string {
+  return String(Math.max(1, Math.ceil(ms / 1000)));
+}
+
+function sendProblem(res: Response, problem: Problem, req?: Request): void {
   res.status(problem.status);
   for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
   const requestId = req?.sessionkit?.requestId;

@@ -4,6 +4,7 @@ import type { ClientNetworkOptions } from '@sessionkit/security';
 import { clientNetwork, parseClientNetworkOptions } from '@sessionkit/security';
 import type { Request, RequestHandler, Response } from 'express';
 import { asyncHandler } from './async-handler.js';
+import { retryAfterHeader } from './problem-details.js';
 
 export interface RateLimitOptions {
   /** Any limiter with core's `RateLimiter` shape, e.g. the Redis or in-memory ones of @sessionkit/security. */
@@ -60,6 +61,5 @@ function setHeaders(res: Response, result: RateLimitResult, now: number): void {
   res.setHeader('ratelimit-limit', String(Math.max(0, Math.floor(result.limit))));
   res.setHeader('ratelimit-remaining', String(Math.max(0, Math.floor(result.remaining))));
   res.setHeader('ratelimit-reset', String(Math.max(0, Math.ceil((result.resetAt - now) / 1000))));
-  if (!result.allowed)
-    res.setHeader('retry-after', String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))));
+  if (!result.allowed) res.setHeader('retry-after', retryAfterHeader(result.retryAfterMs));
 }

@@ -6,10 +6,19 @@ import type {
   ValidatedSession,
 } from '@sessionkit/core';
 import type { Request } from 'express';
+import type { IdentifiedRequestContext } from './context-from-request.js';
+import { contextFromRequest } from './context-from-request.js';
 import type { CookieSettings } from './cookies.js';
-import type { IdentifiedRequestContext, RequestContextOptions } from './request-context.js';
-import { requestContext, requestIdOf } from './request-context.js';
-import type { SessionKitRequest } from './session-middleware.js';
+import { requestIdOf } from './request-id.js';
+import type { SessionKitRequest } from './session-kit-request.js';
+
+/** What one `sessionMiddleware()` was configured with: shared by every request it sees, resolved once. */
+export interface MiddlewareSettings {
+  readonly manager: SessionManager;
+  readonly cookies: CookieSettings;
+  readonly clock: Clock;
+  readonly requestIdHeader: string | false;
+}
 
 /**
  * What the middleware keeps per request beside the public fields of `req.sessionkit`, in a symbol slot that JSON
@@ -17,46 +26,33 @@ import type { SessionKitRequest } from './session-middleware.js';
  * raw token.
  */
 export class RequestState {
-  readonly #manager: SessionManager;
-  readonly #cookies: CookieSettings;
-  readonly #clock: Clock;
-  readonly #contextOptions: RequestContextOptions;
+  readonly #settings: MiddlewareSettings;
   readonly #req: Request;
   #requestId: string | undefined;
   #token: string | undefined;
   #context: IdentifiedRequestContext | undefined;
 
-  constructor(
-    manager: SessionManager,
-    cookies: CookieSettings,
-    clock: Clock,
-    contextOptions: RequestContextOptions,
-    req: Request,
-    token: string | undefined,
-  ) {
-    this.#manager = manager;
-    this.#cookies = cookies;
-    this.#clock = clock;
-    this.#contextOptions = contextOptions;
+  constructor(settings: MiddlewareSettings, req: Request, token: string | undefined) {
+    this.#settings = settings;
     this.#req = req;
     this.#token = token;
   }
 
   get manager(): SessionManager {
-    return this.#manager;
+    return this.#settings.manager;
   }
 
   get cookies(): CookieSettings {
-    return this.#cookies;
+    return this.#settings.cookies;
   }
 
   get clock(): Clock {
-    return this.#clock;
+    return this.#settings.clock;
   }
 
   /** The proxy's request id or a fresh one, decided on first use and the same for the rest of the request. */
   get requestId(): string {
-    this.#requestId ??= requestIdOf(this.#req, this.#contextOptions.requestIdHeader ?? 'x-request-id');
+    this.#requestId ??= requestIdOf(this.#req, this.#settings.requestIdHeader);
     return this.#requestId;
   }
 
@@ -69,12 +65,9 @@ export class RequestState {
   }
 
   /** Built on first use: the tiers that answer from local caches never need it. */
-  get context(): IdentifiedRequestContext | undefined {
+  get context(): IdentifiedRequestContext {
+    this.#context ??= contextFromRequest(this.#req, this.requestId);
     return this.#context;
-  }
-
-  set context(context: IdentifiedRequestContext | undefined) {
-    this.#context = context;
   }
 }
 
@@ -92,11 +85,9 @@ export class RequestSessionKit implements SessionKitRequest {
   declare error?: SessionKitError;
   declare csrfToken?: string;
   readonly [STATE]: RequestState;
-  readonly #req: Request;
 
-  constructor(state: RequestState, req: Request) {
+  constructor(state: RequestState) {
     this[STATE] = state;
-    this.#req = req;
   }
 
   get requestId(): string {
@@ -104,7 +95,7 @@ export class RequestSessionKit implements SessionKitRequest {
   }
 
   get context(): RequestContext {
-    return requestContext(this.#req);
+    return this[STATE].context;
   }
 }
 
@@ -116,6 +107,17 @@ export function findState(req: Request): RequestState | undefined {
 /** A guard or router used without `sessionMiddleware` in front of it is a wiring bug: fail loudly. */
 export function stateOf(req: Request): RequestState {
   const state = findState(req);
-  if (!state) throw new Error('@sessionkit/express: mount sessionMiddleware() before this handler');
+  if (!state) throw missingMiddleware();
   return state;
+}
+
+/** `req.sessionkit`, which every guard and router needs the session middleware to have put there. */
+export function kitOf(req: Request): SessionKitRequest {
+  const kit = req.sessionkit;
+  if (!kit) throw missingMiddleware();
+  return kit;
+}
+
+function missingMiddleware(): Error {
+  return new Error('@sessionkit/express: mount sessionMiddleware() before this handler');
 }

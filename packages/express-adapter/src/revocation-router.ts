@@ -1,9 +1,9 @@
 import type { Clock, SessionManager } from '@sessionkit/core';
-import { looksLikeJwt, SessionKitError, systemClock } from '@sessionkit/core';
+import { looksLikeJwt, systemClock } from '@sessionkit/core';
 import type { Router } from 'express';
 import type { ClientAuthenticator } from './oauth-endpoint.js';
 import { tokenEndpoint } from './oauth-endpoint.js';
-import { sessionOfRefreshToken } from './refresh-token-check.js';
+import { sessionOfRefreshToken, sessionOfToken } from './token-check.js';
 
 export interface RevocationRouterOptions {
   manager: SessionManager;
@@ -35,18 +35,6 @@ async function provenSessionId(
   now: number,
 ): Promise<string | undefined> {
   if (token.startsWith('rt_')) return (await sessionOfRefreshToken(manager, token, now))?.id;
-  try {
-    // An access token is proven by its signature alone; a session token needs the store.
-    const validated = await manager.validate(token, { tier: looksLikeJwt(token) ? 'fast' : 'full' });
-    return validated.sessionId;
-  } catch (error) {
-    if (
-      error instanceof SessionKitError &&
-      error.code !== 'store.unavailable' &&
-      error.code !== 'store.corrupt'
-    ) {
-      return undefined;
-    }
-    throw error;
-  }
+  // An access token is proven by its signature alone; a session token needs the store.
+  return (await sessionOfToken(manager, token, looksLikeJwt(token) ? 'fast' : 'full'))?.sessionId;
 }

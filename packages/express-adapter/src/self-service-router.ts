@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { asyncHandler } from './async-handler.js';
 import { clearSessionCookie } from './cookies.js';
 import { storeBackedSession } from './guards.js';
+import { noStore } from './no-store.js';
 import { requestContext } from './request-context.js';
 import { stateOf } from './request-state.js';
 
@@ -32,7 +33,7 @@ export function selfServiceRouter(options: SelfServiceOptions = {}): Router {
   const router = express.Router();
   // Device lists and activity are personal: no shared cache may keep them.
   router.use((_req, res, next) => {
-    res.setHeader('cache-control', 'no-store');
+    noStore(res);
     next();
   });
 
@@ -40,7 +41,7 @@ export function selfServiceRouter(options: SelfServiceOptions = {}): Router {
     '/sessions',
     asyncHandler(async (req, res) => {
       const me = await storeBackedSession(req, res);
-      const sessions = await stateOf(req).manager.list(me.userId, tenantOf(me.tenantId));
+      const sessions = await stateOf(req).manager.list(me.userId, { tenantId: me.tenantId });
       const listing: SessionListing[] = sessions
         .filter((session) => session.state === 'active' || session.state === 'suspended')
         .map((session) => ({ ...session, current: session.id === me.sessionId }));
@@ -67,7 +68,7 @@ export function selfServiceRouter(options: SelfServiceOptions = {}): Router {
         reason: 'revoked.others',
         by: 'user',
         context: requestContext(req),
-        ...tenantOf(me.tenantId),
+        tenantId: me.tenantId,
       });
       res.json({ revoked });
     }),
@@ -102,18 +103,11 @@ export function selfServiceRouter(options: SelfServiceOptions = {}): Router {
       asyncHandler(async (req, res) => {
         const me = await storeBackedSession(req, res);
         const query = parseInput(activityQuery, req.query, 'activity query');
-        const page = await activity.listActivity(me.userId, {
-          limit: query.limit,
-          ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
-        });
+        const page = await activity.listActivity(me.userId, { limit: query.limit, cursor: query.cursor });
         res.json(page);
       }),
     );
   }
 
   return router;
-}
-
-function tenantOf(tenantId: string | undefined): { tenantId?: string } {
-  return tenantId === undefined ? {} : { tenantId };
 }

@@ -1,10 +1,11 @@
 import type { Aal, CreateSessionOptions, IssuedTokens } from '@sessionkit/core';
 import type { Request, Response } from 'express';
 import { clearSessionCookie, setSessionCookie } from './cookies.js';
-import { csrfTokenFor } from './csrf-token.js';
 import { sessionOf } from './guards.js';
+import { noStore } from './no-store.js';
 import { requestContext } from './request-context.js';
 import { stateOf } from './request-state.js';
+import { accepted } from './validation-outcome.js';
 
 export interface EstablishOptions {
   /** Set the session cookie (browsers). API clients that use the returned bearer token can skip it. Default true. */
@@ -30,6 +31,7 @@ export async function establishSession(
     await state.manager.revoke(previous.sessionId, { reason: 'login.replaced', by: 'user', context });
   }
   const setCookie = options.setCookie ?? true;
+  // The middleware said no-store already; said again over any caching policy the app set for the route since.
   noStore(res);
   if (setCookie) setSessionCookie(res, issued, state.cookies, state.clock.now());
   adopt(req, issued, setCookie ? 'cookie' : 'bearer');
@@ -78,14 +80,6 @@ export async function endSession(req: Request, res: Response): Promise<boolean> 
   return true;
 }
 
-/**
- * The answer carries a new token or changes the cookie. The session middleware already said no-store; this
- * holds even where the app set a caching policy of its own for the route in between.
- */
-function noStore(res: Response): void {
-  res.setHeader('cache-control', 'no-store');
-}
-
 /** The rest of this request runs as the newly issued session. */
 function adopt(req: Request, issued: IssuedTokens, transport: 'cookie' | 'bearer'): void {
   const state = stateOf(req);
@@ -94,7 +88,8 @@ function adopt(req: Request, issued: IssuedTokens, transport: 'cookie' | 'bearer
   if (!kit) return;
   const view = issued.session;
   kit.transport = transport;
-  kit.session = {
+  // Shaped as core's own answers, where an untenanted session has no `tenantId` key at all.
+  accepted(kit, issued.token, {
     sessionId: view.id,
     userId: view.userId,
     ...(view.tenantId === undefined ? {} : { tenantId: view.tenantId }),
@@ -104,8 +99,5 @@ function adopt(req: Request, issued: IssuedTokens, transport: 'cookie' | 'bearer
     source: 'store',
     session: view,
     warnings: [],
-  };
-  delete kit.error;
-  if (transport === 'cookie') kit.csrfToken = csrfTokenFor(issued.token);
-  else delete kit.csrfToken;
+  });
 }

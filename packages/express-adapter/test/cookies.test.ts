@@ -1,8 +1,9 @@
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { cookieSettings, setSessionCookie } from '../src/cookies.js';
 import type { CookieOptions } from '../src/index.js';
-import { cookieSettings, problemHandler, setSessionCookie } from '../src/index.js';
+import { problemHandler } from '../src/index.js';
 
 const issued = (token: string) => ({ token, session: { absoluteExpiresAt: Date.now() + 3_600_000 } });
 

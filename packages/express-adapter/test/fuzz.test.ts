@@ -235,7 +235,9 @@ describe.each(storeKinds)('fuzzing cookies, headers and bodies (%s store)', (kin
           if (res.status >= 400 && res.headers['content-type']?.startsWith('application/problem+json')) {
             expect(res.text).not.toMatch(/\n\s+at /);
           }
-          // Everything behind the session middleware is no-store; only the public keys may be cached.
+          // Everything behind the session middleware is no-store; only the public keys may be cached. Headers
+          // over Node's 16 KiB limit are refused with 431 by the HTTP parser itself: nothing ran, nothing to cache.
+          if (res.status === 431) return;
           const publicKeys = res.status === 200 && path === '/.well-known/jwks.json';
           expect(res.headers['cache-control'], `${method} ${path}`).toBe(
             publicKeys ? 'public, max-age=60' : 'no-store',

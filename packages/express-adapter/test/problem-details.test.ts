@@ -22,14 +22,9 @@ import { UpstreamUnavailableError } from '@sessionkit/upstream';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import type { ProblemDocument } from '../src/index.js';
-import {
-  AccessDeniedError,
-  AuthenticationRequiredError,
-  CsrfRejectedError,
-  problemHandler,
-  STATUS_BY_CODE,
-} from '../src/index.js';
+import { AccessDeniedError, AuthenticationRequiredError, CsrfRejectedError } from '../src/adapter-errors.js';
+import { problemHandler, STATUS_BY_CODE } from '../src/index.js';
+import type { ProblemDocument } from '../src/problem-details.js';
 
 /** One instance of every error code, built through its public constructor. */
 const coreErrors: Record<ErrorCode, SessionKitError> = {

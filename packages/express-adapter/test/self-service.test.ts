@@ -1,7 +1,7 @@
 import type { ActivityEntry, ActivityPage, ActivitySource, SessionEvent } from '@sessionkit/core';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SessionListing } from '../src/index.js';
+import type { SessionListing } from '../src/self-service-router.js';
 import type { StoreKind, TestApp } from './harness.js';
 import { browserOf, SECURE_COOKIE, setCookies, storeKinds, testApp } from './harness.js';
 

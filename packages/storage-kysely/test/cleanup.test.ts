@@ -37,7 +37,7 @@ describe('startCleanup on a PGlite store', () => {
       onRun: (deleted) => runs.push(deleted),
       onError: (error) => errors.push(error),
     });
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 30_000;
     while (runs.reduce((sum, n) => sum + n, 0) < 7 && Date.now() < deadline) await sleep(10);
     await cleanup.stop();
     expect(errors).toEqual([]);

@@ -18,7 +18,18 @@ export function uniqueSchema(prefix: string): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;
 }
 
-export function postgresDb(connectionString = POSTGRES_URL, timeoutMs = 5000): Kysely<Database> {
+/**
+ * Statement timeout for test stores, unless a test sets its own to provoke an outage. A loaded machine (two
+ * suites at once) runs a statement in seconds, and Kysely's migrator takes one advisory lock for the whole
+ * database, whatever the schema, so test files migrating their own schemas queue behind each other: a tight
+ * bound would fail healthy stores.
+ */
+const PATIENT_TIMEOUT_MS = 60_000;
+
+export function postgresDb(
+  connectionString = POSTGRES_URL,
+  timeoutMs = PATIENT_TIMEOUT_MS,
+): Kysely<Database> {
   return new Kysely<Database>({
     dialect: new PostgresDialect({ pool: createPgPool({ connectionString, max: 8, timeoutMs }) }),
   });
@@ -29,9 +40,13 @@ export function postgresStores(schema: string, connectionString = POSTGRES_URL) 
   let migrated: Promise<string[]> | undefined;
   return {
     async connect(options: { timeoutMs?: number; onReconnect?: () => void } = {}): Promise<KyselyStore> {
-      const pool = createPgPool({ connectionString, max: 8, timeoutMs: options.timeoutMs ?? 5000 });
+      const pool = createPgPool({
+        connectionString,
+        max: 8,
+        timeoutMs: options.timeoutMs ?? PATIENT_TIMEOUT_MS,
+      });
       const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-      migrated ??= migrateToLatest(db, { schema });
+      migrated ??= migrateOnce(connectionString, schema);
       await migrated;
       const feed = new PgInvalidationFeed({
         pool,
@@ -47,6 +62,15 @@ export function postgresStores(schema: string, connectionString = POSTGRES_URL) 
       await db.destroy();
     },
   };
+}
+
+async function migrateOnce(connectionString: string, schema: string): Promise<string[]> {
+  const db = postgresDb(connectionString);
+  try {
+    return await migrateToLatest(db, { schema });
+  } finally {
+    await db.destroy();
+  }
 }
 
 /** Store handles sharing one in-memory PGlite instance. */

@@ -15,7 +15,10 @@ function codeOf(promise: Promise<unknown>): Promise<string> {
   );
 }
 
-/** One app instance: its own Redis connection, store and feed subscription; keys and clock are shared. */
+/** Every instance sharing a store shares the server secret: it proves earlier refresh tokens as ours. */
+const secret = 'step-up-test-server-secret-0123456789abcdef';
+
+/** One app instance: its own Redis connection, store and feed subscription; keys, secret and clock are shared. */
 async function instance(keys: AccessTokenKeyRing, clock: ManualClock): Promise<SessionManager> {
   const client = new Redis({ host: '127.0.0.1', port: 6379, enableOfflineQueue: false });
   clients.push(client);
@@ -23,6 +26,7 @@ async function instance(keys: AccessTokenKeyRing, clock: ManualClock): Promise<S
     store: new RedisStore({ client, prefix }),
     clock,
     accessTokens: keys,
+    config: { secret },
   });
   managers.push(manager);
   await manager.start();
@@ -53,7 +57,7 @@ describe('step-up across two instances on Redis 127.0.0.1:6379', () => {
     clock.advance(1000);
     const stepped = await a.stepUp(login.session.id, { aal: 2 });
     // The feed is asynchronous: B's fast tier stops answering once A's `changed` message has arrived.
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 30_000;
     while (b.validateFromCache(login.accessToken, { tier: 'fast' }) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

@@ -21,6 +21,7 @@ const assuranceClaimsSchema = z.object({
   email_verified: z.literal(true).optional().catch(undefined),
   amr: z.array(z.string().max(64)).max(32).optional().catch(undefined),
   acr: z.string().max(256).optional().catch(undefined),
+  auth_time: z.number().int().nonnegative().optional().catch(undefined),
 });
 
 export interface IdTokenAssurance {
@@ -30,6 +31,12 @@ export interface IdTokenAssurance {
   emailVerified: boolean;
   /** 2 when the provider asserts a second factor through `amr` or a configured `acr`, else 1. */
   aal: 1 | 2;
+  /**
+   * When the person authenticated at the provider (`auth_time`, in ms), if it says. A session started from
+   * the provider's sign-in is as fresh as that sign-in, not as the callback: an `amr` from hours ago must not
+   * pass a fifteen-minute freshness check.
+   */
+  authenticatedAt: number | undefined;
 }
 
 /**
@@ -50,5 +57,6 @@ export function idTokenAssurance(
     email: parsed.email,
     emailVerified: parsed.email !== undefined && parsed.email_verified === true,
     aal: secondFactor ? 2 : 1,
+    authenticatedAt: parsed.auth_time === undefined ? undefined : parsed.auth_time * 1000,
   };
 }

@@ -51,6 +51,16 @@ describe('idTokenAssurance', () => {
     expect(idTokenAssurance({ ...base, amr: ['hwk'] }, { secondFactorAmr: ['hwk'] }).aal).toBe(2);
   });
 
+  it('reads auth_time in ms when it is a whole number of seconds, and nothing otherwise', () => {
+    expect(idTokenAssurance({ ...base, auth_time: 1_700_000_000 }).authenticatedAt).toBe(1_700_000_000_000);
+    for (const authTime of [undefined, -1, 1.5, '1700000000', null]) {
+      expect([authTime, idTokenAssurance({ ...base, auth_time: authTime }).authenticatedAt]).toEqual([
+        authTime,
+        undefined,
+      ]);
+    }
+  });
+
   it('refuses malformed options with input.invalid', async () => {
     expect(await codeOf((async () => idTokenAssurance(base, { aal2Acr: [''] }))())).toBe('input.invalid');
   });
