@@ -113,8 +113,9 @@ export class LocalSessionState {
     this.#denylist.delete(sessionId);
   }
 
-  admits(claims: AccessTokenClaims, now: number): boolean {
-    return this.#floor.admits(claims, now);
+  /** Neither denied nor issued before the session's last authentication: the fast tier may answer for it. */
+  trusts(claims: AccessTokenClaims, now: number): boolean {
+    return this.#denylist.get(claims.sid, now) !== true && this.#floor.admits(claims, now);
   }
 
   /** See CredentialFloor.assertAdmits: throws `token.invalid` for a token issued before the last authentication. */

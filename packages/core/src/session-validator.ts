@@ -100,9 +100,9 @@ export class SessionValidator {
     const state = this.#state;
     const claims = state.knownJwt(token, now);
     if (claims) {
-      return state.isDenied(claims.sid, now) || !state.admits(claims, now)
-        ? undefined
-        : this.#guard(this.#answers.forToken(claims), options, now);
+      return state.trusts(claims, now)
+        ? this.#guard(this.#answers.forToken(claims), options, now)
+        : undefined;
     }
     if (!this.#config.validationCache.enabled) return undefined;
     const parsed = tryParseToken(token, 'session');
