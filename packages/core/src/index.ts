@@ -35,19 +35,13 @@ export type { EventContext, RequestContext } from './request-context.js';
 export { requestContextSchema } from './request-context.js';
 export type { ServerKeys } from './server-keys.js';
 export { serverKeys } from './server-keys.js';
-export type {
-  CreateSessionOptions,
-  IssuedTokens,
-  RefreshResult,
-  SessionManagerOptions,
-  SessionStats,
-  ValidatedSession,
-  ValidateOptions,
-} from './session-manager.js';
+export type { CreateSessionOptions, IssuedTokens } from './session-issuer.js';
+export type { SessionManagerOptions, SessionStats } from './session-manager.js';
 export { SessionManager } from './session-manager.js';
 export type {
   Aal,
   Device,
+  InUseState,
   JsonValue,
   RefreshState,
   SessionRecord,
@@ -60,6 +54,8 @@ export {
   deserializeSession,
   expiresAt,
   hashSchema,
+  IN_USE_STATES,
+  isInUse,
   isLive,
   METADATA_MAX_BYTES,
   metadataSchema,
@@ -71,10 +67,13 @@ export {
   sessionStates,
   timestampSchema,
 } from './session-record.js';
+export type { RefreshResult } from './session-refresh.js';
+export type { ValidateOptions } from './session-validator.js';
 export type { SessionView } from './session-view.js';
 export { toView } from './session-view.js';
 export type * from './store.js';
 export { REUSE_REVOKE_REASON } from './store.js';
 export { chooseEvictions, decideRotation, revokedCopy } from './store-rules.js';
 export { digestsEqual, hmacSha256, randomToken, sha256 } from './token-crypto.js';
+export type { ValidatedSession } from './validated-session.js';
 export { parseInput } from './zod-input.js';
