@@ -1,6 +1,7 @@
 import { deepFreeze } from './deep-freeze.js';
 import { RecentMap } from './recent-map.js';
 import type { SessionRecord } from './session-record.js';
+import { isInUse } from './session-record.js';
 
 /**
  * For store authors: the last stored value read for each session id and the record it decoded to. Decoding and
@@ -27,7 +28,7 @@ export class DecodedRecordCache {
     this.#entries.delete(id);
     // Only sessions in use are kept: a revoked or expired one is read about once more, when its token comes
     // back, and keeping it would fill the cache with sessions nobody reads.
-    if (!this.#keeps || (record.state !== 'active' && record.state !== 'suspended')) return record;
+    if (!this.#keeps || !isInUse(record.state)) return record;
     const frozen = deepFreeze(record);
     this.#entries.set(id, { raw, record: frozen });
     return frozen;

@@ -30,19 +30,15 @@ export type { MemoryStoreOptions } from './memory-store.js';
 export { MemoryStore } from './memory-store.js';
 export type { RateLimiter, RateLimitResult } from './rate-limit.js';
 export type { EventContext, RequestContext } from './request-context.js';
-export type {
-  CreateSessionOptions,
-  IssuedTokens,
-  RefreshResult,
-  SessionManagerOptions,
-  SessionStats,
-  ValidatedSession,
-  ValidateOptions,
-} from './session-manager.js';
+export type { CreateSessionOptions, IssuedTokens } from './session-issuer.js';
+export type { SessionManagerOptions, SessionStats } from './session-manager.js';
 export { SessionManager } from './session-manager.js';
 export type { Aal, JsonValue, SessionRecord, SessionState } from './session-record.js';
 export { METADATA_MAX_BYTES } from './session-record.js';
+export type { RefreshResult } from './session-refresh.js';
+export type { ValidateOptions } from './session-validator.js';
 export type { SessionView } from './session-view.js';
 export type { SessionStore } from './store.js';
 export { digestsEqual, hmacSha256, randomToken, sha256 } from './token-crypto.js';
+export type { ValidatedSession } from './validated-session.js';
 export { parseInput } from './zod-input.js';

@@ -111,13 +111,21 @@ export function parseStoredSession(value: unknown): SessionRecord {
   return result.data;
 }
 
-/** Live means it still counts against the per-user limit and can still authenticate. */
+/**
+ * The states of a session in use: it counts against the per-user limit, may be resumed or used, and stores keep
+ * it in their live indexes and caches. Lua (storage-redis lua-scripts.ts) and SQL (storage-kysely
+ * create-session-function.ts, migrations.ts) restate it; the store conformance suite holds them to it.
+ */
+export const IN_USE_STATES = ['active', 'suspended'] as const satisfies readonly SessionState[];
+export type InUseState = (typeof IN_USE_STATES)[number];
+
+export function isInUse(state: SessionState): state is InUseState {
+  return state === 'active' || state === 'suspended';
+}
+
+/** Live means in use and before both deadlines: it still counts against the per-user limit and can authenticate. */
 export function isLive(record: SessionRecord, now: number): boolean {
-  return (
-    (record.state === 'active' || record.state === 'suspended') &&
-    now < record.idleExpiresAt &&
-    now < record.absoluteExpiresAt
-  );
+  return isInUse(record.state) && now < record.idleExpiresAt && now < record.absoluteExpiresAt;
 }
 
 /** The instant after which nothing about the record can matter to authentication. */

@@ -102,20 +102,22 @@ export interface InvalidationFeed {
 /**
  * What the engine needs from storage, and no more. Every method either does what it says or throws a
  * SessionKitError (`store.unavailable`, `store.corrupt`, `session.conflict`, ...): a failure is never `undefined`.
- * `undefined` from `get` means only "no such session".
+ * `undefined` from `get` means only "no such session". Members marked `?` are optional capabilities: the engine
+ * checks for them and does without.
  */
 export interface SessionStore {
   /** Inserts while holding the per-user limit in one atomic step; evicts the oldest live sessions or throws `limit.exceeded`. */
   create(input: CreateSessionInput): Promise<CreateSessionResult>;
+  /** The record, or `undefined` if there is none; on every full-tier validation, so at most one round trip. */
   get(id: string): Promise<SessionRecord | undefined>;
   /** Every stored session of a user (any state), newest first. */
   listByUser(userId: string, options?: ListOptions): Promise<SessionRecord[]>;
   /**
-   * Compare-and-set: writes `next` (with version `expectedVersion + 1`) only if the stored version is
-   * `expectedVersion`. Throws `session.conflict` on a stale version, `session.not_found` if the record is gone
-   * and `session.revoked` if it is revoked: an update never resurrects a session.
+   * Compare-and-set: writes `next` as version `expectedVersion + 1` only over that version. Throws `session.conflict`,
+   * `session.not_found`, or `session.revoked` for a revoked record: an update never resurrects a session.
    */
   update(next: SessionRecord, expectedVersion: number): Promise<SessionRecord>;
+  /** Rotates a refresh token in one atomic step, deciding as `decideRotation` (store-rules.ts) does. */
   rotateRefresh(input: RotateRefreshInput): Promise<RotateRefreshResult>;
   /** Revokes one session; returns it in its revoked state (unchanged if it already was), or undefined if absent. */
   revoke(id: string, options: RevokeOptions): Promise<SessionRecord | undefined>;
@@ -123,10 +125,12 @@ export interface SessionStore {
   revokeUser(userId: string, options: RevokeUserOptions): Promise<SessionRecord[]>;
   /** Revokes a session and all its descendants (children may belong to other users); returns those it revoked. */
   revokeTree(rootId: string, options: RevokeOptions): Promise<SessionRecord[]>;
-  /** Deletes at most `batchSize` records whose idle or absolute deadline has passed; returns how many. */
-  deleteExpired(options: { now: number; batchSize: number }): Promise<number>;
+  /** Reaches every instance sharing this backend: kept on the store, since only the backend knows who shares it. */
   readonly feed: InvalidationFeed;
-  /** Resolves when the backend answers; throws `store.unavailable` otherwise. */
+  /** Resolves when the backend answers; throws `store.unavailable` otherwise (a store with none resolves at once). */
   health(): Promise<void>;
+  /** Releases what the store owns (e.g. its feed's connection, a pool handed to it). */
   close(): Promise<void>;
+  /** Deletes at most `batchSize` records past a deadline, returns how many; omitted where the backend expires them. */
+  deleteExpired?(options: { now: number; batchSize: number }): Promise<number>;
 }

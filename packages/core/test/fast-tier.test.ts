@@ -8,7 +8,7 @@ import type { InvalidationFeed, InvalidationSubscribeOptions, SessionStore } fro
 import { codeOf } from './helpers.js';
 
 /** Counts store reads, to show which validations skip the store. */
-function countingReads(inner: SessionStore): { store: SessionStore; reads: () => number } {
+function countingReads(inner: MemoryStore): { store: SessionStore; reads: () => number } {
   let reads = 0;
   const store: SessionStore = {
     feed: inner.feed,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ContextAssessor } from '../src/context-policy.js';
+import { MemoryStore } from '../src/memory-store.js';
 import { parseToken } from '../src/opaque-token.js';
+import { SessionManager } from '../src/session-manager.js';
 import { codeOf, eventTypes, harness } from './helpers.js';
 
 const MINUTE = 60_000;
@@ -224,6 +226,15 @@ describe('revocation, limits and tenants', () => {
     expect(await manager.cleanup({ batchSize: 1 })).toBe(2);
     expect(await manager.list('alice')).toHaveLength(1);
     expect(await manager.get('nope')).toBeUndefined();
+  });
+
+  it('answers 0 from cleanup over a store that expires records itself (no deleteExpired)', async () => {
+    const store = new MemoryStore();
+    // What a store with native expiry looks like to the engine (RedisStore has no deleteExpired at all).
+    Object.defineProperty(store, 'deleteExpired', { value: undefined });
+    const manager = new SessionManager({ store });
+    expect(await manager.cleanup({ batchSize: 1 })).toBe(0);
+    await store.close();
   });
 });
 

@@ -1,5 +1,6 @@
 import type { ActivitySource, SessionView } from '@sessionkit/core';
 import { parseInput, SessionNotFoundError } from '@sessionkit/core';
+import { isInUse } from '@sessionkit/core/store';
 import type { Router } from 'express';
 import express from 'express';
 import { z } from 'zod';
@@ -43,7 +44,7 @@ export function selfServiceRouter(options: SelfServiceOptions = {}): Router {
       const me = await storeBackedSession(req, res);
       const sessions = await stateOf(req).manager.list(me.userId, { tenantId: me.tenantId });
       const listing: SessionListing[] = sessions
-        .filter((session) => session.state === 'active' || session.state === 'suspended')
+        .filter((session) => isInUse(session.state))
         .map((session) => ({ ...session, current: session.id === me.sessionId }));
       res.json(listing);
     }),

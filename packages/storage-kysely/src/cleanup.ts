@@ -27,7 +27,7 @@ export interface Cleanup {
 
 /** Runs `deleteExpired` in bounded batches on a jittered interval; the timer never keeps the process alive. */
 export function startCleanup(
-  store: Pick<SessionStore, 'deleteExpired'>,
+  store: Required<Pick<SessionStore, 'deleteExpired'>>,
   options: CleanupOptions = {},
 ): Cleanup {
   const { intervalMs, jitter, batchSize, maxBatchesPerRun } = parseInput(

@@ -16,9 +16,10 @@ export const CREATE_SESSION_FUNCTION = 'create_session';
  * live sessions past the limit and returns them revoked (oldest first), or raises `SK001` under `reject`, which
  * rolls the insert back.
  *
- * It restates core's `chooseEvictions` (live = active or suspended and `now` before both deadlines; evict the
- * `live + 1 - max` oldest by `createdAt`, then by id in code-unit order, which the `"C"` collation gives in
- * SQL). test/create-session-rules.test.ts holds the two to the same answers.
+ * It restates core's `chooseEvictions` (live = in use, core's `IN_USE_STATES` spelled out as SQL literals, and
+ * `now` before both deadlines; evict the `live + 1 - max` oldest by `createdAt`, then by id in code-unit order,
+ * which the `"C"` collation gives in SQL). test/create-session-rules.test.ts holds the two to the same answers,
+ * and core's store conformance suite ("the in-use rule") every store to `isInUse`.
  *
  * Everything is schema-qualified (the store supports a custom schema) and frozen as of this migration: a
  * later column change replaces the function in its own migration (`defineCreateSession` with its columns).

@@ -62,6 +62,7 @@ export function sessionMigrations(schema: string): Record<string, Migration> {
           .columns(['user_id', 'created_at desc'])
           .execute();
         // The per-user limit and revoke-all read only live rows: a partial index keeps revoked ones out of the way.
+        // The states are core's IN_USE_STATES, spelled out: a migration must not change when a constant does.
         await builder
           .createIndex('sessions_live_by_user')
           .on('sessions')

@@ -24,7 +24,7 @@ export class KeyLayout {
     return `${this.#prefix}:{${userId}}:all`;
   }
 
-  /** Sorted set of the user's active or suspended session ids, scored by creation time (eviction order). */
+  /** Sorted set of the user's session ids in use (core's `isInUse`), scored by creation time (eviction order). */
   live(userId: string): string {
     return `${this.#prefix}:{${userId}}:live`;
   }

@@ -72,6 +72,7 @@ local function fitIndexTtl(allKey, liveKey)
   end
 end
 
+-- core's isLive: in use (isInUse, IN_USE_STATES: active or suspended) and before both deadlines.
 local function isLive(record, now)
   return (record.st == 'active' or record.st == 'suspended')
     and now < (tonumber(record.ie) or 0) and now < (tonumber(record.ae) or 0)

@@ -18,31 +18,18 @@ import type {
   RotateRefreshInput,
   RotateRefreshResult,
 } from '@sessionkit/core/store';
-import {
-  DecodedRecordCache,
-  expiresAt,
-  REUSE_REVOKE_REASON,
-  RecentMap,
-  sessionRecordSchema,
-} from '@sessionkit/core/store';
+import { expiresAt, isInUse, REUSE_REVOKE_REASON, sessionRecordSchema } from '@sessionkit/core/store';
 import { z } from 'zod';
 import { CommandGuard } from './command-guard.js';
 import { KeyLayout } from './key-layout.js';
-import { LuaScript } from './lua-script.js';
-import {
-  CREATE_SCRIPT,
-  LIST_SCRIPT,
-  REVOKE_IDS_SCRIPT,
-  REVOKE_USER_SCRIPT,
-  ROTATE_SCRIPT,
-  UPDATE_SCRIPT,
-} from './lua-scripts.js';
+import type { LuaScript } from './lua-script.js';
+import { RecordCache } from './record-cache.js';
 import { decodeRecord, encodeRecord, encodeText } from './record-encoding.js';
-
 import type { RedisClient } from './redis-client.js';
 import { RedisInvalidationFeed } from './redis-invalidation-feed.js';
 import type { RedisStoreOptions } from './redis-store-options.js';
 import { redisStoreOptionsSchema } from './redis-store-options.js';
+import { parseReply, replies, scripts } from './store-scripts.js';
 
 const EVICT_REASON = 'limit.evicted';
 
@@ -78,42 +65,9 @@ const revokeUserOptionsSchema = revokeOptionsSchema.extend({
   exceptId: z.string().max(64).optional(),
   tenantId: z.string().min(1).max(256).optional(),
 });
-const expiryOptionsSchema = z.object({ now: timestamp, batchSize: z.number().int().positive() });
-
-/* Replies of the Lua scripts (lua-scripts.ts); a reply of any other shape is `store.corrupt`. */
-const recordEntry = z.tuple([z.string(), z.string()]);
-const createReply = z.union([
-  z.tuple([z.enum(['exists', 'limit'])]),
-  z.tuple([z.literal('ok'), z.array(recordEntry)]),
-]);
-const updateReply = z.union([
-  z.tuple([z.enum(['missing', 'revoked', 'conflict'])]),
-  z.tuple([z.literal('ok'), z.string(), z.string()]),
-]);
-const rotateReply = z.union([
-  z.tuple([z.literal('unknown')]),
-  z.tuple([z.enum(['rotated', 'grace', 'reused', 'inactive']), z.string()]),
-]);
-const revokeIdsReply = z.array(z.tuple([z.string(), z.number(), z.string()]));
-const recordListReply = z.array(recordEntry);
-
-const scripts = {
-  create: new LuaScript(CREATE_SCRIPT),
-  update: new LuaScript(UPDATE_SCRIPT),
-  rotate: new LuaScript(ROTATE_SCRIPT),
-  revokeIds: new LuaScript(REVOKE_IDS_SCRIPT),
-  revokeUser: new LuaScript(REVOKE_USER_SCRIPT),
-  list: new LuaScript(LIST_SCRIPT),
-};
-
-function parseReply<S extends z.ZodType>(schema: S, reply: unknown): z.output<S> {
-  const result = schema.safeParse(reply);
-  if (!result.success) throw new StoreCorruptError('A store script answered in an unexpected shape');
-  return result.data;
-}
 
 function countsAsLive(record: SessionRecord): '1' | '0' {
-  return record.state === 'active' || record.state === 'suspended' ? '1' : '0';
+  return isInUse(record.state) ? '1' : '0';
 }
 
 /**
@@ -125,16 +79,7 @@ export class RedisStore implements SessionStore {
   readonly #client: RedisClient;
   readonly #keys: KeyLayout;
   readonly #guard: CommandGuard;
-  /**
-   * Session id → user id. The mapping never changes (a session cannot change its user and ids are never reused),
-   * so an entry is never stale: at worst it names a user whose record is gone, and the record read then finds
-   * nothing. It saves the owner-pointer read, which keeps `get(id)` at one round trip. Sessions this store ends
-   * or lists as ended (evicted, revoked, expired) leave it, with their decoded records: their tokens seldom come
-   * back, and a service whose users log in past their session limit would otherwise fill both caches with
-   * sessions nobody reads.
-   */
-  readonly #owners: RecentMap<string, string>;
-  readonly #decoded: DecodedRecordCache;
+  readonly #cache: RecordCache;
   readonly #onClientError: (error: Error) => void;
   #closed = false;
 
@@ -144,8 +89,7 @@ export class RedisStore implements SessionStore {
     this.#client = config.client;
     this.#keys = new KeyLayout(config.prefix);
     this.#guard = new CommandGuard(config.client, config.commandTimeoutMs);
-    this.#owners = new RecentMap(config.ownerCacheSize);
-    this.#decoded = new DecodedRecordCache(config.decodedCacheSize);
+    this.#cache = new RecordCache(config.ownerCacheSize, config.decodedCacheSize);
     // Without an 'error' listener an ioredis connection error is an uncaught exception that ends the process.
     this.#onClientError = (error) => onError(error);
     this.#client.on('error', this.#onClientError);
@@ -163,7 +107,7 @@ export class RedisStore implements SessionStore {
     if (claimed === null) throw new InvalidInputError('Session id already exists');
     if (session.parentId !== undefined) await this.#linkChild(session.parentId, session);
     const reply = parseReply(
-      createReply,
+      replies.create,
       await this.#releaseOnCorrupt(
         owner,
         this.#run(
@@ -190,9 +134,9 @@ export class RedisStore implements SessionStore {
       if (reply[0] === 'limit') throw new LimitExceededError(maxSessions);
       throw new InvalidInputError('Session id already exists');
     }
-    this.#owners.set(session.id, session.userId);
+    this.#cache.setOwner(session.id, session.userId);
     const evicted = reply[1].map(([id, value]) => decodeRecord(id, session.userId, value));
-    this.#track(session.userId, evicted);
+    this.#cache.track(session.userId, evicted);
     return { session, evicted };
   }
 
@@ -200,14 +144,14 @@ export class RedisStore implements SessionStore {
     this.#assertOpen();
     if (!sessionIdPattern.test(id)) return undefined;
     // A cached owner is read without an await: `get` is on every validation's path.
-    const userId = this.#owners.get(id) ?? (await this.#ownerOf(id));
+    const userId = this.#cache.ownerOf(id) ?? (await this.#ownerOf(id));
     if (userId === undefined) return undefined;
     const value = await this.#call(() => this.#client.get(this.#keys.record(userId, id)));
     if (value === null) {
-      this.#decoded.forget(id);
+      this.#cache.forget(id);
       return undefined;
     }
-    return this.#decoded.get(id, value) ?? this.#decoded.remember(id, value, decodeRecord(id, userId, value));
+    return this.#cache.decode(id, userId, value);
   }
 
   async listByUser(userId: string, options: ListOptions = {}): Promise<SessionRecord[]> {
@@ -227,7 +171,7 @@ export class RedisStore implements SessionStore {
     const written: SessionRecord = { ...record, version: expected + 1 };
     const keys = this.#keys;
     const reply = parseReply(
-      updateReply,
+      replies.update,
       await this.#run(
         scripts.update,
         owner,
@@ -262,7 +206,7 @@ export class RedisStore implements SessionStore {
     if (owner === undefined) return { outcome: 'unknown' };
     const keys = this.#keys;
     const reply = parseReply(
-      rotateReply,
+      replies.rotate,
       await this.#run(
         scripts.rotate,
         owner,
@@ -341,16 +285,6 @@ export class RedisStore implements SessionStore {
     return revoked;
   }
 
-  /**
-   * Records, owner pointers, children sets and user indexes all carry Redis TTLs, so Redis deletes expired data
-   * itself and each script prunes its user's index first. Nothing is left to sweep: this always answers 0.
-   */
-  async deleteExpired(options: { now: number; batchSize: number }): Promise<number> {
-    parseInput(expiryOptionsSchema, options, 'expiry options');
-    this.#assertOpen();
-    return 0;
-  }
-
   async health(): Promise<void> {
     await this.#call(() => this.#client.ping());
   }
@@ -391,11 +325,11 @@ export class RedisStore implements SessionStore {
   }
 
   async #ownerOf(id: string): Promise<string | undefined> {
-    const cached = this.#owners.get(id);
+    const cached = this.#cache.ownerOf(id);
     if (cached !== undefined) return cached;
     const owner = await this.#call(() => this.#client.get(this.#keys.owner(id)));
     if (owner === null) return undefined;
-    this.#owners.set(id, owner);
+    this.#cache.setOwner(id, owner);
     return owner;
   }
 
@@ -419,7 +353,7 @@ export class RedisStore implements SessionStore {
     now: number,
   ): Promise<{ changed: boolean; record: SessionRecord }[]> {
     const reply = parseReply(
-      revokeIdsReply,
+      replies.revokeIds,
       await this.#run(
         scripts.revokeIds,
         userId,
@@ -431,29 +365,17 @@ export class RedisStore implements SessionStore {
       changed: changed === 1,
       record: decodeRecord(id, userId, value),
     }));
-    this.#track(
+    this.#cache.track(
       userId,
       results.map((result) => result.record),
     );
     return results;
   }
 
-  /** The caches keep sessions in use; ended ones (evicted, revoked, expired) leave them. */
-  #track(userId: string, records: readonly SessionRecord[]): void {
-    for (const record of records) {
-      if (record.state === 'active' || record.state === 'suspended') {
-        this.#owners.set(record.id, userId);
-      } else {
-        this.#owners.delete(record.id);
-        this.#decoded.forget(record.id);
-      }
-    }
-  }
-
   async #userRecords(userId: string, script: LuaScript, args: (string | number)[]): Promise<SessionRecord[]> {
-    const reply = parseReply(recordListReply, await this.#run(script, userId, [], args));
+    const reply = parseReply(replies.recordList, await this.#run(script, userId, [], args));
     const records = reply.map(([id, value]) => decodeRecord(id, userId, value));
-    this.#track(userId, records);
+    this.#cache.track(userId, records);
     return records;
   }
 }

@@ -1,4 +1,4 @@
-import { SessionKitError } from '@sessionkit/core';
+import { SessionKitError, SessionManager } from '@sessionkit/core';
 import { hashSecret, newSecret, sampleRecord } from '@sessionkit/core/store';
 import { describeStoreConformance } from '@sessionkit/core/store/testing';
 import { Redis } from 'ioredis';
@@ -211,6 +211,16 @@ describe('RedisStore on 127.0.0.1:6379: storage details', () => {
     expect(client.listenerCount('error')).toBe(0);
     client.on('error', () => {});
     client.disconnect();
+  });
+
+  it('leaves expiry to Redis: no deleteExpired, and SessionManager.cleanup() answers 0', async () => {
+    expect('deleteExpired' in store).toBe(false);
+    const record = sampleRecord({ idleExpiresAt: Date.now() + 200 });
+    await store.create({ session: record, maxSessions: 5, onLimit: 'reject', now: Date.now() });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await new SessionManager({ store }).cleanup()).toBe(0);
+    expect(await store.get(record.id)).toBeUndefined();
+    expect(await admin.exists(`${prefix}:{${record.userId}}:s:${record.id}`)).toBe(0);
   });
 
   it('refuses to work once closed', async () => {

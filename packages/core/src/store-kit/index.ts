@@ -12,9 +12,12 @@ export { RecentMap } from '../recent-map.js';
 export { formatRefreshToken } from '../refresh-token.js';
 export type { ServerKeys } from '../server-keys.js';
 export { serverKeys } from '../server-keys.js';
+export type { InUseState } from '../session-record.js';
 export {
   base64url,
   expiresAt,
+  IN_USE_STATES,
+  isInUse,
   isLive,
   parseStoredSession,
   sessionRecordSchema,
