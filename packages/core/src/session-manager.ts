@@ -143,6 +143,14 @@ export class SessionManager {
     return this.#validator.validateFromCache(token, options);
   }
 
+  /**
+   * `validate` less its first step, the `validateFromCache` probe: for a request handler that has just had
+   * `undefined` from `validateFromCache` with the same token and options, so a miss is not probed twice.
+   */
+  validateUncached(token: unknown, options?: ValidateOptions): Promise<ValidatedSession> {
+    return this.#validator.validateUncached(token, options);
+  }
+
   refresh(refreshToken: unknown, options: ActionOptions = {}): Promise<RefreshResult> {
     return this.#refresh.refresh(refreshToken, options);
   }

@@ -76,8 +76,11 @@ export class SessionValidator {
   }
 
   async validate(token: unknown, options: ValidateOptions = {}): Promise<ValidatedSession> {
-    const cached = this.validateFromCache(token, options);
-    if (cached) return cached;
+    return this.validateFromCache(token, options) ?? this.validateUncached(token, options);
+  }
+
+  /** See SessionManager.validateUncached. */
+  async validateUncached(token: unknown, options: ValidateOptions = {}): Promise<ValidatedSession> {
     // Read here, after the caches: no tier that answers from them uses the context.
     const context = options.context
       ? parseInput(requestContextSchema, options.context, 'request context')

@@ -125,6 +125,20 @@ describe('fast tier: local validation cache for opaque tokens', () => {
     expect((await a.manager.validate(issued.token, { tier: 'fast' })).source).toBe('store');
   });
 
+  it('validateUncached skips only the cache probe: a cached token is read from the store, then cached again', async () => {
+    const { a } = await twoInstances(true);
+    const issued = await a.manager.create({ userId: 'alice' });
+    await a.manager.validate(issued.token, { tier: 'fast' });
+    expect(a.manager.validateFromCache(issued.token, { tier: 'fast' })?.source).toBe('cache');
+    const reads = a.reads();
+    const fresh = await a.manager.validateUncached(issued.token, { tier: 'fast' });
+    expect(fresh).toMatchObject({ source: 'store', userId: 'alice', sessionId: issued.session.id });
+    expect(a.reads()).toBe(reads + 1);
+    expect((await a.manager.validate(issued.token, { tier: 'fast' })).source).toBe('cache');
+    const forged = `${issued.session.id}.${'A'.repeat(43)}`;
+    expect(await codeOf(a.manager.validateUncached(forged, { tier: 'fast' }))).toBe('token.invalid');
+  });
+
   it('never serves a wrong secret from the cache', async () => {
     const { a } = await twoInstances(true);
     const issued = await a.manager.create({ userId: 'alice' });

@@ -78,8 +78,10 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): RequestHan
         return next();
       }
     }
-    // The same as `validateRequest`, one promise shorter: this is every full-tier request's path.
-    manager.validate(token, { tier, context: kit.context }).then(
+    // The same as `validateRequest`, one promise shorter: this is every full-tier request's path. A probed
+    // miss goes on without probing the cache again.
+    const options = { tier, context: kit.context };
+    (probeCache ? manager.validateUncached(token, options) : manager.validate(token, options)).then(
       (session) => {
         accepted(kit, token, session);
         next();
