@@ -1,6 +1,6 @@
 import type { Clock, SessionManager } from '@sessionkit/core';
 import { InvalidTokenError, parseInput, SessionKitError, systemClock } from '@sessionkit/core';
-import { ExpiringCache } from '@sessionkit/core/store';
+import { ExpiringCache, isInUse } from '@sessionkit/core/store';
 import type { JWTPayload, JWTVerifyGetKey, ProtectedHeaderParameters } from 'jose';
 import { jwtVerify } from 'jose';
 import { z } from 'zod';
@@ -229,7 +229,7 @@ export function sessionsByMetadata(options: {
     if (userId === undefined) return [];
     const sessions = await manager.list(userId);
     return sessions
-      .filter((session) => session.state === 'active' || session.state === 'suspended')
+      .filter((session) => isInUse(session.state))
       .filter((session) => session.metadata[key] === claims.sid)
       .map((session) => session.id);
   };
