@@ -24,7 +24,7 @@ async function redisManager(
   });
   const prefix = `bench-sk-${process.pid}`;
   const store = new RedisStore({ client: redis, prefix, commandTimeoutMs: 500 });
-  const manager = new SessionManager({ store, config, ...(accessTokens ? { accessTokens } : {}) });
+  const manager = new SessionManager({ store, config, accessTokens });
   await manager.start();
   return {
     manager,

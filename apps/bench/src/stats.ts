@@ -6,12 +6,13 @@ export function percentile(values: readonly number[], p: number): number | undef
   return sorted[rank];
 }
 
+/** Percentiles are undefined for an empty sample. */
 export interface Distribution {
   count: number;
-  p50?: number;
-  p95?: number;
-  p99?: number;
-  max?: number;
+  p50: number | undefined;
+  p95: number | undefined;
+  p99: number | undefined;
+  max: number | undefined;
 }
 
 export function distribution(values: readonly number[]): Distribution {

@@ -70,10 +70,10 @@ export function parseRecordInput(action: unknown, input: unknown, now: number): 
     ...rest,
     action: name,
     at: at ?? now,
-    ...(outcome === undefined ? {} : { outcome }),
+    outcome,
     actor: actor ?? (value.userId === undefined ? { type: 'system' } : { type: 'user', id: value.userId }),
-    ...(ip === undefined ? {} : { ip }),
-    ...(ip === undefined && ipHash !== undefined ? { engineIpHash: ipHash } : {}),
+    ip,
+    engineIpHash: ip === undefined ? ipHash : undefined,
     details,
   };
 }

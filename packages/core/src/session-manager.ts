@@ -30,15 +30,16 @@ import type { SessionStore } from './store.js';
 import type { ValidatedSession } from './validated-session.js';
 import { parseInput } from './zod-input.js';
 
+/** Optional fields left undefined take their defaults, so callers may forward values they may not have. */
 export interface SessionManagerOptions {
   store: SessionStore;
-  config?: SessionConfigInput;
-  clock?: Clock;
+  config?: SessionConfigInput | undefined;
+  clock?: Clock | undefined;
   /** Enables JWT access tokens; without it only opaque tokens are issued. */
-  accessTokens?: AccessTokenKeyRing;
+  accessTokens?: AccessTokenKeyRing | undefined;
   /** Extra judges of request context (risk engines), applied after the configured context-change policy. */
-  assessors?: ContextAssessor[];
-  events?: SessionEvents;
+  assessors?: ContextAssessor[] | undefined;
+  events?: SessionEvents | undefined;
 }
 
 export interface SessionStats {

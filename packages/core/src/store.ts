@@ -75,9 +75,10 @@ export interface InvalidationMessage {
   expiresAt: number;
   /**
    * Sent with `changed` after a step-up: the session's new `authenticatedAt`. Instances then refuse, without a
-   * store read, the session's access tokens issued for an earlier authentication. Feeds must carry it.
+   * store read, the session's access tokens issued for an earlier authentication. Feeds must carry it. May be
+   * present and undefined: feeds hand listeners what their zod schema parsed.
    */
-  authenticatedAt?: number;
+  authenticatedAt?: number | undefined;
 }
 
 export type InvalidationListener = (message: InvalidationMessage) => void;

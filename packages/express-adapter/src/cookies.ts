@@ -1,4 +1,5 @@
 import { InvalidInputError, parseInput } from '@sessionkit/core';
+import type { SerializeOptions } from 'cookie';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
@@ -41,7 +42,8 @@ export interface CookieSettings {
   sameSite: 'lax' | 'strict' | 'none';
   persistent: boolean;
   path: string;
-  domain?: string;
+  /** Undefined (present or not) when the options named none, as zod parses them. */
+  domain?: string | undefined;
 }
 
 /** RFC 6265 §6.1: user agents need only keep 4096 bytes per cookie. */
@@ -103,14 +105,15 @@ function serializeCookie(
   httpOnly: boolean,
   maxAge: number | undefined,
 ): string {
-  const serialized = stringifySetCookie(name, value, {
+  const options: SerializeOptions = {
     httpOnly,
     secure: settings.secure,
     sameSite: settings.sameSite,
     path: settings.path,
-    domain: settings.domain,
-    maxAge,
-  });
+  };
+  if (settings.domain !== undefined) options.domain = settings.domain;
+  if (maxAge !== undefined) options.maxAge = maxAge;
+  const serialized = stringifySetCookie(name, value, options);
   if (Buffer.byteLength(serialized) > MAX_COOKIE_BYTES) {
     throw new InvalidInputError(`Cookie ${name} would exceed ${MAX_COOKIE_BYTES} bytes`);
   }

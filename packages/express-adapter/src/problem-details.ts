@@ -12,11 +12,12 @@ export interface ProblemDocument {
   title: string;
   status: number;
   code: ProblemCode;
-  detail?: string;
+  /** Absent ones are built undefined and dropped when the body is serialised. */
+  detail?: string | undefined;
   /** The request id (`X-Request-Id`), so a user's report can be matched with the logs. */
   requestId?: string;
   /** Structured facts for some codes: required/actual AAL, retry delay, invalid fields. */
-  details?: Record<string, unknown>;
+  details?: Record<string, unknown> | undefined;
 }
 
 interface Problem {

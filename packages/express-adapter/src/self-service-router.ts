@@ -21,7 +21,8 @@ export type SessionListing = SessionView & { current: boolean };
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 const activityQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(512).optional(),
+  // Exact: a query string never carries an explicit undefined, and `listActivity` takes none.
+  cursor: z.string().min(1).max(512).exactOptional(),
 });
 
 /**
@@ -42,7 +43,10 @@ export function selfServiceRouter(options: SelfServiceOptions = {}): Router {
     '/sessions',
     asyncHandler(async (req, res) => {
       const me = await storeBackedSession(req, res);
-      const sessions = await stateOf(req).manager.list(me.userId, { tenantId: me.tenantId });
+      const sessions = await stateOf(req).manager.list(
+        me.userId,
+        me.tenantId === undefined ? {} : { tenantId: me.tenantId },
+      );
       const listing: SessionListing[] = sessions
         .filter((session) => isInUse(session.state))
         .map((session) => ({ ...session, current: session.id === me.sessionId }));
@@ -69,7 +73,7 @@ export function selfServiceRouter(options: SelfServiceOptions = {}): Router {
         reason: 'revoked.others',
         by: 'user',
         context: requestContext(req),
-        tenantId: me.tenantId,
+        ...(me.tenantId === undefined ? {} : { tenantId: me.tenantId }),
       });
       res.json({ revoked });
     }),
@@ -104,7 +108,7 @@ export function selfServiceRouter(options: SelfServiceOptions = {}): Router {
       asyncHandler(async (req, res) => {
         const me = await storeBackedSession(req, res);
         const query = parseInput(activityQuery, req.query, 'activity query');
-        const page = await activity.listActivity(me.userId, { limit: query.limit, cursor: query.cursor });
+        const page = await activity.listActivity(me.userId, query);
         res.json(page);
       }),
     );

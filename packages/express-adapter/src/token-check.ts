@@ -33,7 +33,7 @@ export async function sessionOfToken(
 ): Promise<ValidatedSession | undefined> {
   try {
     // The calling server's IP and user agent say nothing about the token holder: no context.
-    return await manager.validate(token, { tier });
+    return await manager.validate(token, tier === undefined ? {} : { tier });
   } catch (error) {
     if (
       error instanceof SessionKitError &&

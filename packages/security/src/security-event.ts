@@ -2,15 +2,18 @@ import type { ContextAction } from '@sessionkit/core';
 import { z } from 'zod';
 import type { LockoutSubject } from './lockout-policy.js';
 
-/** What the security package records. IPs appear only as keyed hashes. */
+/**
+ * What the security package records. IPs appear only as keyed hashes. Optional fields may be present and
+ * undefined, as `securityEventSchema` parses them.
+ */
 export type SecurityEvent =
   | {
       type: 'lockout';
       at: number;
       userId: string;
-      tenantId?: string;
+      tenantId?: string | undefined;
       subject: LockoutSubject;
-      ipHash?: string;
+      ipHash?: string | undefined;
       failures: number;
       lockedUntil: number;
     }
@@ -18,13 +21,13 @@ export type SecurityEvent =
       type: 'risk';
       at: number;
       userId: string;
-      tenantId?: string;
+      tenantId?: string | undefined;
       sessionId: string;
       score: number;
       action: ContextAction;
       reasons: string[];
     }
-  | { type: 'token.reuse'; at: number; userId: string; tenantId?: string; sessionId: string };
+  | { type: 'token.reuse'; at: number; userId: string; tenantId?: string | undefined; sessionId: string };
 
 const base = {
   at: z.number().int().nonnegative(),

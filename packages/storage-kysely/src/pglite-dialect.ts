@@ -89,10 +89,9 @@ class PGliteConnection implements DatabaseConnection {
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const target = this.#tx ?? this.#pglite;
     const result = await target.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
-    return {
-      rows: result.rows,
-      numAffectedRows: result.affectedRows === undefined ? undefined : BigInt(result.affectedRows),
-    };
+    return result.affectedRows === undefined
+      ? { rows: result.rows }
+      : { rows: result.rows, numAffectedRows: BigInt(result.affectedRows) };
   }
 
   /** PGlite has no cursors: the whole result arrives at once, so it is yielded as one chunk. */
