@@ -228,7 +228,9 @@ export class OidcClient {
   }
 
   /** RP-initiated logout: where to send the browser so the provider ends its own session too. */
-  endSessionUrl(options: { idTokenHint?: string | undefined; postLogoutRedirectUri?: string; state?: string } = {}) {
+  endSessionUrl(
+    options: { idTokenHint?: string | undefined; postLogoutRedirectUri?: string; state?: string } = {},
+  ) {
     const endpoint = this.metadata.end_session_endpoint;
     if (endpoint === undefined) return undefined;
     const url = new URL(endpoint);
