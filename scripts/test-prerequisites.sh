@@ -42,9 +42,13 @@ redis_up || { say "Redis did not come up on 127.0.0.1:6379"; exit 1; }
 
 chromium_path=${CHROMIUM_PATH:-/usr/bin/chromium}
 if [ ! -x "$chromium_path" ]; then
+  if ! as_root true 2>/dev/null; then
+    say "Chromium is missing at $chromium_path and this user may not install it: run 'apt-get install chromium' as root (or set CHROMIUM_PATH)"
+    exit 1
+  fi
   say "installing Debian's chromium for the browser tests"
   if ! as_root env DEBIAN_FRONTEND=noninteractive sh -c 'apt-get update -qq && apt-get install -y -qq chromium >/dev/null'; then
-    say "Chromium is missing at $chromium_path and this user may not install it: run 'apt-get install chromium' as root (or set CHROMIUM_PATH)"
+    say "installing Chromium failed: run 'apt-get install chromium' as root (or set CHROMIUM_PATH)"
     exit 1
   fi
 fi
