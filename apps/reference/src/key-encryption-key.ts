@@ -70,7 +70,7 @@ function currentKey(config: AppConfig): { current: KeyEncryptionKey; generatedIn
 }
 
 /** `<DATA_DIR>.kek`: outside the directory a backup or copy of the embedded database takes. */
-export function defaultKeyFile(dataDir: string): string {
+function defaultKeyFile(dataDir: string): string {
   return `${resolve(dataDir)}.kek`;
 }
 

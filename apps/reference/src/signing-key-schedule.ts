@@ -8,9 +8,9 @@ import { sealedContext } from './sealed-context.js';
 import type { SecretVault } from './secret-vault.js';
 import { SharedKeyRing } from './shared-key-ring.js';
 
-export const ACCESS_TOKEN_TTL_MS = 5 * 60_000;
+const ACCESS_TOKEN_TTL_MS = 5 * 60_000;
 /** How often every instance re-reads the key set (and rotates when due). */
-export const KEY_RELOAD_INTERVAL_MS = 60_000;
+const KEY_RELOAD_INTERVAL_MS = 60_000;
 /**
  * A superseded key verifies this long after the first instance saw its successor: instances that have not
  * reloaded yet sign with it for up to one reload interval more, and those tokens live one TTL, plus clock skew.

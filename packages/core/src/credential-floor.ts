@@ -12,7 +12,7 @@ export function tokenAuthenticatedAt(claims: AccessTokenClaims): number {
 }
 
 /** An access token issued before the session's last authentication no longer speaks for it. */
-export function supersededTokenError(): InvalidTokenError {
+function supersededTokenError(): InvalidTokenError {
   return new InvalidTokenError('Access token was issued before the session last authenticated');
 }
 
