@@ -10,5 +10,6 @@ export default defineProject({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     expect: { poll: { timeout: 30_000 } },
+    env: { SK_IOREDIS_MAJOR: '5' },
   },
 });

@@ -12,6 +12,7 @@ import {
   migrateSecurityProfiles,
   RiskEngine,
 } from '../src/index.js';
+import { freePort } from './free-port.js';
 
 const schema = `sk_sec_${randomBytes(4).toString('hex')}`;
 const networkHashKey = randomBytes(32).toString('base64url');
@@ -100,7 +101,8 @@ describe('KyselyProfileStore on PostgreSQL', () => {
   it('reports an unreachable database as store.unavailable', async () => {
     const pool = new pg.Pool({
       host: '127.0.0.1',
-      port: 5439,
+      // A port that was just free: nothing listens there.
+      port: await freePort(),
       user: 'postgres',
       connectionTimeoutMillis: 200,
     });

@@ -11,6 +11,7 @@ import {
   RedisEventLog,
   RedisLockoutStore,
 } from '../src/index.js';
+import { freePort } from './free-port.js';
 import { redisFixture } from './redis-fixture.js';
 
 const redis = redisFixture();
@@ -179,7 +180,7 @@ describe('BruteForceGuard shared through Redis', () => {
 
 describe('BruteForceGuard when Redis is unreachable', () => {
   it('fails closed by default and open when configured, without hanging', async () => {
-    const client = new Redis({ port: 6391, retryStrategy: () => 50 });
+    const client = new Redis({ port: await freePort(), retryStrategy: () => 50 });
     client.on('error', () => {});
     const degraded: DegradedEvent[] = [];
     try {
@@ -198,7 +199,8 @@ describe('BruteForceGuard when Redis is unreachable', () => {
       await expect(closed.assertAllowed(victim)).rejects.toMatchObject({ code: 'rate.limited' });
       const open = new BruteForceGuard({ store, policy: { onStoreDown: 'fail-open' } });
       expect(await open.check(victim)).toMatchObject({ allowed: true, outcome: 'store.unavailable' });
-      expect(performance.now() - started).toBeLessThan(2000);
+      // Deadlines of 150 ms each; the bound only tells an answer from a hang, even on a loaded machine.
+      expect(performance.now() - started).toBeLessThan(10_000);
       expect(degraded.length).toBeGreaterThanOrEqual(2);
       expect(degraded[0]).toMatchObject({ component: 'lockout', mode: 'fail-closed' });
     } finally {

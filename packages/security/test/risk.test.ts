@@ -15,6 +15,7 @@ import {
   RedisProfileStore,
   RiskEngine,
 } from '../src/index.js';
+import { freePort } from './free-port.js';
 import { redisFixture } from './redis-fixture.js';
 
 const redis = redisFixture();
@@ -253,7 +254,7 @@ describe('RiskEngine plugged into core validation', () => {
   });
 
   it('keeps judging the session’s own device when the profile store is down, and says so', async () => {
-    const client = new Redis({ port: 6390, retryStrategy: () => 50 });
+    const client = new Redis({ port: await freePort(), retryStrategy: () => 50 });
     client.on('error', () => {});
     const degraded: DegradedEvent[] = [];
     try {
@@ -268,7 +269,8 @@ describe('RiskEngine plugged into core validation', () => {
       const session = (await manager.store.get(issued.session.id))!;
       const started = performance.now();
       const result = await engine.evaluate(session, hijacker, clock.now());
-      expect(performance.now() - started).toBeLessThan(1000);
+      // A 100 ms deadline; the bound only tells an answer from a hang, even on a loaded machine.
+      expect(performance.now() - started).toBeLessThan(10_000);
       expect(result).toMatchObject({ reasons: ['device.changed'], action: 'step-up' });
       expect(result.device?.changed).toEqual(expect.arrayContaining(['os', 'deviceType', 'clientId']));
       expect(degraded[0]).toMatchObject({ component: 'profile', error: { code: 'store.unavailable' } });

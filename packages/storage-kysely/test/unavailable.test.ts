@@ -60,7 +60,8 @@ describe('a database that cannot answer', () => {
       const result = await timed(store.revoke(record.id, { reason: 'logout', now: Date.now() }));
       expect(result.code).toBe('store.unavailable');
       expect(result.ms).toBeGreaterThanOrEqual(250);
-      expect(result.ms).toBeLessThan(2000);
+      // The lock is held until the rollback below: the bound only tells the deadline from a hang.
+      expect(result.ms).toBeLessThan(10_000);
       await blocker.query('rollback');
       expect((await store.revoke(record.id, { reason: 'logout', now: Date.now() }))?.state).toBe('revoked');
     });

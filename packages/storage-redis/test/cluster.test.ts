@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
 import { RedisClusterProcess } from './redis-cluster-process.js';
 
-const cluster = new RedisClusterProcess([7000, 7001, 7002]);
+const cluster = await RedisClusterProcess.onFreePorts(3);
 const clients: Cluster[] = [];
 
 function connectClient(): Cluster {
-  const client = new Cluster([{ host: '127.0.0.1', port: 7000 }], { enableOfflineQueue: false });
+  const client = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0] }], { enableOfflineQueue: false });
   clients.push(client);
   return client;
 }
@@ -42,7 +42,9 @@ describe('RedisStore on a three-master Redis Cluster: slots', () => {
       `sk:{${first.userId}}:all`,
       `sk:{${first.userId}}:live`,
     ];
-    const slots = await Promise.all(userKeys.map((key) => cluster.cli(7000, 'cluster', 'keyslot', key)));
+    const slots = await Promise.all(
+      userKeys.map((key) => cluster.cli(cluster.ports[0] ?? 0, 'cluster', 'keyslot', key)),
+    );
     expect(new Set(slots).size).toBe(1);
     const perNode = await Promise.all(cluster.ports.map((port) => cluster.cli(port, 'dbsize')));
     expect(perNode.every((count) => Number(count) > 0)).toBe(true);

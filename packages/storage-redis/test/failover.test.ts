@@ -3,6 +3,7 @@ import { sampleRecord } from '@sessionkit/core/store';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
+import { freePort, freePorts } from './free-port.js';
 import { RedisServerProcess, sleep } from './redis-server-process.js';
 
 const servers: RedisServerProcess[] = [];
@@ -30,10 +31,17 @@ afterAll(async () => {
   for (const server of servers) await server.destroy();
 });
 
-describe('RedisStore during a failover (own redis-servers on 6391-6393)', () => {
+describe('RedisStore during a failover (own redis-servers on free ports)', () => {
   it('retries a write answered READONLY until the node is promoted, and fails in time if it never is', async () => {
-    const primary = new RedisServerProcess(6391, ['--save', '', '--repl-diskless-sync-delay', '0']);
-    const replica = new RedisServerProcess(6392, ['--save', '', '--replicaof', '127.0.0.1', '6391']);
+    const [primaryPort = 0, replicaPort = 0] = await freePorts(2);
+    const primary = new RedisServerProcess(primaryPort, ['--save', '', '--repl-diskless-sync-delay', '0']);
+    const replica = new RedisServerProcess(replicaPort, [
+      '--save',
+      '',
+      '--replicaof',
+      '127.0.0.1',
+      String(primaryPort),
+    ]);
     servers.push(primary, replica);
     await primary.start();
     await replica.start();
@@ -44,13 +52,13 @@ describe('RedisStore during a failover (own redis-servers on 6391-6393)', () => 
     }
     expect(linked).toBe(true);
     // A client still pointed at the old primary after a failover is talking to a replica.
-    const impatient = storeOn(6392, 200);
+    const impatient = storeOn(replicaPort, 200);
     const record = sampleRecord();
     expect(
       await codeOf(impatient.create({ session: record, maxSessions: 5, onLimit: 'reject', now: Date.now() })),
     ).toBe('store.unavailable');
 
-    const patient = storeOn(6392, 5000);
+    const patient = storeOn(replicaPort, 5000);
     const pending = patient.create({ session: record, maxSessions: 5, onLimit: 'reject', now: Date.now() });
     await sleep(300);
     await replica.cli('replicaof', 'no', 'one');
@@ -59,13 +67,13 @@ describe('RedisStore during a failover (own redis-servers on 6391-6393)', () => 
   });
 
   it('waits out LOADING replies while Redis loads its data set, and fails in time if loading outlasts the timeout', async () => {
-    const server = new RedisServerProcess(6393, ['--save', '']);
+    const server = new RedisServerProcess(await freePort(), ['--save', '']);
     servers.push(server);
     await server.start();
-    const seed = storeOn(6393, 1000);
+    const seed = storeOn(server.port, 1000);
     const record = sampleRecord();
     await seed.create({ session: record, maxSessions: 5, onLimit: 'reject', now: Date.now() });
-    const filler = new Redis({ host: '127.0.0.1', port: 6393 });
+    const filler = new Redis({ host: '127.0.0.1', port: server.port });
     clients.push(filler);
     const pipeline = filler.pipeline();
     for (let i = 0; i < 20_000; i += 1) pipeline.set(`filler:${i}`, 'x');
@@ -77,16 +85,16 @@ describe('RedisStore during a failover (own redis-servers on 6391-6393)', () => 
     await server.start(['--key-load-delay', '100', '--loading-process-events-interval-bytes', '1024'], true);
     const raw = new Redis({
       host: '127.0.0.1',
-      port: 6393,
+      port: server.port,
       enableReadyCheck: false,
       maxRetriesPerRequest: 0,
     });
     clients.push(raw);
     await expect(raw.get('filler:1')).rejects.toThrow(/^LOADING/);
 
-    const impatient = storeOn(6393, 100, { enableReadyCheck: false });
+    const impatient = storeOn(server.port, 100, { enableReadyCheck: false });
     expect(await codeOf(impatient.get(record.id))).toBe('store.unavailable');
-    const patient = storeOn(6393, 20_000, { enableReadyCheck: false });
+    const patient = storeOn(server.port, 20_000, { enableReadyCheck: false });
     expect(await patient.get(record.id)).toEqual(record);
     expect(await server.cli('info', 'persistence')).toContain('loading:0');
   });

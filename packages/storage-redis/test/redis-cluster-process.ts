@@ -3,25 +3,31 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePorts } from './free-port.js';
 import { RedisServerProcess, sleep } from './redis-server-process.js';
 
 const run = promisify(execFile);
 
-/** A real Redis Cluster of masters without replicas on loopback, started and stopped by the test run. */
+/**
+ * A real Redis Cluster of masters without replicas on loopback, started and stopped by the test run, on ports
+ * the OS hands out (client and cluster-bus ports alike: the default bus port, port + 10000, may be taken).
+ */
 export class RedisClusterProcess {
   readonly ports: readonly number[];
   readonly #dir = mkdtempSync(join(tmpdir(), 'sk-redis-cluster-'));
   readonly #nodes: RedisServerProcess[];
 
-  constructor(ports: readonly number[]) {
+  private constructor(ports: readonly number[], busPorts: readonly number[]) {
     this.ports = ports;
     this.#nodes = ports.map(
-      (port) =>
+      (port, index) =>
         new RedisServerProcess(
           port,
           [
             '--cluster-enabled',
             'yes',
+            '--cluster-port',
+            String(busPorts[index]),
             '--cluster-config-file',
             join(this.#dir, `nodes-${port}.conf`),
             '--save',
@@ -30,6 +36,11 @@ export class RedisClusterProcess {
           this.#dir,
         ),
     );
+  }
+
+  static async onFreePorts(masters: number): Promise<RedisClusterProcess> {
+    const ports = await freePorts(masters * 2);
+    return new RedisClusterProcess(ports.slice(0, masters), ports.slice(masters));
   }
 
   async start(): Promise<void> {

@@ -4,6 +4,7 @@ import { describeStoreConformance } from '@sessionkit/core/store/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
+import { freePort } from './free-port.js';
 import { deleteKeys, runPrefix } from './prefix-cleanup.js';
 
 const prefix = runPrefix();
@@ -190,9 +191,10 @@ describe('RedisStore on 127.0.0.1:6379: storage details', () => {
   });
 
   it('attaches an error listener, so a client that cannot connect never crashes the process', async () => {
+    // A port that was just free: nothing listens there.
     const client = new Redis({
       host: '127.0.0.1',
-      port: 6398,
+      port: await freePort(),
       enableOfflineQueue: false,
       retryStrategy: () => 50,
     });
