@@ -2,13 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import type { SessionStore } from '@sessionkit/core';
 import type { Database } from '@sessionkit/storage-kysely';
-import {
-  KyselyStore,
-  migrateToLatest,
-  PGliteDialect,
-  PGliteInvalidationFeed,
-} from '@sessionkit/storage-kysely';
+import { KyselyStore, migrateToLatest } from '@sessionkit/storage-kysely';
 import { createPgPool, PgInvalidationFeed } from '@sessionkit/storage-kysely/pg';
+import { PGliteDialect, PGliteInvalidationFeed } from '@sessionkit/storage-kysely/pglite';
 import { RedisStore } from '@sessionkit/storage-redis';
 import { Redis } from 'ioredis';
 import type { Dialect } from 'kysely';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { PrivateSigningJwk } from '@sessionkit/core';
 import { AccessTokenKeyRing, ManualClock } from '@sessionkit/core';
-import { PGliteDialect } from '@sessionkit/storage-kysely';
+import { PGliteDialect } from '@sessionkit/storage-kysely/pglite';
 import { generateKeyPair } from 'jose';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';

@@ -8,14 +8,9 @@ import { PGlite } from '@electric-sql/pglite';
 import { SessionManager } from '@sessionkit/core';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from '../src/index.js';
-import {
-  KyselyStore,
-  migrateToLatest,
-  PGliteDialect,
-  PGliteInvalidationFeed,
-  startCleanup,
-} from '../src/index.js';
+import { KyselyStore, migrateToLatest, startCleanup } from '../src/index.js';
 import { createPgPool, PgInvalidationFeed } from '../src/pg/index.js';
+import { PGliteDialect, PGliteInvalidationFeed } from '../src/pglite/index.js';
 
 const schema = 'sessionkit_example';
 

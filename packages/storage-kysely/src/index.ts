@@ -6,6 +6,3 @@ export type { KyselyStoreOptions, StoreFeed } from './kysely-store.js';
 export { KyselyStore } from './kysely-store.js';
 export type { MigrateOptions } from './migrations.js';
 export { DEFAULT_SCHEMA, migrateDown, migrateToLatest, sessionMigrations } from './migrations.js';
-export { PGliteDialect } from './pglite-dialect.js';
-export type { PGliteInvalidationFeedOptions } from './pglite-feed.js';
-export { PGliteInvalidationFeed } from './pglite-feed.js';

@@ -2,14 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Database } from '../src/index.js';
-import {
-  DEFAULT_SCHEMA,
-  KyselyStore,
-  migrateToLatest,
-  PGliteDialect,
-  PGliteInvalidationFeed,
-} from '../src/index.js';
+import { DEFAULT_SCHEMA, KyselyStore, migrateToLatest } from '../src/index.js';
 import { createPgPool, PgInvalidationFeed } from '../src/pg/index.js';
+import { PGliteDialect, PGliteInvalidationFeed } from '../src/pglite/index.js';
 
 /** The shared server every package tests against; each run works in a schema of its own. */
 export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';

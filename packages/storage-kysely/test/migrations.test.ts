@@ -8,10 +8,9 @@ import {
   KyselyStore,
   migrateDown,
   migrateToLatest,
-  PGliteDialect,
-  PGliteInvalidationFeed,
   sessionMigrations,
 } from '../src/index.js';
+import { PGliteDialect, PGliteInvalidationFeed } from '../src/pglite/index.js';
 import { postgresDb, uniqueSchema } from './databases.js';
 
 async function tables(db: Kysely<Database>, schema: string): Promise<string[]> {

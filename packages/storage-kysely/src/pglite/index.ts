@@ -1,0 +1,3 @@
+export { PGliteDialect } from '../pglite-dialect.js';
+export type { PGliteInvalidationFeedOptions } from '../pglite-feed.js';
+export { PGliteInvalidationFeed } from '../pglite-feed.js';
