@@ -18,6 +18,12 @@ export const appConfigSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   /** With it, sessions and rate limits live in Redis. */
   REDIS_URL: z.string().url().optional(),
+  /** Put before every Redis key and channel of the app, so several apps (or test runs) can share one Redis. */
+  REDIS_PREFIX: z
+    .string()
+    .max(48)
+    .regex(/^[^{}\s]*$/, 'must not contain braces or whitespace')
+    .default(''),
   /**
    * Marks cookies Secure and `__Host-` prefixed. On by default: browsers accept Secure cookies from
    * http://127.0.0.1 and http://localhost, so local use needs no TLS. Off only for clients that do not.

@@ -64,7 +64,12 @@ export async function openInfrastructure(config: AppConfig, logger: Logger): Pro
     closers.push(async () => {
       client.disconnect();
     });
-    sessionStore = new RedisStore({ client: redis, prefix: 'sk', commandTimeoutMs: 500, onError });
+    sessionStore = new RedisStore({
+      client: redis,
+      prefix: `${config.REDIS_PREFIX}sk`,
+      commandTimeoutMs: 500,
+      onError,
+    });
   } else {
     // The store owns the Kysely from here on: closing it destroys the Kysely (and ends a pg pool).
     sessionStore = new KyselyStore({ db: tablesOf<Database>(sql), feed: feedFor() });

@@ -72,7 +72,7 @@ export async function setUpSecurity(
   let limiter: (rule: (typeof LOGIN_RULES)[number] | (typeof REFRESH_RULES)[number]) => RuleLimiter;
   let guard: BruteForceGuard;
   if (redis) {
-    const prefix = 'reference:';
+    const prefix = `${options.config.REDIS_PREFIX}reference:`;
     events = new RedisEventLog({ redis, prefix });
     profiles = new RedisProfileStore({ redis, prefix });
     limiter = (rule) => new RedisRateLimiter({ redis, prefix, rule, clock, onDegraded });

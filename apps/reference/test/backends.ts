@@ -38,6 +38,8 @@ export function servers(): Backend {
       return {
         DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
         REDIS_URL: 'redis://127.0.0.1:6379',
+        // Rate limits and lockouts count per IP and account: another run of the suite must not add to ours.
+        REDIS_PREFIX: `${database}:`,
         SESSIONKIT_KEK: generateKeyEncryptionKey(),
       };
     },

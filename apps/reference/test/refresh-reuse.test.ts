@@ -111,6 +111,7 @@ describe('reference app: two instances on PostgreSQL + Redis share the server se
       TRUST_PROXY: 'loopback',
       DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
       REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: `${database}:`,
       SESSIONKIT_KEK: generateKeyEncryptionKey(),
     });
     // One after the other: the first creates the shared secrets, the second reads them.
