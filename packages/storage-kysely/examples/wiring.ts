@@ -1,7 +1,7 @@
 /**
  * The store wired to a SessionManager, on PGlite (no server) or, with DATABASE_URL set, on PostgreSQL:
- *   npx tsx packages/storage-kysely/examples/wiring.ts
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx packages/storage-kysely/examples/wiring.ts
+ *   SESSION_SECRET=$(openssl rand -base64 32) npx tsx packages/storage-kysely/examples/wiring.ts
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test SESSION_SECRET=... npx tsx packages/storage-kysely/examples/wiring.ts
  * On PostgreSQL it works in the `sessionkit_example` schema and drops it at the end.
  */
 import { PGlite } from '@electric-sql/pglite';
@@ -42,7 +42,11 @@ async function openStore(): Promise<{ store: KyselyStore; done: () => Promise<vo
 }
 
 const { store, done } = await openStore();
-const manager = new SessionManager({ store, config: { maxSessionsPerUser: 3 } });
+// SESSION_SECRET: the same on every instance (≥ 32 chars); a SQL store is shared, so the manager refuses to start without it.
+const manager = new SessionManager({
+  store,
+  config: { maxSessionsPerUser: 3, secret: process.env.SESSION_SECRET },
+});
 await manager.start();
 const cleanup = startCleanup(store, { intervalMs: 60_000 });
 
