@@ -123,7 +123,7 @@ const loginGuards =
     : [];
 app.post('/login', ...loginGuards, async (req, res) => {
   const body = parseInput(loginBody, req.body, 'login request');
-  const issued = await establishSession(req, res, { userId: body.userId });
+  const issued = await establishSession(req, res, { userId: body.userId }, { transport: 'bearer' });
   res.json({
     sessionId: issued.session.id,
     token: issued.token,
