@@ -1,9 +1,9 @@
 import { ManualClock, MemoryStore, SessionManager } from '@sessionkit/core';
-import type { NextFunction, Request, Response } from 'express';
 import express4 from 'express4';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  asyncHandler,
   csrfProtection,
   establishSession,
   problemHandler,
@@ -13,13 +13,6 @@ import {
   sessionMiddleware,
 } from '../src/index.js';
 import { browserOf } from './harness.js';
-
-/** Express 4 does not forward rejected promises: an app's own async routes wrap themselves. */
-const wrap =
-  (handler: (req: Request, res: Response) => Promise<void>) =>
-  (req: Request, res: Response, next: NextFunction) => {
-    handler(req, res).catch(next);
-  };
 
 describe('on Express 4', () => {
   let manager: SessionManager;
@@ -36,7 +29,8 @@ describe('on Express 4', () => {
     app.use(csrfProtection());
     app.post(
       '/login',
-      wrap(async (req, res) => {
+      // Express 4 does not forward rejected promises: an app's own async routes go through asyncHandler.
+      asyncHandler(async (req, res) => {
         res.json(
           await establishSession(req, res, { userId: String((req.body as { userId?: unknown }).userId) }),
         );
