@@ -61,7 +61,7 @@ if (config.APP_BACKEND === 'redis' && redis) {
   store = new KyselyStore({
     db,
     schema: config.APP_NAMESPACE,
-    feed: new PgInvalidationFeed({ pool, onError: warn }),
+    feed: new PgInvalidationFeed({ pool, schema: config.APP_NAMESPACE, onError: warn }),
   });
 } else {
   throw new Error('no backend');

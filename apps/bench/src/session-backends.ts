@@ -54,7 +54,7 @@ export async function postgresBackend(
   const pool = createPgPool({ connectionString: url, max: 20, timeoutMs: 5000 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   await migrateToLatest(db, { schema });
-  const store = new KyselyStore({ db, schema, feed: new PgInvalidationFeed({ pool }) });
+  const store = new KyselyStore({ db, schema, feed: new PgInvalidationFeed({ pool, schema }) });
   const manager = new SessionManager({ store, config: { secret: BENCH_SECRET, ...config } });
   await manager.start();
   return {

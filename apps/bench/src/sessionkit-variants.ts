@@ -100,7 +100,7 @@ export const sessionKitPostgres: Variant = {
     const pool = createPgPool({ connectionString: databaseUrl, max: 10, timeoutMs: 2000 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await migrateToLatest(db, { schema });
-    const store = new KyselyStore({ db, schema, feed: new PgInvalidationFeed({ pool }) });
+    const store = new KyselyStore({ db, schema, feed: new PgInvalidationFeed({ pool, schema }) });
     const manager = new SessionManager({ store, config: { secret: BENCH_SECRET } });
     await manager.start();
     const issued = await manager.create({ userId: USER, context: CONTEXT });

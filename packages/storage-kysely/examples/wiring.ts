@@ -25,7 +25,7 @@ async function openStore(): Promise<{ store: KyselyStore; done: () => Promise<vo
     const pool = createPgPool({ connectionString: url, timeoutMs: 2000 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     console.log('migrations applied:', await migrateToLatest(db, { schema }));
-    const store = new KyselyStore({ db, schema, feed: new PgInvalidationFeed({ pool }) });
+    const store = new KyselyStore({ db, schema, feed: new PgInvalidationFeed({ pool, schema }) });
     // Runs after store.close() ended the store's pool.
     const done = async () => {
       const admin = createPgPool({ connectionString: url });
@@ -37,7 +37,7 @@ async function openStore(): Promise<{ store: KyselyStore; done: () => Promise<vo
   const pglite = new PGlite();
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   console.log('migrations applied:', await migrateToLatest(db, { schema }));
-  const store = new KyselyStore({ db, schema, feed: new PGliteInvalidationFeed(pglite) });
+  const store = new KyselyStore({ db, schema, feed: new PGliteInvalidationFeed(pglite, { schema }) });
   return { store, done: () => pglite.close() };
 }
 

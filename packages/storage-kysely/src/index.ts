@@ -9,3 +9,4 @@ export { DEFAULT_SCHEMA, migrateDown, migrateToLatest, sessionMigrations } from 
 export { PGliteDialect } from './pglite-dialect.js';
 export type { PGliteInvalidationFeedOptions } from './pglite-feed.js';
 export { PGliteInvalidationFeed } from './pglite-feed.js';
+export { openPGlite } from './pglite-open.js';
