@@ -61,7 +61,7 @@ if (config.APP_BACKEND === 'redis' && redis) {
   store = new KyselyStore({
     db,
     schema: config.APP_NAMESPACE,
-    feed: new PgInvalidationFeed({ pool, onError: warn }),
+    feed: new PgInvalidationFeed({ pool, schema: config.APP_NAMESPACE, onError: warn }),
   });
 } else {
   throw new Error('no backend');
@@ -123,7 +123,7 @@ const loginGuards =
     : [];
 app.post('/login', ...loginGuards, async (req, res) => {
   const body = parseInput(loginBody, req.body, 'login request');
-  const issued = await establishSession(req, res, { userId: body.userId });
+  const issued = await establishSession(req, res, { userId: body.userId }, { transport: 'bearer' });
   res.json({
     sessionId: issued.session.id,
     token: issued.token,

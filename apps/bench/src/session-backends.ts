@@ -7,6 +7,9 @@ import { RedisStore } from '@sessionkit/storage-redis';
 import { Redis } from 'ioredis';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 
+/** Every bench instance shares this server secret, as instances of one deployment must. */
+export const BENCH_SECRET = 'bench-server-secret-0123456789abcdef';
+
 export interface Backend {
   manager: SessionManager;
   /** Closes the manager and the store and deletes what the run wrote (keys or schema). */
@@ -24,7 +27,7 @@ export async function redisBackend(
     redis.once('error', reject);
   });
   const store = new RedisStore({ client: redis, prefix, commandTimeoutMs: 2000 });
-  const manager = new SessionManager({ store, config });
+  const manager = new SessionManager({ store, config: { secret: BENCH_SECRET, ...config } });
   await manager.start();
   return {
     manager,
@@ -51,8 +54,8 @@ export async function postgresBackend(
   const pool = createPgPool({ connectionString: url, max: 20, timeoutMs: 5000 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   await migrateToLatest(db, { schema });
-  const store = new KyselyStore({ db, schema, feed: new PgInvalidationFeed({ pool }) });
-  const manager = new SessionManager({ store, config });
+  const store = new KyselyStore({ db, schema, feed: new PgInvalidationFeed({ pool, schema }) });
+  const manager = new SessionManager({ store, config: { secret: BENCH_SECRET, ...config } });
   await manager.start();
   return {
     manager,

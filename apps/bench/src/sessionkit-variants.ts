@@ -5,6 +5,7 @@ import { createPgPool, PgInvalidationFeed } from '@sessionkit/storage-kysely/pg'
 import { RedisStore } from '@sessionkit/storage-redis';
 import { Redis } from 'ioredis';
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import { BENCH_SECRET } from './session-backends.js';
 import { sessionKitApp } from './sessionkit-app.js';
 import type { StartedVariant, Variant } from './variant.js';
 
@@ -24,7 +25,7 @@ async function redisManager(
   });
   const prefix = `bench-sk-${process.pid}`;
   const store = new RedisStore({ client: redis, prefix, commandTimeoutMs: 500 });
-  const manager = new SessionManager({ store, config, accessTokens });
+  const manager = new SessionManager({ store, config: { secret: BENCH_SECRET, ...config }, accessTokens });
   await manager.start();
   return {
     manager,
@@ -99,8 +100,8 @@ export const sessionKitPostgres: Variant = {
     const pool = createPgPool({ connectionString: databaseUrl, max: 10, timeoutMs: 2000 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await migrateToLatest(db, { schema });
-    const store = new KyselyStore({ db, schema, feed: new PgInvalidationFeed({ pool }) });
-    const manager = new SessionManager({ store });
+    const store = new KyselyStore({ db, schema, feed: new PgInvalidationFeed({ pool, schema }) });
+    const manager = new SessionManager({ store, config: { secret: BENCH_SECRET } });
     await manager.start();
     const issued = await manager.create({ userId: USER, context: CONTEXT });
     return {

@@ -4,7 +4,7 @@
  * allocation). One caller, sequential calls, after a warm-up.
  */
 import { AccessTokenKeyRing, SessionManager, systemClock } from '@sessionkit/core';
-import { redisBackend } from './session-backends.js';
+import { BENCH_SECRET, redisBackend } from './session-backends.js';
 
 const ITERATIONS = Number(process.env.ITERATIONS ?? 20_000);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -33,7 +33,7 @@ const cached = await redisBackend(REDIS_URL, `bench_cost_${process.pid}`, {
 const jwtManager = new SessionManager({
   store: cached.manager.store,
   accessTokens,
-  config: { accessToken: { ttlMs: 3_600_000, issuer: 'b', audience: 'b' } },
+  config: { secret: BENCH_SECRET, accessToken: { ttlMs: 3_600_000, issuer: 'b', audience: 'b' } },
 });
 try {
   const issued = await jwtManager.create({ userId: 'u-000001', context });

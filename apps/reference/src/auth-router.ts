@@ -53,6 +53,8 @@ const loginBody = z.object({
   email: z.string().trim().toLowerCase().email().max(254),
   password: z.string().min(1).max(1024),
   otp: z.string().max(16).optional(),
+  /** `bearer` (API clients): no cookie, the tokens in the answer. A browser's cookie login never sees a token. */
+  transport: z.enum(['cookie', 'bearer']).default('cookie'),
 });
 const refreshBody = z.object({ refreshToken: z.string().min(1).max(256) });
 const stepUpBody = z.object({ otp: z.string().min(1).max(16) });
@@ -100,20 +102,27 @@ export function authRouter(options: AuthRouterOptions): Router {
     const success = await protection.succeeded({ ...known, context: requestContext(req) });
     devices.set(res, success.deviceCookie, cookieSecure);
     const device = describeDevice(requestContext(req).userAgent);
-    const issued = await establishSession(req, res, {
+    const create = {
       userId: user.id,
-      aal: user.mfaEnrolled ? 2 : 1,
+      aal: user.mfaEnrolled ? (2 as const) : (1 as const),
       deviceLabel: device,
       metadata: { device, network: networkOf(req.ip) },
-    });
-    audit.loginSucceeded(req, { userId: user.id, sessionId: issued.session.id, mfa: user.mfaEnrolled });
-    res.json({
-      session: issued.session,
-      accessToken: issued.accessToken,
-      refreshToken: issued.refreshToken,
-      expiresAt: issued.expiresAt,
-      csrfToken: req.sessionkit?.csrfToken,
-    });
+    };
+    if (body.transport === 'bearer') {
+      const issued = await establishSession(req, res, create, { transport: 'bearer' });
+      audit.loginSucceeded(req, { userId: user.id, sessionId: issued.session.id, mfa: user.mfaEnrolled });
+      res.json({
+        session: issued.session,
+        token: issued.token,
+        accessToken: issued.accessToken,
+        refreshToken: issued.refreshToken,
+        expiresAt: issued.expiresAt,
+      });
+      return;
+    }
+    const established = await establishSession(req, res, create);
+    audit.loginSucceeded(req, { userId: user.id, sessionId: established.session.id, mfa: user.mfaEnrolled });
+    res.json({ ...established, csrfToken: req.sessionkit?.csrfToken });
   });
 
   router.post('/refresh', async (req: Request, res: Response) => {
@@ -134,14 +143,9 @@ export function authRouter(options: AuthRouterOptions): Router {
       throw new AppProblem(401, 'otp.invalid', 'That code is wrong or was already used');
     }
     await protection.succeeded(attempt);
-    const issued = await stepUpSession(req, res, { aal: 2 });
-    // Every credential is re-issued: an API client needs the new pair, the ones it held no longer work.
-    res.json({
-      session: issued.session,
-      accessToken: issued.accessToken,
-      refreshToken: issued.refreshToken,
-      csrfToken: req.sessionkit?.csrfToken,
-    });
+    // Every credential is re-issued: a bearer client gets the new ones (those it held no longer work), a cookie
+    // session its new cookie and CSRF token.
+    res.json({ ...(await stepUpSession(req, res, { aal: 2 })), csrfToken: req.sessionkit?.csrfToken });
   });
 
   router.post('/logout', async (req: Request, res: Response) => {

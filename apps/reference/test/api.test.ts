@@ -65,7 +65,17 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
     if (user.totpSecret) body.otp = nextCode();
     const login = await agent.post('/api/auth/login').send(body);
     expect(login.status).toBe(200);
-    return { agent, login: login.body as LoginAnswer, csrf: login.body.csrfToken as string };
+    return { agent, login: login.body as CookieLoginAnswer, csrf: login.body.csrfToken as string };
+  }
+
+  /** An API client on its own device: asks for bearer transport and gets the tokens, no cookie. */
+  async function apiSignIn(user = ALICE) {
+    clock.advance(1000);
+    const body: Record<string, string> = { email: user.email, password: user.password, transport: 'bearer' };
+    if (user.totpSecret) body.otp = nextCode();
+    const login = await request(app.url).post('/api/auth/login').set('x-forwarded-for', nextIp()).send(body);
+    expect(login.status).toBe(200);
+    return login.body as BearerLoginAnswer;
   }
 
   interface Tokens {
@@ -73,29 +83,46 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
     refreshToken: string;
   }
 
-  interface LoginAnswer {
+  interface CookieLoginAnswer {
     session: { id: string; userId: string; aal: number };
-    accessToken: string;
-    refreshToken: string;
     expiresAt: number;
     csrfToken: string;
   }
 
+  interface BearerLoginAnswer {
+    session: { id: string; userId: string; aal: number };
+    accessToken: string;
+    refreshToken: string;
+    expiresAt: number;
+  }
+
   describe('POST /api/auth/login', () => {
-    it('creates a session: body, HttpOnly cookie, access and refresh tokens', async () => {
+    it('creates a cookie session: the session view and CSRF token in the body, every token in HttpOnly cookies only', async () => {
       const response = await request(app.url)
         .post('/api/auth/login')
         .send({ email: ALICE.email, password: ALICE.password })
         .expect(200);
       expect(response.body).toMatchObject({ session: { state: 'active', aal: 1 } });
-      expect(response.body.accessToken.split('.')).toHaveLength(3);
-      expect(response.body.refreshToken).toMatch(/^rt_/);
+      expect(Object.keys(response.body).sort()).toEqual(['csrfToken', 'expiresAt', 'session']);
       expect(response.body.expiresAt).toBeGreaterThan(clock.now());
-      expect(response.body).not.toHaveProperty('token');
       const cookie = String(response.headers['set-cookie']);
       expect(cookie).toMatch(/sk_session=/);
       expect(cookie).toMatch(/HttpOnly/i);
       expect(cookie).toMatch(/SameSite=Lax/i);
+      const token = /sk_session=([^;]+)/.exec(cookie)?.[1] ?? '';
+      expect(response.text).not.toContain(token.split('.')[1]);
+    });
+
+    it('answers an API client that asks for bearer transport with access and refresh tokens, and no cookie', async () => {
+      const response = await request(app.url)
+        .post('/api/auth/login')
+        .send({ email: ALICE.email, password: ALICE.password, transport: 'bearer' })
+        .expect(200);
+      expect(response.body).toMatchObject({ session: { state: 'active', aal: 1 } });
+      expect(response.body.accessToken.split('.')).toHaveLength(3);
+      expect(response.body.refreshToken).toMatch(/^rt_/);
+      expect(response.body.token).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+      expect(String(response.headers['set-cookie'])).not.toMatch(/sk_session=/);
     });
 
     it('answers 401 problem documents for bad credentials, a missing and a wrong OTP', async () => {
@@ -160,7 +187,7 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
 
   describe('POST /api/auth/refresh', () => {
     it('rotates, and a replayed older token revokes the family with 401 token.reuse_detected', async () => {
-      const { login, agent } = await signIn();
+      const login = await apiSignIn();
       const first = await request(app.url)
         .post('/api/auth/refresh')
         .send({ refreshToken: login.refreshToken })
@@ -176,7 +203,10 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
         .send({ refreshToken: login.refreshToken });
       expect(reuse.status).toBe(401);
       expect(reuse.body.code).toBe('token.reuse_detected');
-      expect((await agent.get('/api/me/sessions/current')).status).toBe(401);
+      const current = await request(app.url)
+        .get('/api/me/sessions/current')
+        .set('authorization', `Bearer ${login.accessToken}`);
+      expect(current.status).toBe(401);
     });
 
     it('answers 401 for an unknown token and 400 for a malformed request', async () => {
@@ -212,10 +242,10 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
       const userDevice = { 'x-forwarded-for': nextIp(), 'user-agent': chrome };
       const thiefDevice = { 'x-forwarded-for': nextIp(), 'user-agent': 'curl/8.5.0' };
       clock.advance(1000);
-      const browser = request.agent(app.url).set(userDevice);
-      const login = await browser
+      const login = await request(app.url)
         .post('/api/auth/login')
-        .send({ email: BOB.email, password: BOB.password, otp: nextCode() })
+        .set(userDevice)
+        .send({ email: BOB.email, password: BOB.password, otp: nextCode(), transport: 'bearer' })
         .expect(200);
       const sensitive = (token: string, device: Record<string, string>) =>
         request(app.url).post('/api/me/sensitive').set(device).set('authorization', `Bearer ${token}`);
@@ -230,9 +260,10 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
         status: 403,
         code: 'aal.insufficient',
       });
-      const stepped = await browser
+      const stepped = await request(app.url)
         .post('/api/auth/step-up')
-        .set('x-csrf-token', login.body.csrfToken)
+        .set(userDevice)
+        .set('authorization', `Bearer ${login.body.token}`)
         .send({ otp: nextCode() })
         .expect(200);
       const renewed = stepped.body as Tokens;
@@ -266,7 +297,8 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
 
   describe('cookie sessions: CSRF, logout', () => {
     it('refuses cookie-authenticated unsafe requests without the CSRF token, accepts bearer ones', async () => {
-      const { agent, login } = await signIn();
+      const { agent } = await signIn();
+      const login = await apiSignIn();
       const refused = await agent.post('/api/me/sessions/revoke-others');
       expect(refused.body).toMatchObject({ status: 403, code: 'csrf.rejected' });
       const bearer = await request(app.url)
@@ -329,7 +361,7 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
 
   describe('standards endpoints', () => {
     it('publishes a JWKS that verifies the access tokens', async () => {
-      const { login } = await signIn();
+      const login = await apiSignIn();
       const jwks = await request(app.url).get('/.well-known/jwks.json').expect(200);
       const { payload } = await jwtVerify(login.accessToken, createLocalJWKSet(jwks.body), {
         currentDate: new Date(clock.now()),
@@ -338,7 +370,7 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
     });
 
     it('introspects (RFC 7662) and revokes (RFC 7009) for authenticated clients only', async () => {
-      const { login } = await signIn();
+      const login = await apiSignIn();
       const denied = await request(app.url)
         .post('/oauth/introspect')
         .type('form')

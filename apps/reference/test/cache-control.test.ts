@@ -147,6 +147,14 @@ describe('Cache-Control on every route of the reference app (PostgreSQL + Redis,
     return { agent, login, csrf: login.body.csrfToken as string };
   }
 
+  /** An API client's login: bearer transport, so the answer carries the access and refresh tokens. */
+  async function apiSignIn() {
+    clock.advance(1000);
+    const body = { email: ALICE.email, password: ALICE.password, transport: 'bearer' };
+    const login = await request(app.url).post('/api/auth/login').set('x-forwarded-for', nextIp()).send(body);
+    return { login: login.body as { accessToken: string; refreshToken: string } };
+  }
+
   /** One or more answers of each route, produced over HTTP the way a client gets them. */
   const exercises: Record<string, () => Promise<Answer[]>> = {
     'POST /api/auth/login': async () => {
@@ -159,11 +167,11 @@ describe('Cache-Control on every route of the reference app (PostgreSQL + Redis,
       return [login, wrong];
     },
     'POST /api/auth/refresh': async () => {
-      const { login } = await signIn();
+      const { login } = await apiSignIn();
       const refreshed = await request(app.url)
         .post('/api/auth/refresh')
         .set('x-forwarded-for', nextIp())
-        .send({ refreshToken: login.body.refreshToken })
+        .send({ refreshToken: login.refreshToken })
         .expect(200);
       return [refreshed];
     },
@@ -178,10 +186,11 @@ describe('Cache-Control on every route of the reference app (PostgreSQL + Redis,
       return [await agent.post('/api/auth/logout').set('x-csrf-token', csrf).expect(204)];
     },
     'GET /api/me/sessions/current': async () => {
-      const { agent, login } = await signIn();
+      const { agent } = await signIn();
+      const { login } = await apiSignIn();
       const bearer = await request(app.url)
         .get('/api/me/sessions/current')
-        .set('authorization', `Bearer ${login.body.accessToken}`)
+        .set('authorization', `Bearer ${login.accessToken}`)
         .expect(200);
       return [await agent.get('/api/me/sessions/current').expect(200), bearer];
     },
@@ -202,23 +211,23 @@ describe('Cache-Control on every route of the reference app (PostgreSQL + Redis,
       return [await agent.post('/api/me/sensitive').set('x-csrf-token', csrf).expect(200)];
     },
     'POST /oauth/introspect': async () => {
-      const { login } = await signIn();
+      const { login } = await apiSignIn();
       const active = await request(app.url)
         .post('/oauth/introspect')
         .set('authorization', BASIC)
         .type('form')
-        .send({ token: login.body.accessToken })
+        .send({ token: login.accessToken })
         .expect(200);
       expect(active.body).toMatchObject({ active: true });
       return [active];
     },
     'POST /oauth/revoke': async () => {
-      const { login } = await signIn();
+      const { login } = await apiSignIn();
       const revoked = await request(app.url)
         .post('/oauth/revoke')
         .set('authorization', BASIC)
         .type('form')
-        .send({ token: login.body.refreshToken })
+        .send({ token: login.refreshToken })
         .expect(200);
       return [revoked];
     },

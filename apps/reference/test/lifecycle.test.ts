@@ -22,7 +22,7 @@ describe('reference app process lifecycle (embedded default)', () => {
     const first = await startReferenceApp(config);
     const login = await request(first.url)
       .post('/api/auth/login')
-      .send({ email: ALICE.email, password: ALICE.password })
+      .send({ email: ALICE.email, password: ALICE.password, transport: 'bearer' })
       .expect(200);
     await first.shutdown();
 

@@ -71,7 +71,7 @@ describe('OAuth client authentication at /oauth/introspect and /oauth/revoke (Po
     );
     const login = await request(app.url)
       .post('/api/auth/login')
-      .send({ email: ALICE.email, password: ALICE.password })
+      .send({ email: ALICE.email, password: ALICE.password, transport: 'bearer' })
       .expect(200);
     accessToken = login.body.accessToken;
   }, 120_000);

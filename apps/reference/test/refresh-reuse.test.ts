@@ -25,7 +25,7 @@ async function signIn(app: RunningApp): Promise<{ accessToken: string; refreshTo
   const login = await request(app.url)
     .post('/api/auth/login')
     .set('x-forwarded-for', nextIp())
-    .send({ email: ALICE.email, password: ALICE.password })
+    .send({ email: ALICE.email, password: ALICE.password, transport: 'bearer' })
     .expect(200);
   return { ...login.body, id: login.body.session.id };
 }

@@ -60,7 +60,12 @@ export interface LoginAnswer {
 }
 
 export async function login(url: string, user: DemoUser, otp?: string): Promise<LoginAnswer> {
-  const body = { email: user.email, password: user.password, ...(otp === undefined ? {} : { otp }) };
+  const body = {
+    email: user.email,
+    password: user.password,
+    transport: 'bearer',
+    ...(otp === undefined ? {} : { otp }),
+  };
   const answer = await request(url).post('/api/auth/login').send(body);
   expect(answer.status, JSON.stringify(answer.body)).toBe(200);
   return answer.body as LoginAnswer;

@@ -61,7 +61,8 @@ export const sessionConfigSchema = z
      * derived from it, so that any instance recognises the replay of any token a session ever issued; it also
      * keys IP hashes when `ipHashKey` is unset. Without it each process draws random keys: refresh still works
      * across instances, but an old token's replay is recognised only by the process that issued it (and IP hashes
-     * compare only within one process). Multi-instance deployments must set it.
+     * compare only within one process), which is why a manager on a store shared across processes (every store
+     * but MemoryStore) refuses to start without it or `ipHashKey` (`config.secret_required`).
      */
     secret: z.string().min(32).optional(),
     /**

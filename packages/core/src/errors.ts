@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'upstream.unavailable'
   | 'input.invalid'
   | 'transfer.invalid'
+  | 'config.secret_required'
   // Raised by transport adapters (e.g. @sessionkit/express): no session presented, CSRF, the app's own rule.
   | 'auth.required'
   | 'csrf.rejected'
@@ -152,5 +153,22 @@ export class InvalidInputError extends SessionKitError {
 export class TransferInvalidError extends SessionKitError {
   constructor(message = 'Transfer code is invalid, expired or already used') {
     super('transfer.invalid', message);
+  }
+}
+
+/**
+ * The store is shared across processes but the config has neither `secret` nor `ipHashKey`: each process would
+ * key IP hashes (and refresh-token MACs) at random, so another instance or a restart would see every session's
+ * IP as changed. Thrown by the SessionManager constructor, before anything is served.
+ */
+export class SecretRequiredError extends SessionKitError {
+  constructor() {
+    super(
+      'config.secret_required',
+      'This session store is shared across processes, so every instance needs the same server secret: set ' +
+        '`config.secret` (at least 32 characters, e.g. from process.env.SESSIONKIT_SECRET), or at least ' +
+        '`config.ipHashKey`. Without one each process would use its own random key, and another instance or a ' +
+        "restart would see every session's IP as changed.",
+    );
   }
 }

@@ -17,6 +17,7 @@ export { ManualClock, systemClock } from './clock.js';
 export type { SessionConfig, SessionConfigInput } from './config.js';
 export { parseSessionConfig, sessionConfigSchema } from './config.js';
 export type { ContextAssessment, ContextAssessmentInput, ContextAssessor } from './context-policy.js';
+export { ERROR_CODE_MEANINGS } from './error-meanings.js';
 export * from './errors.js';
 export type {
   ContextAction,

@@ -54,6 +54,8 @@ export class LocalInvalidationFeed implements InvalidationFeed {
  * between awaits, which is what makes each of them atomic.
  */
 export class MemoryStore implements SessionStore {
+  /** Its data lives in this process alone, so per-process keys are enough: it stays zero-config. */
+  readonly shared = false;
   readonly feed: InvalidationFeed;
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #byUser = new Map<string, Set<string>>();

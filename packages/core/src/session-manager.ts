@@ -26,6 +26,7 @@ import type { ValidateOptions } from './session-validator.js';
 import { SessionValidator } from './session-validator.js';
 import type { SessionView } from './session-view.js';
 import { toView } from './session-view.js';
+import { assertSharedKeys } from './shared-store.js';
 import type { SessionStore } from './store.js';
 import type { ValidatedSession } from './validated-session.js';
 import { parseInput } from './zod-input.js';
@@ -80,6 +81,7 @@ export class SessionManager {
   constructor(options: SessionManagerOptions) {
     const config = parseSessionConfig(options.config ?? {});
     const store = options.store;
+    assertSharedKeys(store, config);
     const clock = options.clock ?? systemClock;
     this.config = config;
     this.store = store;

@@ -126,6 +126,12 @@ export interface SessionStore {
   revokeUser(userId: string, options: RevokeUserOptions): Promise<SessionRecord[]>;
   /** Revokes a session and all its descendants (children may belong to other users); returns those it revoked. */
   revokeTree(rootId: string, options: RevokeOptions): Promise<SessionRecord[]>;
+  /**
+   * Whether other processes reach the same data. Only a store whose data lives in this process alone says `false`
+   * (MemoryStore); absent reads as shared, the safe reading. A manager on a shared store refuses to start without
+   * `secret` (or `ipHashKey`): per-process keys would differ between instances and across restarts.
+   */
+  readonly shared?: boolean;
   /** Reaches every instance sharing this backend: kept on the store, since only the backend knows who shares it. */
   readonly feed: InvalidationFeed;
   /** Resolves when the backend answers; throws `store.unavailable` otherwise (a store with none resolves at once). */

@@ -11,6 +11,7 @@ import { codeOf } from './helpers.js';
 function countingReads(inner: MemoryStore): { store: SessionStore; reads: () => number } {
   let reads = 0;
   const store: SessionStore = {
+    shared: inner.shared,
     feed: inner.feed,
     get: (id) => {
       reads += 1;

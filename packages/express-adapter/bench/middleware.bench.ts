@@ -79,7 +79,11 @@ async function managerOver(store: SessionStore) {
   const manager = new SessionManager({
     store,
     accessTokens,
-    config: { contextChange: { ip: 'allow', device: 'allow' } },
+    // One secret for both stores: a shared store (Redis) refuses to start without one.
+    config: {
+      secret: 'bench-server-secret-0123456789abcdef',
+      contextChange: { ip: 'allow', device: 'allow' },
+    },
   });
   await manager.start();
   const issued = await manager.create({ userId: 'bench-user' });

@@ -1,3 +1,4 @@
+export { asyncHandler } from './async-handler.js';
 export type { BackChannelLogoutRouterOptions } from './back-channel-logout-router.js';
 export { backChannelLogoutRouter } from './back-channel-logout-router.js';
 export type { ClientCredentials, RegisteredClient } from './client-authentication.js';
@@ -32,7 +33,7 @@ export { revocationRouter } from './revocation-router.js';
 export type { SelfServiceOptions } from './self-service-router.js';
 export { selfServiceRouter } from './self-service-router.js';
 export type { SessionKitRequest, ValidationTier } from './session-kit-request.js';
-export type { EstablishOptions } from './session-lifecycle.js';
+export type { CookieSession, EstablishOptions, SteppedUpSession } from './session-lifecycle.js';
 export { endSession, establishSession, stepUpSession } from './session-lifecycle.js';
 export type { SessionMiddlewareOptions } from './session-middleware.js';
 export { sessionMiddleware } from './session-middleware.js';

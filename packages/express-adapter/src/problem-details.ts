@@ -6,6 +6,13 @@ import type { ErrorRequestHandler, Request, Response } from 'express';
 type HttpErrorCode = 'request.invalid' | 'request.too_large' | 'internal';
 type ProblemCode = ErrorCode | HttpErrorCode;
 
+/** What each HTTP-only problem code means, with its status; the README's table is generated from it. */
+export const HTTP_PROBLEM_MEANINGS: Readonly<Record<HttpErrorCode, string>> = {
+  'request.invalid': 'A 4xx the body parser chose (e.g. 415 for an unsupported content type).',
+  'request.too_large': "413: the body is over the parser's limit.",
+  internal: '500: an error that is not a SessionKit error; no detail leaves the server.',
+};
+
 /** RFC 9457 problem document; `code` is SessionKit's stable error code, the thing clients branch on. */
 export interface ProblemDocument {
   type: string;
@@ -49,6 +56,7 @@ export const STATUS_BY_CODE = {
   'upstream.unavailable': 503,
   'input.invalid': 400,
   'transfer.invalid': 400,
+  'config.secret_required': 500,
   'auth.required': 401,
   'csrf.rejected': 403,
   'access.denied': 403,
@@ -73,6 +81,7 @@ const TITLES: Record<ProblemCode, string> = {
   'upstream.unavailable': 'Identity provider unavailable',
   'input.invalid': 'Invalid input',
   'transfer.invalid': 'Invalid transfer code',
+  'config.secret_required': 'Internal server error',
   'auth.required': 'Authentication required',
   'csrf.rejected': 'Cross-site request rejected',
   'access.denied': 'Access denied',

@@ -1,4 +1,4 @@
-import type { Aal, CreateSessionOptions, IssuedTokens } from '@sessionkit/core';
+import type { Aal, CreateSessionOptions, IssuedTokens, SessionView } from '@sessionkit/core';
 import type { Request, Response } from 'express';
 import { clearSessionCookie, setSessionCookie } from './cookies.js';
 import { sessionOf } from './guards.js';
@@ -8,21 +8,48 @@ import { stateOf } from './request-state.js';
 import { accepted } from './validation-outcome.js';
 
 export interface EstablishOptions {
-  /** Set the session cookie (browsers). API clients that use the returned bearer token can skip it. Default true. */
-  setCookie?: boolean;
+  /**
+   * `cookie` (default, browsers): sets the HttpOnly session cookie and returns the session view only, so no
+   * token reaches a page's scripts. `bearer` (API clients): sets no cookie and returns the tokens.
+   */
+  transport?: 'cookie' | 'bearer';
 }
+
+/** What a cookie session's login or step-up returns: safe to answer as JSON, it holds no token. */
+export interface CookieSession {
+  session: SessionView;
+  expiresAt: number;
+}
+
+/**
+ * What `stepUpSession` returns: the tokens only when the request came with a bearer token, since a cookie
+ * session's tokens must stay in its HttpOnly cookie.
+ */
+export type SteppedUpSession = CookieSession & Partial<Omit<IssuedTokens, 'session' | 'expiresAt'>>;
 
 /**
  * Call after the app has authenticated the user. Core mints a new session (new id, new secret), the
  * session the request arrived with is revoked, and the cookie is replaced: nothing from before the
  * login authenticates after it (no session fixation).
  */
+export function establishSession(
+  req: Request,
+  res: Response,
+  create: Omit<CreateSessionOptions, 'context'>,
+  options: EstablishOptions & { transport: 'bearer' },
+): Promise<IssuedTokens>;
+export function establishSession(
+  req: Request,
+  res: Response,
+  create: Omit<CreateSessionOptions, 'context'>,
+  options?: EstablishOptions,
+): Promise<CookieSession>;
 export async function establishSession(
   req: Request,
   res: Response,
   create: Omit<CreateSessionOptions, 'context'>,
   options: EstablishOptions = {},
-): Promise<IssuedTokens> {
+): Promise<CookieSession | IssuedTokens> {
   const state = stateOf(req);
   const context = requestContext(req);
   const previous = req.sessionkit?.session;
@@ -30,26 +57,26 @@ export async function establishSession(
   if (previous) {
     await state.manager.revoke(previous.sessionId, { reason: 'login.replaced', by: 'user', context });
   }
-  const setCookie = options.setCookie ?? true;
+  const transport = options.transport ?? 'cookie';
   // The middleware said no-store already; said again over any caching policy the app set for the route since.
   noStore(res);
-  if (setCookie) setSessionCookie(res, issued, state.cookies, state.clock.now());
-  adopt(req, issued, setCookie ? 'cookie' : 'bearer');
-  return issued;
+  if (transport === 'cookie') setSessionCookie(res, issued, state.cookies, state.clock.now());
+  adopt(req, issued, transport);
+  return transport === 'cookie' ? cookieSession(issued) : issued;
 }
 
 /**
  * Call after the app has re-verified the user (password, OTP, WebAuthn). Raises the assurance level,
  * refreshes `authenticatedAt` and re-issues the token: the old token stops working at once, and a cookie
  * session gets the new cookie in this response. The refresh and access tokens are re-issued too, and those
- * from before stop working: this adapter keeps no refresh cookie, so answer a client that holds them with
- * `refreshToken` and `accessToken` from the result.
+ * from before stop working: on a bearer request the result carries the new `token`, `refreshToken` and
+ * `accessToken` for the client; on a cookie request it carries the session view only.
  */
 export async function stepUpSession(
   req: Request,
   res: Response,
   options: { aal: Aal },
-): Promise<IssuedTokens> {
+): Promise<SteppedUpSession> {
   const state = stateOf(req);
   const session = sessionOf(req);
   const issued = await state.manager.stepUp(session.sessionId, {
@@ -60,7 +87,7 @@ export async function stepUpSession(
   noStore(res);
   if (transport === 'cookie') setSessionCookie(res, issued, state.cookies, state.clock.now());
   adopt(req, issued, transport);
-  return issued;
+  return transport === 'cookie' ? cookieSession(issued) : issued;
 }
 
 /** Logout: revokes the request's session on the server (if it had one) and clears the cookie either way. */
@@ -78,6 +105,11 @@ export async function endSession(req: Request, res: Response): Promise<boolean> 
   delete req.sessionkit?.session;
   delete req.sessionkit?.csrfToken;
   return true;
+}
+
+/** A new object, so answering it as JSON can never carry a token along. */
+function cookieSession(issued: IssuedTokens): CookieSession {
+  return { session: issued.session, expiresAt: issued.expiresAt };
 }
 
 /** The rest of this request runs as the newly issued session. */

@@ -98,7 +98,7 @@ export async function testApp(kind: StoreKind, options: TestAppOptions = {}): Pr
       req,
       res,
       { userId: body.userId, aal: body.aal ?? 1, metadata: { roles: body.roles ?? [] } },
-      { setCookie: body.bearer !== true },
+      { transport: body.bearer === true ? 'bearer' : 'cookie' },
     );
     res.json(issued);
   });

@@ -17,7 +17,10 @@ describe.each(storeKinds)('session lifecycle over HTTP (%s store)', (kind: Store
     const res = await request(t.app).post('/login').send({ userId: 'alice' }).expect(200);
     const cookies = setCookies(res);
     const session = cookies.get(SECURE_COOKIE);
-    expect(session?.value).toBe((res.body as { token: string }).token);
+    expect(session?.value).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+    // The HttpOnly cookie is the only place the token goes: the body holds the session view alone.
+    expect(Object.keys(res.body as object).sort()).toEqual(['expiresAt', 'session']);
+    expect(res.text).not.toContain(session?.value.split('.')[1]);
     expect(session?.line).toMatch(/; HttpOnly/);
     expect(session?.line).toMatch(/; Secure/);
     expect(session?.line).toMatch(/; SameSite=Lax/);
@@ -82,16 +85,32 @@ describe.each(storeKinds)('session lifecycle over HTTP (%s store)', (kind: Store
 
   it('re-issues the access and refresh tokens on step-up: the access token from before fails the guards', async () => {
     t = await testApp(kind, { accessTokens: true, tier: 'fast' });
-    const login = await request(t.app).post('/login').send({ userId: 'alice' }).expect(200);
-    const old = login.body as { accessToken: string; refreshToken: string };
-    const { cookie, csrf } = browserOf(login);
-    const stepped = await request(t.app).post('/step-up').set('cookie', cookie).set('x-csrf-token', csrf);
-    const renewed = stepped.body as { accessToken: string; refreshToken: string };
+    const login = await request(t.app).post('/login').send({ userId: 'alice', bearer: true }).expect(200);
+    const old = login.body as { token: string; accessToken: string; refreshToken: string };
+    const stepped = await request(t.app).post('/step-up').set('authorization', `Bearer ${old.token}`);
+    const renewed = stepped.body as { token: string; accessToken: string; refreshToken: string };
+    expect(renewed.token).not.toBe(old.token);
     expect(renewed.refreshToken).toMatch(/^rt_/);
     expect(renewed.refreshToken).not.toBe(old.refreshToken);
     const refused = await request(t.app).post('/sensitive').set('authorization', `Bearer ${old.accessToken}`);
     expect(refused.body).toMatchObject({ status: 401, code: 'token.invalid' });
     await request(t.app).post('/sensitive').set('authorization', `Bearer ${renewed.accessToken}`).expect(200);
+  });
+
+  it("answers a cookie session's step-up with the session view only: its new token stays in the cookie", async () => {
+    t = await testApp(kind, { accessTokens: true, tier: 'fast' });
+    const { cookie, csrf } = browserOf(await request(t.app).post('/login').send({ userId: 'alice' }));
+    const stepped = await request(t.app).post('/step-up').set('cookie', cookie).set('x-csrf-token', csrf);
+    expect(stepped.status).toBe(200);
+    expect(Object.keys(stepped.body as object).sort()).toEqual(['expiresAt', 'session']);
+    expect(stepped.body).toMatchObject({ session: { aal: 2 } });
+    const renewed = browserOf(stepped);
+    expect(stepped.text).not.toContain(renewed.token.split('.')[1]);
+    await request(t.app)
+      .post('/sensitive')
+      .set('cookie', renewed.cookie)
+      .set('x-csrf-token', renewed.csrf)
+      .expect(200);
   });
 
   it('a session revoked elsewhere is rejected on the very next request', async () => {

@@ -37,7 +37,7 @@ const db = new Kysely<Database>({
     }
   },
 });
-const store = new KyselyStore({ db, feed: new PgInvalidationFeed({ pool }), schema });
+const store = new KyselyStore({ db, feed: new PgInvalidationFeed({ pool, schema }), schema });
 
 /** A realistic record for `userId` (core's fixture: every field a store must keep). */
 function record(userId: string): SessionRecord {

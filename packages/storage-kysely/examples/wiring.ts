@@ -1,7 +1,7 @@
 /**
  * The store wired to a SessionManager, on PGlite (no server) or, with DATABASE_URL set, on PostgreSQL:
- *   npx tsx packages/storage-kysely/examples/wiring.ts
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx packages/storage-kysely/examples/wiring.ts
+ *   SESSION_SECRET=$(openssl rand -base64 32) npx tsx packages/storage-kysely/examples/wiring.ts
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test SESSION_SECRET=... npx tsx packages/storage-kysely/examples/wiring.ts
  * On PostgreSQL it works in the `sessionkit_example` schema and drops it at the end.
  */
 import { PGlite } from '@electric-sql/pglite';
@@ -20,7 +20,7 @@ async function openStore(): Promise<{ store: KyselyStore; done: () => Promise<vo
     const pool = createPgPool({ connectionString: url, timeoutMs: 2000 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     console.log('migrations applied:', await migrateToLatest(db, { schema }));
-    const store = new KyselyStore({ db, schema, feed: new PgInvalidationFeed({ pool }) });
+    const store = new KyselyStore({ db, schema, feed: new PgInvalidationFeed({ pool, schema }) });
     // Runs after store.close() ended the store's pool.
     const done = async () => {
       const admin = createPgPool({ connectionString: url });
@@ -32,12 +32,16 @@ async function openStore(): Promise<{ store: KyselyStore; done: () => Promise<vo
   const pglite = new PGlite();
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   console.log('migrations applied:', await migrateToLatest(db, { schema }));
-  const store = new KyselyStore({ db, schema, feed: new PGliteInvalidationFeed(pglite) });
+  const store = new KyselyStore({ db, schema, feed: new PGliteInvalidationFeed(pglite, { schema }) });
   return { store, done: () => pglite.close() };
 }
 
 const { store, done } = await openStore();
-const manager = new SessionManager({ store, config: { maxSessionsPerUser: 3 } });
+// SESSION_SECRET: the same on every instance (≥ 32 chars); a SQL store is shared, so the manager refuses to start without it.
+const manager = new SessionManager({
+  store,
+  config: { maxSessionsPerUser: 3, secret: process.env.SESSION_SECRET },
+});
 await manager.start();
 const cleanup = startCleanup(store, { intervalMs: 60_000 });
 

@@ -8,6 +8,14 @@ export const channelSchema = z
   .string()
   .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier');
 
+/**
+ * The channel of the store in `schema`: `<schema>_invalidation` (`sessionkit_invalidation` for the default
+ * schema), so stores in two schemas of one database never hear each other's invalidations.
+ */
+export function channelForSchema(schema: string | undefined): string {
+  return schema === undefined ? DEFAULT_CHANNEL : `${schema}_invalidation`;
+}
+
 const messageSchema = z.object({
   sessionId: z.string().min(1).max(64),
   kind: z.enum(['revoked', 'changed']),

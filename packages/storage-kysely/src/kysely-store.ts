@@ -37,7 +37,10 @@ export interface KyselyStoreOptions {
   db: Kysely<Database>;
   /** PgInvalidationFeed in production, PGliteInvalidationFeed embedded; closed with the store if it can be. */
   feed: StoreFeed;
-  /** The schema `migrateToLatest` created the tables in. Defaults to `sessionkit`. */
+  /**
+   * The schema `migrateToLatest` created the tables in. Defaults to `sessionkit`. Give the feed the same
+   * `schema`: its channel follows it, and a feed for another schema is refused.
+   */
   schema?: string;
   /**
    * Records kept with the exact row text they were decoded from, so a read of an unchanged session (most reads:
@@ -73,9 +76,12 @@ export class KyselyStore implements SessionStore {
   readonly #decoded: DecodedRecordCache;
   /** Binds: the session as JSON, maxSessions, reject?, now, the eviction reason. */
   readonly #createSession: CompiledQuery<SessionRow>;
+  readonly #schema: string;
   #closed = false;
 
   constructor(options: KyselyStoreOptions) {
+    this.#schema = options.schema ?? DEFAULT_SCHEMA;
+    assertFeedSchema(options.feed, this.#schema);
     this.#root = options.db;
     this.#db = options.db.withSchema(options.schema ?? DEFAULT_SCHEMA);
     this.feed = options.feed;
@@ -286,7 +292,7 @@ export class KyselyStore implements SessionStore {
     try {
       return await operation();
     } catch (error) {
-      throw toStoreError(error);
+      throw toStoreError(error, this.#schema);
     }
   }
 
@@ -321,4 +327,17 @@ function revokedColumns(options: RevokeOptions) {
     revoke_reason: options.reason,
     version: sql<number>`version + 1`,
   };
+}
+
+/**
+ * The feeds of this package say which schema's channel they carry; one for another schema would deliver this
+ * store's invalidations to the other store's instances and none of its own.
+ */
+function assertFeedSchema(feed: StoreFeed, schema: string): void {
+  const feedSchema = (feed as { schema?: unknown }).schema;
+  if (typeof feedSchema === 'string' && feedSchema !== schema) {
+    throw new InvalidInputError(
+      `The feed carries schema "${feedSchema}" but the store uses schema "${schema}": pass { schema: '${schema}' } to the feed too`,
+    );
+  }
 }

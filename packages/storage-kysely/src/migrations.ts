@@ -2,6 +2,7 @@ import { StoreUnavailableError } from '@sessionkit/core';
 import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from 'kysely';
 import { Migrator, NO_MIGRATIONS, sql } from 'kysely';
 import { COLUMNS_0001, createSessionMigration, defineCreateSession } from './create-session-function.js';
+import { causeText } from './database-errors.js';
 
 /** Our own schema and migration table, so neither clashes with an application's `sessions` table or migrations. */
 export const DEFAULT_SCHEMA = 'sessionkit';
@@ -159,7 +160,7 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, options: MigrateOption
       await trx.schema.createSchema(schema).ifNotExists().execute();
     });
   } catch (cause) {
-    throw new StoreUnavailableError(`Cannot create schema ${schema}`, { cause });
+    throw new StoreUnavailableError(`Cannot create schema ${schema}: ${causeText(cause)}`, { cause });
   }
   return applied(await migrator(db, schema).migrateToLatest());
 }
@@ -172,6 +173,6 @@ export async function migrateDown<DB>(db: Kysely<DB>, options: MigrateOptions = 
 
 function applied({ error, results }: MigrationResultSet): string[] {
   if (error !== undefined)
-    throw new StoreUnavailableError('Session store migration failed', { cause: error });
+    throw new StoreUnavailableError(`Session store migration failed: ${causeText(error)}`, { cause: error });
   return (results ?? []).map((result) => result.migrationName);
 }

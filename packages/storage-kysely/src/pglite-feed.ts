@@ -2,9 +2,13 @@ import type { PGliteInterface } from '@electric-sql/pglite';
 import { parseInput } from '@sessionkit/core';
 import type { InvalidationFeed, InvalidationListener, InvalidationMessage } from '@sessionkit/core/store';
 import { toStoreError } from './database-errors.js';
-import { channelSchema, DEFAULT_CHANNEL, dispatch, encodeMessage } from './invalidation-message.js';
+import { channelForSchema, channelSchema, dispatch, encodeMessage } from './invalidation-message.js';
+import { DEFAULT_SCHEMA } from './migrations.js';
 
 export interface PGliteInvalidationFeedOptions {
+  /** The schema of the store it serves (default `sessionkit`); the channel is `<schema>_invalidation`. */
+  schema?: string;
+  /** Overrides the channel derived from `schema`. */
   channel?: string;
   /** Told about payloads that fail validation and listeners that throw; defaults to nothing. */
   onError?: (error: unknown) => void;
@@ -16,6 +20,8 @@ export interface PGliteInvalidationFeedOptions {
  */
 export class PGliteInvalidationFeed implements InvalidationFeed {
   readonly #pglite: PGliteInterface;
+  /** The schema whose store this feed serves: KyselyStore refuses a feed for another one. */
+  readonly schema: string | undefined;
   readonly #channel: string;
   readonly #onError: (error: unknown) => void;
   readonly #listeners = new Set<InvalidationListener>();
@@ -23,7 +29,9 @@ export class PGliteInvalidationFeed implements InvalidationFeed {
 
   constructor(pglite: PGliteInterface, options: PGliteInvalidationFeedOptions = {}) {
     this.#pglite = pglite;
-    this.#channel = parseInput(channelSchema, options.channel ?? DEFAULT_CHANNEL, 'channel');
+    // An explicit channel without a schema: the caller chose the channel, so no schema is claimed.
+    this.schema = options.schema ?? (options.channel === undefined ? DEFAULT_SCHEMA : undefined);
+    this.#channel = parseInput(channelSchema, options.channel ?? channelForSchema(options.schema), 'channel');
     this.#onError = options.onError ?? (() => {});
   }
 

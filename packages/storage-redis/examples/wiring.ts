@@ -1,6 +1,6 @@
 /**
  * SessionManager on RedisStore: create, validate, revoke. Needs a Redis on 127.0.0.1:6379 (or REDIS_URL).
- * Run with `npx tsx packages/storage-redis/examples/wiring.ts`.
+ * Run with `SESSION_SECRET=$(openssl rand -base64 32) npx tsx packages/storage-redis/examples/wiring.ts`.
  */
 import { SessionManager } from '@sessionkit/core';
 import { RedisStore } from '@sessionkit/storage-redis';

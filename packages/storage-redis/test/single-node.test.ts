@@ -220,7 +220,7 @@ describe('RedisStore on 127.0.0.1:6379: storage details', () => {
     const record = sampleRecord({ idleExpiresAt: Date.now() + 200 });
     await store.create({ session: record, maxSessions: 5, onLimit: 'reject', now: Date.now() });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await new SessionManager({ store }).cleanup()).toBe(0);
+    expect(await new SessionManager({ store, config: { secret: 's'.repeat(32) } }).cleanup()).toBe(0);
     expect(await store.get(record.id)).toBeUndefined();
     expect(await admin.exists(`${prefix}:{${record.userId}}:s:${record.id}`)).toBe(0);
   });

@@ -8,6 +8,7 @@ import { randomToken } from '../token-crypto.js';
 import { describeInUseRule } from './in-use-conformance.js';
 import { describeRefreshRotation } from './refresh-conformance.js';
 import { sampleRecord } from './sample-record.js';
+import { describeSharedCapability } from './shared-conformance.js';
 
 export interface StoreConformanceOptions {
   /**
@@ -264,6 +265,7 @@ export function describeStoreConformance(name: string, options: StoreConformance
 
     describeRefreshRotation({ store: () => store, create });
     describeInUseRule({ store: () => store, create });
+    describeSharedCapability(() => store);
 
     describe('revocation', () => {
       it('revokes one session, idempotently', async () => {

@@ -7,13 +7,17 @@ import type {
 } from '@sessionkit/core/store';
 import pg from 'pg';
 import { toStoreError } from '../database-errors.js';
-import { channelSchema, DEFAULT_CHANNEL, dispatch, encodeMessage } from '../invalidation-message.js';
+import { channelForSchema, channelSchema, dispatch, encodeMessage } from '../invalidation-message.js';
+import { DEFAULT_SCHEMA } from '../migrations.js';
 
 export interface PgInvalidationFeedOptions {
   /** Publishes through it (NOTIFY needs no dedicated connection). */
   pool: pg.Pool;
   /** Settings of the dedicated LISTEN connection; defaults to the pool's. */
   connection?: pg.ClientConfig;
+  /** The schema of the store it serves (default `sessionkit`); the channel is `<schema>_invalidation`. */
+  schema?: string;
+  /** Overrides the channel derived from `schema`. */
   channel?: string;
   /** Reconnect backoff after the LISTEN connection is lost: doubles from min to max, with jitter. */
   reconnectDelayMs?: { min: number; max: number };
@@ -34,6 +38,8 @@ export interface PgInvalidationFeedOptions {
 export class PgInvalidationFeed implements InvalidationFeed {
   readonly #pool: pg.Pool;
   readonly #connection: pg.ClientConfig;
+  /** The schema whose store this feed serves: KyselyStore refuses a feed for another one. */
+  readonly schema: string | undefined;
   readonly #channel: string;
   readonly #delay: { min: number; max: number };
   readonly #onError: (error: unknown) => void;
@@ -49,7 +55,9 @@ export class PgInvalidationFeed implements InvalidationFeed {
   constructor(options: PgInvalidationFeedOptions) {
     this.#pool = options.pool;
     this.#connection = options.connection ?? options.pool.options;
-    this.#channel = parseInput(channelSchema, options.channel ?? DEFAULT_CHANNEL, 'channel');
+    // An explicit channel without a schema: the caller chose the channel, so no schema is claimed.
+    this.schema = options.schema ?? (options.channel === undefined ? DEFAULT_SCHEMA : undefined);
+    this.#channel = parseInput(channelSchema, options.channel ?? channelForSchema(options.schema), 'channel');
     this.#delay = options.reconnectDelayMs ?? { min: 100, max: 5000 };
     this.#onError = options.onError ?? (() => {});
     this.#onReconnect = options.onReconnect ?? (() => {});
