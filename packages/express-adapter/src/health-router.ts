@@ -7,7 +7,10 @@ import type { CheckReport } from './readiness.js';
 import { runCheck } from './readiness.js';
 
 export interface HealthRouterOptions {
-  /** Every dependency this instance uses; all run concurrently on each `/readyz`. */
+  /**
+   * Every dependency this instance uses; all run concurrently on each `/readyz`. Read on every request, so an
+   * app may append the check of a dependency it starts later (names are checked for repeats only here).
+   */
   checks: readonly HealthCheck[];
   /** Per-check deadline unless the check sets its own. Default 2000 ms: under a load balancer's probe timeout. */
   timeoutMs?: number;
