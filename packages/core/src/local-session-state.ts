@@ -3,9 +3,9 @@ import type { Clock } from './clock.js';
 import type { SessionConfig } from './config.js';
 import { CredentialFloor } from './credential-floor.js';
 import { ExpiringCache } from './expiring-cache.js';
+import { recordInvalidation, recordInvalidationGap } from './session-metrics.js';
 import type { SessionRecord } from './session-record.js';
 import { expiresAt } from './session-record.js';
-import { recordInvalidation, recordInvalidationGap } from './session-metrics.js';
 import type { SessionStore } from './store.js';
 import { hmacSha256 } from './token-crypto.js';
 

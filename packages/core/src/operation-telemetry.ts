@@ -43,7 +43,11 @@ export class OperationTelemetry {
     this.#store = store.constructor.name;
   }
 
-  run<T>(operation: SessionOperation, fn: () => Promise<T>, attributes: TelemetryAttributes = {}): Promise<T> {
+  run<T>(
+    operation: SessionOperation,
+    fn: () => Promise<T>,
+    attributes: TelemetryAttributes = {},
+  ): Promise<T> {
     if (!telemetryEnabled) return fn();
     const start = performance.now();
     const name = `sessionkit.session.${operation}`;

@@ -34,7 +34,8 @@ export const sessionMetrics = {
     buckets: DB_BUCKETS,
   }),
   storeErrors: counter(SCOPE, 'sessionkit.store.errors', {
-    description: 'Session store calls that failed for the store, not the session (unavailable, corrupt, timeout)',
+    description:
+      'Session store calls that failed for the store, not the session (unavailable, corrupt, timeout)',
     unit: '{error}',
   }),
   storeTimeouts: counter(SCOPE, 'sessionkit.store.timeouts', {
@@ -91,12 +92,18 @@ export function recordSessionEvent(event: SessionEvent): void {
       refreshes.add(1);
       return;
     case 'session.revoked':
-      revocations.add(1, { 'sessionkit.revocation.reason': event.reason, 'sessionkit.revocation.by': event.by });
+      revocations.add(1, {
+        'sessionkit.revocation.reason': event.reason,
+        'sessionkit.revocation.by': event.by,
+      });
       sessionDuration.record((event.at - event.session.createdAt) / 1000, { 'sessionkit.end': 'revoked' });
       return;
     case 'session.evicted':
       evictions.add(1);
-      revocations.add(1, { 'sessionkit.revocation.reason': event.reason, 'sessionkit.revocation.by': 'policy' });
+      revocations.add(1, {
+        'sessionkit.revocation.reason': event.reason,
+        'sessionkit.revocation.by': 'policy',
+      });
       sessionDuration.record((event.at - event.session.createdAt) / 1000, { 'sessionkit.end': 'evicted' });
       return;
     case 'token.reuse_detected':

@@ -105,13 +105,19 @@ export interface SpanNotes {
 }
 
 const NO_NOTES: SpanNotes = { set() {} };
+let tracerProvider: OtelApi.TracerProvider | undefined;
 const tracers = new Map<string, OtelApi.Tracer>();
 
+/** Tracers are kept per global provider: a tracer of a provider since replaced would go on exporting to it. */
 function tracer(scope: string): OtelApi.Tracer {
+  const provider = (api as typeof OtelApi).trace.getTracerProvider();
+  if (provider !== tracerProvider) {
+    tracerProvider = provider;
+    tracers.clear();
+  }
   let found = tracers.get(scope);
   if (!found) {
-    // The API's tracer provider is a proxy: a tracer taken before the SDK registers delegates to it afterwards.
-    found = (api as typeof OtelApi).trace.getTracer(scope);
+    found = provider.getTracer(scope);
     tracers.set(scope, found);
   }
   return found;
@@ -144,7 +150,12 @@ export function traced<T>(
 }
 
 /** A span for work already done synchronously (a cache hit): started and ended at once, under the active span. */
-export function recordSpan(scope: string, name: string, attributes: TelemetryAttributes, failed = false): void {
+export function recordSpan(
+  scope: string,
+  name: string,
+  attributes: TelemetryAttributes,
+  failed = false,
+): void {
   if (!api) return;
   const span = tracer(scope).startSpan(name, { attributes: clean(attributes) ?? {} });
   if (failed) span.setStatus({ code: api.SpanStatusCode.ERROR });

@@ -5,7 +5,11 @@ import { errorType, secondsSince, telemetryEnabled, traced } from './telemetry.j
 
 const SCOPE = '@sessionkit/core';
 const UNTRACED = new Set(['close', 'health', 'constructor']);
-const SYSTEMS: Record<string, string> = { RedisStore: 'redis', KyselyStore: 'postgresql', MemoryStore: 'memory' };
+const SYSTEMS: Record<string, string> = {
+  RedisStore: 'redis',
+  KyselyStore: 'postgresql',
+  MemoryStore: 'memory',
+};
 
 /** Store failures, as opposed to verdicts the store hands back (`session.conflict`, ...). */
 function isStoreFault(error: unknown): boolean {
