@@ -2,7 +2,7 @@ import { SessionKitError } from './errors.js';
 import { sessionMetrics } from './session-metrics.js';
 import type { SessionStore } from './store.js';
 import type { TelemetryAttributes } from './telemetry.js';
-import { recordSpan, secondsSince, telemetryEnabled, traced } from './telemetry.js';
+import { recordSpan, secondsSince, telemetryOn, traced } from './telemetry.js';
 import type { ValidatedSession } from './validated-session.js';
 
 const SCOPE = '@sessionkit/core';
@@ -48,7 +48,7 @@ export class OperationTelemetry {
     fn: () => Promise<T>,
     attributes: TelemetryAttributes = {},
   ): Promise<T> {
-    if (!telemetryEnabled) return fn();
+    if (!telemetryOn()) return fn();
     const start = performance.now();
     const name = `sessionkit.session.${operation}`;
     return traced(SCOPE, name, { 'sessionkit.store': this.#store, ...attributes }, async (notes) => {
@@ -68,7 +68,7 @@ export class OperationTelemetry {
 
   /** Wraps the synchronous fast-tier probe: a hit is a whole validation, a miss is counted and left to `validate`. */
   fromCache(tier: Tier | undefined, fn: () => ValidatedSession | undefined): ValidatedSession | undefined {
-    if (!telemetryEnabled || tier !== 'fast') return fn();
+    if (tier !== 'fast' || !telemetryOn()) return fn();
     const start = performance.now();
     let answer: ValidatedSession | undefined;
     try {
@@ -85,7 +85,7 @@ export class OperationTelemetry {
 
   /** Wraps a validation past the local caches (a fast-tier miss, or the full tier). */
   validate(tier: Tier | undefined, fn: () => Promise<ValidatedSession>): Promise<ValidatedSession> {
-    if (!telemetryEnabled) return fn();
+    if (!telemetryOn()) return fn();
     const start = performance.now();
     const chosen = tier ?? 'full';
     const attributes = {

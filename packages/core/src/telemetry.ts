@@ -26,8 +26,39 @@ interface InstrumentOptions {
   buckets?: number[];
 }
 
-/** True when `@opentelemetry/api` could be loaded: callers skip measuring (clock reads) otherwise. */
-export const telemetryEnabled = api !== undefined;
+/** `@opentelemetry/api` is installed; whether an SDK is registered may change later (`telemetryOn`). */
+export const telemetryInstalled = api !== undefined;
+
+const NOOP_TRACER_PROVIDER = api && new api.ProxyTracerProvider().getDelegate();
+let meterProvider: OtelApi.MeterProvider | undefined;
+let meterReal = false;
+
+/** True while an SDK's tracer provider is registered. A few property reads: called per operation. */
+export function tracingOn(): boolean {
+  if (!api) return false;
+  const provider = api.trace.getTracerProvider();
+  const delegate = provider instanceof api.ProxyTracerProvider ? provider.getDelegate() : provider;
+  return delegate !== NOOP_TRACER_PROVIDER;
+}
+
+/** True while an SDK's meter provider is registered (the API's own answers with one shared no-op meter). */
+export function metricsOn(): boolean {
+  if (!api) return false;
+  const current = api.metrics.getMeterProvider();
+  if (current !== meterProvider) {
+    meterProvider = current;
+    meterReal = current.getMeter('@sessionkit/core') !== api.createNoopMeter();
+  }
+  return meterReal;
+}
+
+/**
+ * Whether anything would be exported: with the API but no SDK, callers skip even the clock reads and attribute
+ * objects, so an application that installs no SDK pays (almost) nothing.
+ */
+export function telemetryOn(): boolean {
+  return tracingOn() || metricsOn();
+}
 
 const NO_COUNTER: Counter = { add() {} };
 const NO_HISTOGRAM: Histogram = { record() {} };
@@ -59,7 +90,7 @@ function bound<T>(scope: string, make: (meter: OtelApi.Meter) => T): () => T {
 export function counter(scope: string, name: string, options: InstrumentOptions): Counter {
   if (!api) return NO_COUNTER;
   const current = bound(scope, (meter) => meter.createCounter(name, options));
-  return { add: (value, attributes) => current().add(value, clean(attributes)) };
+  return { add: (value, attributes) => metricsOn() && current().add(value, clean(attributes)) };
 }
 
 export function histogram(scope: string, name: string, options: InstrumentOptions): Histogram {
@@ -67,7 +98,7 @@ export function histogram(scope: string, name: string, options: InstrumentOption
   const { buckets, ...rest } = options;
   const advice = buckets === undefined ? {} : { advice: { explicitBucketBoundaries: buckets } };
   const current = bound(scope, (meter) => meter.createHistogram(name, { ...rest, ...advice }));
-  return { record: (value, attributes) => current().record(value, clean(attributes)) };
+  return { record: (value, attributes) => metricsOn() && current().record(value, clean(attributes)) };
 }
 
 /**
@@ -133,7 +164,7 @@ export function traced<T>(
   attributes: TelemetryAttributes,
   fn: (notes: SpanNotes) => Promise<T>,
 ): Promise<T> {
-  if (!api) return fn(NO_NOTES);
+  if (!api || !tracingOn()) return fn(NO_NOTES);
   const otel = api;
   return tracer(scope).startActiveSpan(name, { attributes: clean(attributes) ?? {} }, async (span) => {
     const notes: SpanNotes = { set: (key, value) => value !== undefined && span.setAttribute(key, value) };
@@ -156,7 +187,7 @@ export function recordSpan(
   attributes: TelemetryAttributes,
   failed = false,
 ): void {
-  if (!api) return;
+  if (!api || !tracingOn()) return;
   const span = tracer(scope).startSpan(name, { attributes: clean(attributes) ?? {} });
   if (failed) span.setStatus({ code: api.SpanStatusCode.ERROR });
   span.end();

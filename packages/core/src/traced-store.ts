@@ -1,7 +1,7 @@
 import { SessionKitError } from './errors.js';
 import { sessionMetrics } from './session-metrics.js';
 import type { SessionStore } from './store.js';
-import { errorType, secondsSince, telemetryEnabled, traced } from './telemetry.js';
+import { errorType, secondsSince, telemetryInstalled, telemetryOn, traced } from './telemetry.js';
 
 const SCOPE = '@sessionkit/core';
 const UNTRACED = new Set(['close', 'health', 'constructor']);
@@ -23,13 +23,14 @@ function isStoreFault(error: unknown): boolean {
  * lacks is absent here too.
  */
 export function tracedStore(store: SessionStore): SessionStore {
-  if (!telemetryEnabled) return store;
+  if (!telemetryInstalled) return store;
   const kind = store.constructor.name;
   const system = SYSTEMS[kind] ?? kind.toLowerCase();
   const wrapped = new Map<PropertyKey, unknown>();
   const wrap = (method: string, fn: (...args: unknown[]) => Promise<unknown>) => {
     const base = { 'db.system.name': system, 'db.operation.name': method };
     return (...args: unknown[]) => {
+      if (!telemetryOn()) return fn.apply(store, args);
       const start = performance.now();
       return traced(SCOPE, `sessionkit.store.${method}`, { ...base, 'sessionkit.store': kind }, async () => {
         try {
