@@ -107,8 +107,8 @@ describe('OpenTelemetry metrics, with the real SDK', () => {
     expect(sumOf(validations, { 'sessionkit.tier': 'full', 'sessionkit.outcome': 'valid' })).toBe(1);
     expect(sumOf(validations, { 'sessionkit.tier': 'fast', 'sessionkit.outcome': 'valid' })).toBe(3);
     expect(sumOf(validations, { 'sessionkit.outcome': 'invalid', 'error.type': 'session.revoked' })).toBe(1);
-    expect(sumOf('sessionkit.session.cache.lookups', { 'sessionkit.cache.result': 'hit' })).toBe(2);
-    expect(sumOf('sessionkit.session.cache.lookups', { 'sessionkit.cache.result': 'miss' })).toBe(1);
+    expect(sumOf(validations, { 'sessionkit.tier': 'fast', 'sessionkit.cache': 'hit' })).toBe(2);
+    expect(sumOf(validations, { 'sessionkit.tier': 'fast', 'sessionkit.cache': 'miss' })).toBe(1);
     expect(sumOf('sessionkit.session.created', { 'sessionkit.tenant': 'acme' })).toBe(1);
     expect(sumOf('sessionkit.session.refreshes')).toBe(2);
     expect(sumOf('sessionkit.token.reuse_detections')).toBe(1);
