@@ -26,6 +26,8 @@ export type {
   SessionEventType,
 } from './events.js';
 export { SessionEvents } from './events.js';
+export type { LiveSessionCounts } from './live-sessions.js';
+export { observeLiveSessions } from './live-sessions.js';
 export type { MemoryStoreOptions } from './memory-store.js';
 export { MemoryStore } from './memory-store.js';
 export type { RateLimiter, RateLimitResult } from './rate-limit.js';

@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { observeLiveSessions } from '../src/live-sessions.js';
 import { codeOf, harness } from './helpers.js';
 import type { OtelSdk } from './otel-sdk.js';
 import { startOtelSdk } from './otel-sdk.js';
@@ -130,5 +131,18 @@ describe('OpenTelemetry metrics, with the real SDK', () => {
     await sdk.collect();
     expect(sumOf('sessionkit.session.evictions')).toBe(1);
     expect(sumOf('sessionkit.session.duration', { 'sessionkit.end': 'evicted' })).toBe(1);
+  });
+
+  it('reports live sessions by tenant from the function it is given', async () => {
+    const stop = observeLiveSessions(async () => ({ acme: 3, '': 1 }));
+    await sdk.collect();
+    stop();
+    const live = sdk.points('sessionkit.sessions.live').map((point) => [point.attributes, point.value]);
+    expect(live).toEqual(
+      expect.arrayContaining([
+        [{ 'sessionkit.tenant': 'acme' }, 3],
+        [{}, 1],
+      ]),
+    );
   });
 });
