@@ -12,6 +12,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import express from 'express';
 
 const mode = process.argv[2];
+const CHUNK = 10_000;
 const CALLS = { sync: Number(process.env.BENCH_SYNC_CALLS ?? 200_000), awaited: 20_000 };
 if (mode === 'sdk') (await import('./otel-sdk-sampled.js')).startSampledSdk(0.1);
 
@@ -52,6 +53,8 @@ interface Case {
   middleware: RequestHandler;
   headers: Record<string, string>;
   synchronous: boolean;
+  /** Run before each chunk of calls, untimed: keeps the validation-cache entry younger than its maximum age. */
+  refill?: () => Promise<unknown>;
 }
 
 const fast = sessionMiddleware({ manager, tier: 'fast' });
@@ -68,6 +71,7 @@ const cases: Case[] = [
     middleware: fast,
     headers: { cookie: `__Host-sk_session=${issued.token}` },
     synchronous: true,
+    refill: () => manager.validate(issued.token, { tier: 'full' }),
   },
   {
     name: 'cookie, full tier, one store read',
@@ -88,22 +92,28 @@ async function measure(c: Case, calls: number): Promise<{ cpuMicros: number; cal
   const next = () => {
     called += 1;
   };
-  const wall = performance.now();
-  const started = process.cpuUsage();
-  if (c.synchronous) {
-    for (let i = 0; i < calls; i += 1) c.middleware(req, res, next);
-    if (called !== calls) throw new Error(`${c.name}: next was not called synchronously`);
-  } else {
-    for (let i = 0; i < calls; i += 1) await once();
+  let cpuMicros = 0;
+  let seconds = 0;
+  for (let done = 0; done < calls; done += CHUNK) {
+    await c.refill?.();
+    const wall = performance.now();
+    const started = process.cpuUsage();
+    if (c.synchronous) {
+      for (let i = 0; i < CHUNK; i += 1) c.middleware(req, res, next);
+    } else {
+      for (let i = 0; i < CHUNK; i += 1) await once();
+    }
+    const used = process.cpuUsage(started);
+    seconds += (performance.now() - wall) / 1000;
+    cpuMicros += used.user + used.system;
   }
-  const used = process.cpuUsage(started);
-  const seconds = (performance.now() - wall) / 1000;
+  if (c.synchronous && called !== calls) throw new Error(`${c.name}: next was not called synchronously`);
   if (!req.sessionkit?.session) throw new Error(`${c.name}: the token did not validate`);
-  return { cpuMicros: (used.user + used.system) / calls, callsPerSec: calls / seconds };
+  return { cpuMicros: cpuMicros / calls, callsPerSec: calls / seconds };
 }
 
 const results: Record<string, { cpuMicros: number; callsPerSec: number }> = {};
-for (const c of cases) await measure(c, (c.synchronous ? CALLS.sync : CALLS.awaited) / 4);
+for (const c of cases) await measure(c, CHUNK);
 for (const c of cases) results[c.name] = await measure(c, c.synchronous ? CALLS.sync : CALLS.awaited);
 await manager.close();
 console.log(JSON.stringify({ mode, results }));

@@ -66,7 +66,7 @@ export class OperationTelemetry {
     });
   }
 
-  /** Wraps the synchronous fast-tier probe: a hit is a whole validation, a miss is counted and left to `validate`. */
+  /** Wraps the synchronous fast-tier probe: a hit is a whole validation, a miss is left to `validate`. */
   fromCache(tier: Tier | undefined, fn: () => ValidatedSession | undefined): ValidatedSession | undefined {
     if (tier !== 'fast' || !telemetryOn()) return fn();
     const start = performance.now();
@@ -74,12 +74,10 @@ export class OperationTelemetry {
     try {
       answer = fn();
     } catch (error) {
-      sessionMetrics.cacheLookups.add(1, { 'sessionkit.cache.result': 'hit' });
-      this.#validated('fast', 'hit', start, 'invalid', error);
+      this.#answeredFromCache(start, 'invalid', error);
       throw error;
     }
-    sessionMetrics.cacheLookups.add(1, { 'sessionkit.cache.result': answer ? 'hit' : 'miss' });
-    if (answer) this.#validated('fast', 'hit', start, 'valid', undefined, answer.tenantId);
+    if (answer) this.#answeredFromCache(start, 'valid', undefined, answer.tenantId);
     return answer;
   }
 
@@ -88,9 +86,10 @@ export class OperationTelemetry {
     if (!telemetryOn()) return fn();
     const start = performance.now();
     const chosen = tier ?? 'full';
+    const cache = chosen === 'fast' ? 'miss' : undefined;
     const attributes = {
       'sessionkit.tier': chosen,
-      'sessionkit.cache': chosen === 'fast' ? 'miss' : undefined,
+      'sessionkit.cache': cache,
       'sessionkit.store': this.#store,
     };
     return traced(SCOPE, 'sessionkit.session.validate', attributes, async (notes) => {
@@ -98,34 +97,36 @@ export class OperationTelemetry {
         const answer = await fn();
         notes.set('sessionkit.tenant', answer.tenantId);
         notes.set('sessionkit.outcome', 'valid');
-        this.#count(chosen, start, 'valid');
+        this.#count(chosen, cache, start, 'valid');
         return answer;
       } catch (error) {
         const outcome = isFault(error) ? 'error' : 'invalid';
         notes.set('sessionkit.outcome', outcome);
-        this.#count(chosen, start, outcome, error);
+        this.#count(chosen, cache, start, outcome, error);
         throw error;
       }
     });
   }
 
-  #validated(tier: Tier, cache: 'hit', start: number, outcome: string, error?: unknown, tenant?: string) {
+  #answeredFromCache(start: number, outcome: string, error?: unknown, tenant?: string) {
     const attributes = {
-      'sessionkit.tier': tier,
-      'sessionkit.cache': cache,
+      'sessionkit.tier': 'fast',
+      'sessionkit.cache': 'hit',
       'sessionkit.store': this.#store,
       'sessionkit.tenant': tenant,
       'sessionkit.outcome': outcome,
       'error.type': error instanceof SessionKitError ? error.code : undefined,
     };
     recordSpan(SCOPE, 'sessionkit.session.validate', attributes, error !== undefined);
-    this.#count(tier, start, outcome, error);
+    this.#count('fast', 'hit', start, outcome, error);
   }
 
-  #count(tier: Tier, start: number, outcome: string, error?: unknown) {
+  /** One counter for validations and the fast tier's cache hits and misses: a metric record costs with an SDK. */
+  #count(tier: Tier, cache: 'hit' | 'miss' | undefined, start: number, outcome: string, error?: unknown) {
     const code = error instanceof SessionKitError ? error.code : error === undefined ? undefined : 'internal';
     sessionMetrics.validations.add(1, {
       'sessionkit.tier': tier,
+      'sessionkit.cache': cache,
       'sessionkit.outcome': outcome,
       'error.type': code,
     });

@@ -16,17 +16,14 @@ const DB_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
 
 export const sessionMetrics = {
   validations: counter(SCOPE, 'sessionkit.session.validations', {
-    description: 'Validations answered, by tier and outcome (valid, invalid, error)',
+    description:
+      'Validations answered, by tier, cache hit or miss (fast tier) and outcome (valid, invalid, error)',
     unit: '{validation}',
   }),
   operationDuration: histogram(SCOPE, 'sessionkit.session.operation.duration', {
     description: 'Duration of session manager operations',
     unit: 's',
     buckets: OPERATION_BUCKETS,
-  }),
-  cacheLookups: counter(SCOPE, 'sessionkit.session.cache.lookups', {
-    description: 'Fast-tier lookups in local state (verified access tokens, validation cache), by result',
-    unit: '{lookup}',
   }),
   storeDuration: histogram(SCOPE, 'db.client.operation.duration', {
     description: 'Duration of session store calls',

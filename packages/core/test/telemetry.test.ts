@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { observeLiveSessions } from '../src/live-sessions.js';
 import { codeOf, harness } from './helpers.js';
 import type { OtelSdk } from './otel-sdk.js';
 import { startOtelSdk } from './otel-sdk.js';
@@ -107,8 +108,8 @@ describe('OpenTelemetry metrics, with the real SDK', () => {
     expect(sumOf(validations, { 'sessionkit.tier': 'full', 'sessionkit.outcome': 'valid' })).toBe(1);
     expect(sumOf(validations, { 'sessionkit.tier': 'fast', 'sessionkit.outcome': 'valid' })).toBe(3);
     expect(sumOf(validations, { 'sessionkit.outcome': 'invalid', 'error.type': 'session.revoked' })).toBe(1);
-    expect(sumOf('sessionkit.session.cache.lookups', { 'sessionkit.cache.result': 'hit' })).toBe(2);
-    expect(sumOf('sessionkit.session.cache.lookups', { 'sessionkit.cache.result': 'miss' })).toBe(1);
+    expect(sumOf(validations, { 'sessionkit.tier': 'fast', 'sessionkit.cache': 'hit' })).toBe(2);
+    expect(sumOf(validations, { 'sessionkit.tier': 'fast', 'sessionkit.cache': 'miss' })).toBe(1);
     expect(sumOf('sessionkit.session.created', { 'sessionkit.tenant': 'acme' })).toBe(1);
     expect(sumOf('sessionkit.session.refreshes')).toBe(2);
     expect(sumOf('sessionkit.token.reuse_detections')).toBe(1);
@@ -130,5 +131,18 @@ describe('OpenTelemetry metrics, with the real SDK', () => {
     await sdk.collect();
     expect(sumOf('sessionkit.session.evictions')).toBe(1);
     expect(sumOf('sessionkit.session.duration', { 'sessionkit.end': 'evicted' })).toBe(1);
+  });
+
+  it('reports live sessions by tenant from the function it is given', async () => {
+    const stop = observeLiveSessions(async () => ({ acme: 3, '': 1 }));
+    await sdk.collect();
+    stop();
+    const live = sdk.points('sessionkit.sessions.live').map((point) => [point.attributes, point.value]);
+    expect(live).toEqual(
+      expect.arrayContaining([
+        [{ 'sessionkit.tenant': 'acme' }, 3],
+        [{}, 1],
+      ]),
+    );
   });
 });

@@ -39,7 +39,7 @@ beforeAll(async () => {
     app.get(`/${tier}`, sessionMiddleware({ manager, tier }), (req, res) => {
       res.json({
         active: trace.getActiveSpan()?.spanContext().spanId,
-        valid: req.sessionkit.session !== undefined,
+        valid: req.sessionkit?.session !== undefined,
       });
     });
   }
