@@ -128,6 +128,10 @@ describe('reference app observability, from the standard OTel environment', () =
         { timeout: 60_000 },
       )
       .toBeGreaterThanOrEqual(logins);
+    // The auditor's backlog gauge, one series per stage, is there from the first collection.
+    await expect
+      .poll(() => value('count(sessionkit_audit_backlog{job="reference"})'), { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(1);
     // The scrape itself is healthy: Prometheus sees the target up.
     expect(await value('up{job="reference"}')).toBe(1);
   }, 240_000);
