@@ -1,5 +1,5 @@
 import { context } from '@opentelemetry/api';
-import type { ActivitySource, Clock, SessionManager, SessionStore } from '@sessionkit/core';
+import type { ActivitySource, Clock, SessionManager } from '@sessionkit/core';
 import {
   basicClientAuthenticator,
   csrfProtection,
@@ -35,7 +35,6 @@ export interface AppDependencies {
   /** The engine's clock: guards measure authentication freshness with it. */
   clock: Clock;
   manager: SessionManager;
-  store: SessionStore;
   users: UserDirectory;
   protection: LoginProtection;
   /** Signed device cookies: a browser that signed in to an account before passes its account-wide lockout. */

@@ -117,7 +117,6 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     logger,
     clock,
     manager,
-    store: infra.sessionStore,
     users,
     protection,
     devices: security.devices,
