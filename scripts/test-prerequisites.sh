@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# What the test suite needs besides node_modules: PostgreSQL and Redis on loopback, and Debian's Chromium for the
-# browser tests. Starts the servers when they are down and installs Chromium when it is missing and this user may
-# (root, or passwordless sudo); otherwise it stops with one line naming what to install. `pnpm test` and .ci/run
-# both call it, so a fresh machine gets the same suite either way.
+# What the test suite needs besides node_modules: PostgreSQL and Redis on loopback, and Debian's Chromium (browser
+# tests) and Prometheus (the metrics end-to-end test). Starts the servers when they are down and installs Chromium
+# and Prometheus when they are missing and this user may (root, or passwordless sudo); otherwise it stops with one
+# line naming what to install. `pnpm test` and .ci/run both call it, so a fresh machine gets the same suite either way.
 set -euo pipefail
 
 say() { echo "test-prerequisites: $*" >&2; }
@@ -49,6 +49,20 @@ if [ ! -x "$chromium_path" ]; then
   say "installing Debian's chromium for the browser tests"
   if ! as_root env DEBIAN_FRONTEND=noninteractive sh -c 'apt-get update -qq && apt-get install -y -qq chromium >/dev/null'; then
     say "installing Chromium failed: run 'apt-get install chromium' as root (or set CHROMIUM_PATH)"
+    exit 1
+  fi
+fi
+
+prometheus_path=${PROMETHEUS_PATH:-/usr/bin/prometheus}
+if [ ! -x "$prometheus_path" ]; then
+  if ! as_root true 2>/dev/null; then
+    say "Prometheus is missing at $prometheus_path and this user may not install it: run 'apt-get install prometheus' as root (or set PROMETHEUS_PATH)"
+    exit 1
+  fi
+  say "installing Debian's prometheus for the metrics end-to-end test"
+  # Only the binary is used (the test starts its own on a loopback port); the packaged service stays stopped.
+  if ! as_root env DEBIAN_FRONTEND=noninteractive sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null'; then
+    say "installing Prometheus failed: run 'apt-get install prometheus' as root (or set PROMETHEUS_PATH)"
     exit 1
   fi
 fi

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,6 +22,11 @@ export class PrivatePostgres {
     chmodSync(this.#directory, 0o777);
     this.#data = join(this.#directory, 'data');
     this.#run('initdb', ['-D', this.#data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+  }
+
+  /** The postmaster's process id, from its pid file: the root of the cluster's processes. */
+  get postmasterPid(): number {
+    return Number(readFileSync(join(this.#data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   }
 
   start(): void {

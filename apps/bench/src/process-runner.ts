@@ -40,11 +40,17 @@ function newestMtime(directory: string): number {
 }
 
 /** Starts a TypeScript entry point in its own Node process, pinned to `cpu` with taskset when it exists. */
-export function startPinned(cpu: number | undefined, script: string, args: string[]): ChildProcess {
+export function startPinned(
+  cpu: number | undefined,
+  script: string,
+  args: string[],
+  nodeArgs: string[] = [],
+): ChildProcess {
   const command = cpu === undefined ? process.execPath : 'taskset';
   const commandArgs = [
     ...(cpu === undefined ? [] : ['-c', String(cpu), process.execPath]),
     ...NODE_ARGS,
+    ...nodeArgs,
     script,
     ...args,
   ];

@@ -1,4 +1,5 @@
-import type { ActivitySource, Clock, SessionManager, SessionStore } from '@sessionkit/core';
+import { context } from '@opentelemetry/api';
+import type { ActivitySource, Clock, SessionManager } from '@sessionkit/core';
 import {
   basicClientAuthenticator,
   csrfProtection,
@@ -19,7 +20,6 @@ import { AppProblem } from './app-problem.js';
 import type { AuthAudit, LoginProtection } from './auth-router.js';
 import { authRouter, currentSessionHandler } from './auth-router.js';
 import type { DeviceCookies } from './device-cookie.js';
-import { healthRouter } from './health-router.js';
 import type { UserDirectory } from './user-directory.js';
 
 /** NIST SP 800-63B AAL2: re-authentication within 15 minutes for sensitive actions. */
@@ -35,7 +35,6 @@ export interface AppDependencies {
   /** The engine's clock: guards measure authentication freshness with it. */
   clock: Clock;
   manager: SessionManager;
-  store: SessionStore;
   users: UserDirectory;
   protection: LoginProtection;
   /** Signed device cookies: a browser that signed in to an account before passes its account-wide lockout. */
@@ -53,8 +52,8 @@ export interface AppDependencies {
    * first): a router mounted now and filled later, so the app's routes can be listed like any others.
    */
   idpSignIn?: Router;
-  /** True once SIGTERM arrived: readiness goes 503 so the load balancer drains this instance. */
-  isShuttingDown: () => boolean;
+  /** `/healthz` and `/readyz` (`readiness.ts`): readiness goes 503 once SIGTERM arrived, so the load balancer drains. */
+  health: RequestHandler;
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -65,7 +64,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(securityHeaders);
   app.use(requestLog(logger));
 
-  app.use(healthRouter(deps));
+  app.use(deps.health);
 
   app.get('/', (_req, res) => {
     res.sendFile('index.html', { root: deps.publicDir });
@@ -128,18 +127,22 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
 function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
-    res.on('finish', () => {
-      logger.info(
-        {
-          requestId: req.sessionkit?.requestId,
-          method: req.method,
-          path: req.path,
-          status: res.statusCode,
-          ms: Math.round((performance.now() - started) * 10) / 10,
-        },
-        'request',
-      );
-    });
+    // Bound to the request's context, so the line carries its trace and span ids (`traceFields`).
+    res.on(
+      'finish',
+      context.bind(context.active(), () => {
+        logger.info(
+          {
+            requestId: req.sessionkit?.requestId,
+            method: req.method,
+            path: req.path,
+            status: res.statusCode,
+            ms: Math.round((performance.now() - started) * 10) / 10,
+          },
+          'request',
+        );
+      }),
+    );
     next();
   };
 }

@@ -1,9 +1,14 @@
 /**
  * `pnpm start`: the reference app on its embedded default (PGlite in ./data, in-memory rate limits), or on
  * PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set. SIGTERM and SIGINT drain and close cleanly.
+ * OpenTelemetry starts from the standard OTEL_* variables (telemetry.ts), before anything else is imported.
  */
-import { loadConfig } from './config.js';
-import { DEMO_USERS, startReferenceApp } from './reference-app.js';
+import { startTelemetry } from './telemetry.js';
+
+const telemetry = startTelemetry();
+// Imported once the SDK runs, so its HTTP instrumentation wraps the server Express creates.
+const { loadConfig } = await import('./config.js');
+const { DEMO_USERS, startReferenceApp } = await import('./reference-app.js');
 
 const config = loadConfig();
 const app = await startReferenceApp(config);
@@ -36,12 +41,15 @@ process.stderr.write(`${lines.filter((line) => line !== undefined).join('\n')}\n
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    app.shutdown().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        app.logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    app
+      .shutdown()
+      .then(() => telemetry?.shutdown())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          app.logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   });
 }

@@ -1,11 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { auditHealthCheck } from '@sessionkit/audit';
 import type { Clock } from '@sessionkit/core';
-import { randomToken, SessionManager, systemClock } from '@sessionkit/core';
+import { randomToken, SessionManager, sessionStoreCheck, systemClock } from '@sessionkit/core';
 import type { DemoIdp } from '@sessionkit/demo-idp';
 import { configFromEnv, DEMO_IDP_MFA_ACR, startDemoIdp } from '@sessionkit/demo-idp';
-import { OidcClient, VaultKeyRing } from '@sessionkit/upstream';
+import { identityProviderCheck, OidcClient, VaultKeyRing } from '@sessionkit/upstream';
 import express from 'express';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
@@ -19,9 +20,11 @@ import { idpSignInRouter } from './idp-sign-in.js';
 import { openInfrastructure, tablesOf } from './infrastructure.js';
 import { resolveKeyEncryptionKeys } from './key-encryption-key.js';
 import { SecurityLoginProtection } from './login-protection.js';
+import { appReadiness, databaseCheck, rateLimitStoreCheck } from './readiness.js';
 import { openSecrets } from './secrets-setup.js';
 import { setUpSecurity } from './security-setup.js';
 import type { SigningKeySchedule } from './signing-key-schedule.js';
+import { traceFields } from './trace-fields.js';
 import { DEMO_USERS, UserDirectory } from './user-directory.js';
 
 export interface RunningApp {
@@ -49,7 +52,7 @@ export interface RunningApp {
  * per user, evict oldest; 30 min idle; 12 h absolute; step-up within 15 min for sensitive actions).
  */
 export async function startReferenceApp(config: AppConfig, clock: Clock = systemClock): Promise<RunningApp> {
-  const logger = pino({ level: config.LOG_LEVEL, base: { app: 'sessionkit-reference' } });
+  const logger = pino({ level: config.LOG_LEVEL, base: { app: 'sessionkit-reference' }, mixin: traceFields });
   const keks = resolveKeyEncryptionKeys(config);
   const infra = await openInfrastructure(config, logger);
   const sql = tablesOf<AppDatabase>(infra.sql);
@@ -97,6 +100,16 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
   });
 
   let shuttingDown = false;
+  const readiness = appReadiness({
+    checks: [
+      sessionStoreCheck(infra.sessionStore),
+      databaseCheck(infra.sql),
+      auditHealthCheck(audit.auditor),
+      ...(infra.redis ? [rateLimitStoreCheck(infra.redis)] : []),
+    ],
+    draining: () => shuttingDown,
+    logger,
+  });
   const idpSignIn = express.Router();
   const protection = new SecurityLoginProtection({ manager, clock, ...security });
   const app = createApp({
@@ -104,7 +117,6 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     logger,
     clock,
     manager,
-    store: infra.sessionStore,
     users,
     protection,
     devices: security.devices,
@@ -114,7 +126,7 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     cookieSecure: config.COOKIE_SECURE,
     ...(config.TRUST_PROXY === undefined ? {} : { trustProxy: config.TRUST_PROXY }),
     publicDir: fileURLToPath(new URL('../public', import.meta.url)),
-    isShuttingDown: () => shuttingDown,
+    health: readiness.handler,
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
@@ -165,6 +177,7 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
         cookieSecure: config.COOKIE_SECURE,
       }),
     );
+    readiness.add(identityProviderCheck(client));
     logger.info({ issuer: idp.issuer }, 'demo identity provider started');
   }
 

@@ -3,6 +3,7 @@ import { InvalidInputError, parseInput, randomToken, systemClock } from '@sessio
 import { z } from 'zod';
 import type { AuditAction } from './actions.js';
 import { auditActions } from './actions.js';
+import { countDrop, observeBacklog } from './audit-metrics.js';
 import type { AuditEntry } from './audit-record.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { entryFromEvent } from './event-mapping.js';
@@ -93,6 +94,7 @@ export class Auditor {
   readonly #onDrop: ((notice: DropNotice) => void) | undefined;
   readonly #onLedgerError: ((error: unknown) => void) | undefined;
   readonly #detach = new Set<() => void>();
+  readonly #stopBacklog: () => void;
   readonly #tallies = new Map<string, DropTally>();
   #loop: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -130,6 +132,7 @@ export class Auditor {
       (sink) => new SinkOutlet(sink, this.#config.sinkBuffer, (notice) => this.#noteDrop(notice)),
     );
     this.#observers = (sinks ?? []).filter((sink) => sink.observe !== undefined);
+    this.#stopBacklog = observeBacklog(() => this.stats);
   }
 
   /** Subscribes to a session manager's events (`manager.events`); returns the unsubscribe function. */
@@ -195,6 +198,7 @@ export class Auditor {
    */
   async close(timeoutMs = 5000): Promise<boolean> {
     for (const detach of [...this.#detach]) detach();
+    this.#stopBacklog();
     this.#closed = true;
     this.#finalReport = true;
     const flushed = await this.flush(timeoutMs);
@@ -323,6 +327,7 @@ export class Auditor {
   }
 
   #noteDrop(notice: DropNotice): void {
+    countDrop(notice);
     this.#dropped += notice.count;
     const now = this.#clock.now();
     const tally = this.#tallies.get(notice.stage);

@@ -14,6 +14,8 @@ export {
   auditSeverities,
   sessionEndingActions,
 } from './actions.js';
+export type { AuditHealthOptions } from './audit-health-check.js';
+export { AuditBacklogError, auditHealthCheck } from './audit-health-check.js';
 export type { AuditActor, AuditEntry, AuditRecord, DeviceInfo, IpInfo } from './audit-record.js';
 export {
   actorSchema,

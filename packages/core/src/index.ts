@@ -27,6 +27,10 @@ export type {
   SessionEventType,
 } from './events.js';
 export { SessionEvents } from './events.js';
+export type { HealthCheck, HealthCheckOptions, HealthDetails } from './health-check.js';
+export { sessionStoreCheck } from './health-check.js';
+export type { LiveSessionCounts } from './live-sessions.js';
+export { observeLiveSessions } from './live-sessions.js';
 export type { MemoryStoreOptions } from './memory-store.js';
 export { MemoryStore } from './memory-store.js';
 export type { RateLimiter, RateLimitResult } from './rate-limit.js';

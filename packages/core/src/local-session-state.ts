@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import type { SessionConfig } from './config.js';
 import { CredentialFloor } from './credential-floor.js';
 import { ExpiringCache } from './expiring-cache.js';
+import { recordInvalidation, recordInvalidationGap } from './session-metrics.js';
 import type { SessionRecord } from './session-record.js';
 import { expiresAt } from './session-record.js';
 import type { SessionStore } from './store.js';
@@ -67,6 +68,7 @@ export class LocalSessionState {
     if (this.#unsubscribe) return;
     this.#unsubscribe = await this.#store.feed.subscribe(
       (message) => {
+        recordInvalidation(message);
         this.#validated.delete(message.sessionId);
         if (message.kind === 'revoked') this.#deny(message.sessionId);
         if (message.authenticatedAt !== undefined)
@@ -74,7 +76,12 @@ export class LocalSessionState {
       },
       // A revocation may have passed unseen: stop trusting local copies of opaque sessions. Access tokens
       // cannot be re-checked without the store; their exposure stays bounded by their lifetime.
-      { onGap: () => this.#validated.clear() },
+      {
+        onGap: () => {
+          recordInvalidationGap();
+          this.#validated.clear();
+        },
+      },
     );
   }
 

@@ -11,6 +11,7 @@ import {
 import type { RevokedBy, SessionEvent, SessionEvents } from './events.js';
 import type { LocalSessionState } from './local-session-state.js';
 import type { EventContext, RequestContext } from './request-context.js';
+import { recordSessionEvent } from './session-metrics.js';
 import type { SessionRecord } from './session-record.js';
 import { isLive } from './session-record.js';
 import { toView } from './session-view.js';
@@ -64,6 +65,7 @@ export class SessionLifecycle {
   }
 
   emit(event: SessionEvent): void {
+    recordSessionEvent(event);
     this.#events.emit(event);
   }
 

@@ -9,6 +9,7 @@ import type { RevokedBy } from './events.js';
 import { SessionEvents } from './events.js';
 import { LocalSessionState } from './local-session-state.js';
 import { hashSecret, newSecret } from './opaque-token.js';
+import { OperationTelemetry } from './operation-telemetry.js';
 import { reissuedRefresh } from './refresh-reissue.js';
 import type { RequestContext } from './request-context.js';
 import { requestContextSchema } from './request-context.js';
@@ -28,6 +29,7 @@ import type { SessionView } from './session-view.js';
 import { toView } from './session-view.js';
 import { assertSharedKeys } from './shared-store.js';
 import type { SessionStore } from './store.js';
+import { tracedStore } from './traced-store.js';
 import type { ValidatedSession } from './validated-session.js';
 import { parseInput } from './zod-input.js';
 
@@ -77,17 +79,19 @@ export class SessionManager {
   readonly #issuer: SessionIssuer;
   readonly #refresh: SessionRefresh;
   readonly #transfer: SessionTransfer;
+  readonly #telemetry: OperationTelemetry;
 
   constructor(options: SessionManagerOptions) {
     const config = parseSessionConfig(options.config ?? {});
-    const store = options.store;
-    assertSharedKeys(store, config);
+    assertSharedKeys(options.store, config);
+    const store = tracedStore(options.store);
     const clock = options.clock ?? systemClock;
     this.config = config;
     this.store = store;
     this.accessTokens = options.accessTokens;
     this.events = options.events ?? new SessionEvents();
     this.#clock = clock;
+    this.#telemetry = new OperationTelemetry(options.store);
     const keys = serverKeys(config);
     const state = new LocalSessionState({ store, config, clock, ipHashKey: keys.ipHash });
     const lifecycle = new SessionLifecycle({ store, events: this.events, clock, state });
@@ -129,11 +133,11 @@ export class SessionManager {
   }
 
   create(options: CreateSessionOptions): Promise<IssuedTokens> {
-    return this.#issuer.create(options);
+    return this.#telemetry.run('create', () => this.#issuer.create(options));
   }
 
-  validate(token: unknown, options?: ValidateOptions): Promise<ValidatedSession> {
-    return this.#validator.validate(token, options);
+  async validate(token: unknown, options?: ValidateOptions): Promise<ValidatedSession> {
+    return this.validateFromCache(token, options) ?? this.validateUncached(token, options);
   }
 
   /**
@@ -143,7 +147,7 @@ export class SessionManager {
    * they would there. Request handlers that find a session here skip a promise per request.
    */
   validateFromCache(token: unknown, options?: ValidateOptions): ValidatedSession | undefined {
-    return this.#validator.validateFromCache(token, options);
+    return this.#telemetry.fromCache(options?.tier, () => this.#validator.validateFromCache(token, options));
   }
 
   /**
@@ -151,11 +155,11 @@ export class SessionManager {
    * `undefined` from `validateFromCache` with the same token and options, so a miss is not probed twice.
    */
   validateUncached(token: unknown, options?: ValidateOptions): Promise<ValidatedSession> {
-    return this.#validator.validateUncached(token, options);
+    return this.#telemetry.validate(options?.tier, () => this.#validator.validateUncached(token, options));
   }
 
   refresh(refreshToken: unknown, options: ActionOptions = {}): Promise<RefreshResult> {
-    return this.#refresh.refresh(refreshToken, options);
+    return this.#telemetry.run('refresh', () => this.#refresh.refresh(refreshToken, options));
   }
 
   /**
@@ -164,7 +168,11 @@ export class SessionManager {
    * refresh token is retired (presenting it is reuse), and access tokens issued before are refused at every
    * tier. Whoever held the session's tokens before the step-up gains nothing from it.
    */
-  async stepUp(sessionId: string, options: ActionOptions & { aal: Aal }): Promise<IssuedTokens> {
+  stepUp(sessionId: string, options: ActionOptions & { aal: Aal }): Promise<IssuedTokens> {
+    return this.#telemetry.run('step_up', () => this.#stepUp(sessionId, options));
+  }
+
+  async #stepUp(sessionId: string, options: ActionOptions & { aal: Aal }): Promise<IssuedTokens> {
     const context = parseInput(requestContextSchema, options.context ?? {}, 'request context');
     const aal = parseInput(aalSchema, options.aal, 'assurance level');
     const secret = newSecret();
@@ -207,7 +215,11 @@ export class SessionManager {
   }
 
   /** Revokes a session and every session descending from it; returns how many were revoked. */
-  async revoke(sessionId: string, options: RevokeActionOptions = {}): Promise<number> {
+  revoke(sessionId: string, options: RevokeActionOptions = {}): Promise<number> {
+    return this.#telemetry.run('revoke', () => this.#revoke(sessionId, options));
+  }
+
+  async #revoke(sessionId: string, options: RevokeActionOptions): Promise<number> {
     const context = this.#lifecycle.eventContext(
       parseInput(requestContextSchema, options.context ?? {}, 'request context'),
     );
@@ -220,9 +232,17 @@ export class SessionManager {
     return revoked.length;
   }
 
-  async revokeAllForUser(
+  revokeAllForUser(
     userId: string,
     options: RevokeActionOptions & { exceptId?: string; tenantId?: string } = {},
+  ): Promise<number> {
+    const tenant = { 'sessionkit.tenant': options.tenantId };
+    return this.#telemetry.run('revoke', () => this.#revokeAllForUser(userId, options), tenant);
+  }
+
+  async #revokeAllForUser(
+    userId: string,
+    options: RevokeActionOptions & { exceptId?: string; tenantId?: string },
   ): Promise<number> {
     const context = this.#lifecycle.eventContext(
       parseInput(requestContextSchema, options.context ?? {}, 'request context'),
@@ -249,11 +269,11 @@ export class SessionManager {
   }
 
   async suspend(sessionId: string, options: ActionOptions = {}): Promise<SessionView> {
-    return this.#setSuspended(sessionId, true, options);
+    return this.#telemetry.run('suspend', () => this.#setSuspended(sessionId, true, options));
   }
 
   async resume(sessionId: string, options: ActionOptions = {}): Promise<SessionView> {
-    return this.#setSuspended(sessionId, false, options);
+    return this.#telemetry.run('resume', () => this.#setSuspended(sessionId, false, options));
   }
 
   async get(sessionId: string): Promise<SessionView | undefined> {
@@ -278,7 +298,11 @@ export class SessionManager {
    * Deletes expired records in bounded batches until none are left or `maxBatches` ran. A store that expires
    * records itself (no `deleteExpired`, e.g. RedisStore) has nothing to sweep: the answer is then 0.
    */
-  async cleanup(options: { batchSize?: number; maxBatches?: number } = {}): Promise<number> {
+  cleanup(options: { batchSize?: number; maxBatches?: number } = {}): Promise<number> {
+    return this.#telemetry.run('cleanup', () => this.#cleanup(options));
+  }
+
+  async #cleanup(options: { batchSize?: number; maxBatches?: number }): Promise<number> {
     const store = this.store;
     if (!store.deleteExpired) return 0;
     const batchSize = options.batchSize ?? 500;
@@ -299,7 +323,7 @@ export class SessionManager {
     sessionId: string,
     options: ActionOptions & { mode: TransferMode },
   ): Promise<{ code: string; expiresAt: number }> {
-    return this.#transfer.createCode(sessionId, options);
+    return this.#telemetry.run('transfer.create', () => this.#transfer.createCode(sessionId, options));
   }
 
   /**
@@ -307,7 +331,7 @@ export class SessionManager {
    * re-verified the user and passes `reverifiedAal`.
    */
   redeemTransferCode(code: unknown, options: RedeemTransferOptions = {}): Promise<IssuedTokens> {
-    return this.#transfer.redeem(code, options);
+    return this.#telemetry.run('transfer.redeem', () => this.#transfer.redeem(code, options));
   }
 
   async #setSuspended(sessionId: string, suspended: boolean, options: ActionOptions) {

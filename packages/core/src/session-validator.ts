@@ -75,10 +75,6 @@ export class SessionValidator {
     this.#lifecycle = options.lifecycle;
   }
 
-  async validate(token: unknown, options: ValidateOptions = {}): Promise<ValidatedSession> {
-    return this.validateFromCache(token, options) ?? this.validateUncached(token, options);
-  }
-
   /** See SessionManager.validateUncached. */
   async validateUncached(token: unknown, options: ValidateOptions = {}): Promise<ValidatedSession> {
     // Read here, after the caches: no tier that answers from them uses the context.

@@ -17,6 +17,8 @@ export {
   sessionOf,
   storeBackedSession,
 } from './guards.js';
+export type { HealthRouterOptions } from './health-router.js';
+export { healthRouter } from './health-router.js';
 export type { IntrospectionRouterOptions } from './introspection-router.js';
 export { introspectionRouter } from './introspection-router.js';
 export type { JwksRouterOptions } from './jwks-router.js';
@@ -26,6 +28,7 @@ export type { ProblemHandlerOptions } from './problem-details.js';
 export { problemHandler, STATUS_BY_CODE } from './problem-details.js';
 export type { RateLimitOptions } from './rate-limit-middleware.js';
 export { rateLimit } from './rate-limit-middleware.js';
+export type { CheckReport } from './readiness.js';
 export { requestContext } from './request-context.js';
 export type { RequestContextOptions } from './request-id.js';
 export type { RevocationRouterOptions } from './revocation-router.js';

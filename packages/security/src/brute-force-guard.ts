@@ -6,6 +6,7 @@ import type { LockoutPolicy, LockoutPolicyInput, LockoutSubject } from './lockou
 import { parseLockoutPolicy } from './lockout-policy.js';
 import type { LockoutState, LockoutStore } from './lockout-store.js';
 import type { SecurityEventLog } from './security-event.js';
+import { tracedLockout } from './security-telemetry.js';
 
 const attemptSchema = z.object({
   userId: z.string().min(1).max(256),
@@ -64,7 +65,11 @@ export class BruteForceGuard {
     this.#onDegraded = options.onDegraded ?? (() => {});
   }
 
-  async check(attempt: LoginAttempt): Promise<LockoutVerdict> {
+  check(attempt: LoginAttempt): Promise<LockoutVerdict> {
+    return tracedLockout(() => this.#check(attempt));
+  }
+
+  async #check(attempt: LoginAttempt): Promise<LockoutVerdict> {
     const input = parseInput(attemptSchema, attempt, 'login attempt');
     const now = this.#clock.now();
     const subjects = this.#subjects(input);

@@ -6,6 +6,7 @@ import type {
   RuleRateLimitResult,
 } from './rate-limit-rule.js';
 import { rateLimitKey } from './rate-limit-rule.js';
+import { tracedRateLimit } from './security-telemetry.js';
 
 /** A limiter bound to one rule: what `RedisRateLimiter` and `MemoryRateLimiter` both are. */
 export interface RuleLimiter {
@@ -26,7 +27,11 @@ export class RequestRateLimits {
   }
 
   /** Undefined when no rule applies to the subject. */
-  async check(subject: RateLimitSubject): Promise<RuleRateLimitResult | undefined> {
+  check(subject: RateLimitSubject): Promise<RuleRateLimitResult | undefined> {
+    return tracedRateLimit(() => this.#check(subject));
+  }
+
+  async #check(subject: RateLimitSubject): Promise<RuleRateLimitResult | undefined> {
     const results = await Promise.all(
       this.#limiters.map((limiter) => {
         const key = rateLimitKey(limiter.rule.scope, subject);

@@ -23,6 +23,7 @@ import { parseRiskPolicy } from './risk-policy.js';
 import type { SecurityEvent, SecurityEventLog } from './security-event.js';
 import type { Observation, SecurityProfile } from './security-profile.js';
 import { distanceKm, emptyProfile, isKnownNetwork, learn, PROFILE_LIMITS } from './security-profile.js';
+import { tracedRisk } from './security-telemetry.js';
 
 /** What the app's GeoIP/ASN database says about an address (e.g. MaxMind GeoLite2, ipinfo). */
 export interface NetworkInfo {
@@ -100,7 +101,11 @@ export class RiskEngine implements ContextAssessor {
   }
 
   /** core's ContextAssessor: judge, remember what was harmless, record what was not. */
-  async assess(input: ContextAssessmentInput): Promise<ContextAssessment> {
+  assess(input: ContextAssessmentInput): Promise<ContextAssessment> {
+    return tracedRisk(() => this.#assess(input));
+  }
+
+  async #assess(input: ContextAssessmentInput): Promise<ContextAssessment> {
     const { session, now } = input;
     const observed = await this.#observe(input.context, now);
     const profile = await this.#readProfile(session.userId, now);

@@ -12,6 +12,7 @@ export {
 } from './backchannel-logout.js';
 export type { IdTokenAssurance, IdTokenAssuranceOptions } from './id-token-assurance.js';
 export { idTokenAssurance } from './id-token-assurance.js';
+export { identityProviderCheck } from './identity-provider-check.js';
 export type {
   FetchFunction,
   IdTokenClaims,
