@@ -65,9 +65,14 @@ const NO_HISTOGRAM: Histogram = { record() {} };
 
 function clean(attributes: TelemetryAttributes | undefined): OtelApi.Attributes | undefined {
   if (attributes === undefined) return undefined;
-  const out: OtelApi.Attributes = {};
-  for (const [key, value] of Object.entries(attributes)) if (value !== undefined) out[key] = value;
-  return out;
+  // Copied only when an entry is undefined: this runs on every record of every instrument.
+  for (const key in attributes) {
+    if (attributes[key] !== undefined) continue;
+    const out: OtelApi.Attributes = {};
+    for (const [name, value] of Object.entries(attributes)) if (value !== undefined) out[name] = value;
+    return out;
+  }
+  return attributes as OtelApi.Attributes;
 }
 
 /**

@@ -123,7 +123,8 @@ export async function beforeDeadline<T>(
 }
 
 function noAnswerWithin(timeoutMs: number): StoreUnavailableError {
-  return new StoreUnavailableError(`Redis did not answer within ${timeoutMs} ms`);
+  // `timeoutMs` marks it as a timeout for the store-timeout metric (core's traced-store.ts).
+  return new StoreUnavailableError(`Redis did not answer within ${timeoutMs} ms`, { details: { timeoutMs } });
 }
 
 function transientReply(error: unknown): string | undefined {
