@@ -36,3 +36,5 @@ export type { EstablishOptions } from './session-lifecycle.js';
 export { endSession, establishSession, stepUpSession } from './session-lifecycle.js';
 export type { SessionMiddlewareOptions } from './session-middleware.js';
 export { sessionMiddleware } from './session-middleware.js';
+export type { TransferRouterOptions } from './transfer-router.js';
+export { transferRouter } from './transfer-router.js';

@@ -81,7 +81,7 @@ export async function endSession(req: Request, res: Response): Promise<boolean> 
 }
 
 /** The rest of this request runs as the newly issued session. */
-function adopt(req: Request, issued: IssuedTokens, transport: 'cookie' | 'bearer'): void {
+export function adopt(req: Request, issued: IssuedTokens, transport: 'cookie' | 'bearer'): void {
   const state = stateOf(req);
   const kit = req.sessionkit;
   state.token = issued.token;
