@@ -205,10 +205,72 @@ $('sensitive').addEventListener('click', async () => {
   );
 });
 
+let transferWatch;
+
+// The signed-in device asks for a one-time code and shows it with its QR image (drawn by this app's server).
+$('transfer-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const mode = new FormData($('transfer-form')).get('mode');
+  const created = await api('POST', '/api/transfer/codes', { mode });
+  if (!created.ok) {
+    say(created.data?.title ?? 'Could not create a code.', true);
+    return;
+  }
+  const { code, expiresAt } = created.data;
+  const qr = await fetch('/api/transfer/qr', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+    credentials: 'same-origin',
+    body: JSON.stringify({ code }),
+  });
+  const image = new DOMParser().parseFromString(await qr.text(), 'image/svg+xml').documentElement;
+  $('transfer-qr').replaceChildren(qr.ok ? document.importNode(image, true) : '');
+  $('transfer-code-shown').textContent = code;
+  $('transfer-expiry').textContent = `${Math.round((expiresAt - Date.now()) / 60_000)} minutes`;
+  $('transfer-offer').hidden = false;
+  say('Code ready: use it on your other device.');
+  // Until the code expires, notice when it was used: a takeover signs this device out, a fork adds a device.
+  clearInterval(transferWatch);
+  transferWatch = setInterval(async () => {
+    if (Date.now() > expiresAt) {
+      clearInterval(transferWatch);
+      $('transfer-offer').hidden = true;
+      return;
+    }
+    const current = await api('GET', '/api/me/sessions/current');
+    if (current.ok) return renderDevices();
+    clearInterval(transferWatch);
+    $('transfer-offer').hidden = true;
+    show('signin');
+    say('This session moved to your other device.');
+  }, 2000);
+});
+
+// The new device redeems the code: typed in, or from the QR link's fragment (never sent to the server).
+$('redeem-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const result = await api('POST', '/api/transfer/redeem', { code: $('transfer-code').value.trim() });
+  $('transfer-code').value = '';
+  if (!result.ok) {
+    say(result.data?.detail ?? result.data?.title ?? 'That code did not work.', true);
+    return;
+  }
+  csrfToken = result.data.csrfToken ?? '';
+  say('Signed in with the code from your other device.');
+  refreshAccount();
+});
+
 // The identity-provider path exists only when the app started with DEMO_IDP=1.
 fetch('/auth/idp', { headers: { accept: 'application/json' } }).then((response) => {
   $('idp-row').hidden = !response.ok;
 });
+
+const transferLink = /^#transfer=(.+)$/.exec(location.hash);
+if (transferLink) {
+  history.replaceState(null, '', '/');
+  $('transfer-code').value = decodeURIComponent(transferLink[1]);
+  say('Choose "Use code" to sign in with the code from your other device.');
+}
 
 if (new URLSearchParams(location.search).get('idp') === 'totp') {
   show('idp-totp');

@@ -1,4 +1,4 @@
-import type { ActivitySource, Clock, SessionManager, SessionStore } from '@sessionkit/core';
+import type { ActivitySource, Clock, RateLimiter, SessionManager, SessionStore } from '@sessionkit/core';
 import {
   basicClientAuthenticator,
   csrfProtection,
@@ -11,6 +11,7 @@ import {
   revocationRouter,
   selfServiceRouter,
   sessionMiddleware,
+  transferRouter,
 } from '@sessionkit/express';
 import type { ErrorRequestHandler, Express, RequestHandler, Router } from 'express';
 import express from 'express';
@@ -20,6 +21,7 @@ import type { AuthAudit, LoginProtection } from './auth-router.js';
 import { authRouter, currentSessionHandler } from './auth-router.js';
 import type { DeviceCookies } from './device-cookie.js';
 import { healthRouter } from './health-router.js';
+import { transferQrHandler } from './transfer-qr.js';
 import type { UserDirectory } from './user-directory.js';
 
 /** NIST SP 800-63B AAL2: re-authentication within 15 minutes for sensitive actions. */
@@ -42,6 +44,8 @@ export interface AppDependencies {
   devices: DeviceCookies;
   audit: AuthAudit;
   activity?: ActivitySource;
+  /** Counts cross-device code redemptions per client network. */
+  transferLimiter: RateLimiter;
   /** Clients allowed to call RFC 7662 introspection and RFC 7009 revocation (HTTP Basic). */
   oauthClients: readonly OAuthClient[];
   cookieSecure: boolean;
@@ -100,6 +104,9 @@ export function createApp(deps: AppDependencies): Express {
       res.json({ ok: true, did: 'the sensitive thing' });
     },
   );
+
+  app.post('/api/transfer/qr', requireSession(), transferQrHandler);
+  app.use('/api/transfer', transferRouter({ limiter: deps.transferLimiter }));
 
   if (deps.idpSignIn) app.use('/auth/idp', deps.idpSignIn);
 

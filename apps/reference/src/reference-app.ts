@@ -108,6 +108,7 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     users,
     protection,
     devices: security.devices,
+    transferLimiter: security.transferLimiter,
     audit: audit.hooks,
     activity: audit.activity,
     oauthClients: [oauthClient],
