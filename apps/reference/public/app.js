@@ -77,6 +77,14 @@ async function renderDevices() {
     const network = session.metadata?.network ? `Network ${session.metadata.network} · ` : '';
     meta.textContent = `${network}Signed in ${when(session.createdAt)} · Last active ${when(session.lastSeenAt)}`;
     item.append(title, meta);
+    const last = session.lastActivity;
+    if (last?.request) {
+      const request = document.createElement('div');
+      request.className = 'meta last-activity';
+      const { method, route, status, category } = last.request;
+      request.textContent = `Last request ${when(last.at)}: ${method} ${route} → ${status} (${category})`;
+      item.append(request);
+    }
     if (!session.current) {
       const revoke = document.createElement('button');
       revoke.type = 'button';
@@ -109,7 +117,10 @@ async function renderActivity() {
   for (const entry of result.ok ? result.data.entries : []) {
     const item = document.createElement('li');
     const where = entry.device ? ` — ${entry.device}` : '';
-    item.textContent = `${when(entry.at)}: ${entry.action} (${entry.outcome})${where}`;
+    const what = entry.request
+      ? `${entry.request.method} ${entry.request.route} → ${entry.request.status}`
+      : `${entry.action} (${entry.outcome})`;
+    item.textContent = `${when(entry.at)}: ${what}${where}`;
     list.append(item);
   }
 }

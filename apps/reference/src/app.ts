@@ -1,10 +1,18 @@
-import type { ActivitySource, Clock, RateLimiter, SessionManager, SessionStore } from '@sessionkit/core';
+import type {
+  ActivitySource,
+  Clock,
+  RateLimiter,
+  RequestActivityRecorder,
+  SessionManager,
+  SessionStore,
+} from '@sessionkit/core';
 import {
   basicClientAuthenticator,
   csrfProtection,
   introspectionRouter,
   jwksRouter,
   problemHandler,
+  requestActivity,
   requireAal,
   requireFresh,
   requireSession,
@@ -21,6 +29,7 @@ import type { AuthAudit, LoginProtection } from './auth-router.js';
 import { authRouter, currentSessionHandler } from './auth-router.js';
 import type { DeviceCookies } from './device-cookie.js';
 import { healthRouter } from './health-router.js';
+import { requestCategory } from './request-category.js';
 import { transferQrHandler } from './transfer-qr.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -44,6 +53,8 @@ export interface AppDependencies {
   devices: DeviceCookies;
   audit: AuthAudit;
   activity?: ActivitySource;
+  /** Where each (sampled) request of a session goes: the devices page shows the last one per session. */
+  requests?: { recorder: RequestActivityRecorder; sampleRate: number };
   /** Counts cross-device code redemptions per client network. */
   transferLimiter: RateLimiter;
   /** Clients allowed to call RFC 7662 introspection and RFC 7009 revocation (HTTP Basic). */
@@ -91,6 +102,17 @@ export function createApp(deps: AppDependencies): Express {
     }),
   );
   app.use(csrfProtection());
+  if (deps.requests) {
+    app.use(
+      requestActivity({
+        recorder: deps.requests.recorder,
+        sampleRate: deps.requests.sampleRate,
+        categorize: requestCategory,
+        onError: (error, req) =>
+          logger.error({ err: error, requestId: req.sessionkit?.requestId }, 'request activity failed'),
+      }),
+    );
+  }
 
   app.use('/api/auth', authRouter(deps));
   app.get('/api/me/sessions/current', requireSession({ tier: 'full' }), currentSessionHandler(deps.users));

@@ -60,6 +60,8 @@ export const appConfigSchema = z.object({
   /** Start the demo OpenID provider beside the app and offer "Sign in with the demo IdP". */
   DEMO_IDP: flag(false),
   DEMO_IDP_PORT: z.coerce.number().int().min(0).max(65_535).default(4010),
+  /** Share of signed-in requests recorded in the session's activity trail (0 to 1). */
+  ACTIVITY_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -111,6 +111,7 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     transferLimiter: security.transferLimiter,
     audit: audit.hooks,
     activity: audit.activity,
+    requests: { recorder: audit.requests, sampleRate: config.ACTIVITY_SAMPLE_RATE },
     oauthClients: [oauthClient],
     cookieSecure: config.COOKIE_SECURE,
     ...(config.TRUST_PROXY === undefined ? {} : { trustProxy: config.TRUST_PROXY }),

@@ -201,6 +201,39 @@ describe('Cache-Control on every route of the reference app (PostgreSQL + Redis,
       const { agent, csrf } = await signIn(BOB);
       return [await agent.post('/api/me/sensitive').set('x-csrf-token', csrf).expect(200)];
     },
+    'POST /api/transfer/codes': async () => {
+      const { agent, csrf } = await signIn();
+      return [
+        await agent.post('/api/transfer/codes').set('x-csrf-token', csrf).send({ mode: 'fork' }).expect(201),
+      ];
+    },
+    'POST /api/transfer/qr': async () => {
+      const { agent, csrf } = await signIn();
+      const created = await agent
+        .post('/api/transfer/codes')
+        .set('x-csrf-token', csrf)
+        .send({ mode: 'fork' });
+      return [
+        await agent
+          .post('/api/transfer/qr')
+          .set('x-csrf-token', csrf)
+          .send({ code: created.body.code })
+          .expect(200),
+      ];
+    },
+    'POST /api/transfer/redeem': async () => {
+      const { agent, csrf } = await signIn();
+      const created = await agent
+        .post('/api/transfer/codes')
+        .set('x-csrf-token', csrf)
+        .send({ mode: 'fork' });
+      const redeemed = await request(app.url)
+        .post('/api/transfer/redeem')
+        .set('x-forwarded-for', nextIp())
+        .send({ code: created.body.code })
+        .expect(200);
+      return [redeemed];
+    },
     'POST /oauth/introspect': async () => {
       const { login } = await signIn();
       const active = await request(app.url)

@@ -18,9 +18,9 @@ const BOB = DEMO_USERS[1]!;
  * out; the used code is refused on a fourth device.
  */
 describe.each([
-  embedded,
-  servers,
-])('cross-device sign-in in a real browser (%o)', (makeBackend: () => Backend) => {
+  { tag: 'embedded', makeBackend: embedded },
+  { tag: 'servers', makeBackend: servers },
+])('cross-device sign-in in a real browser ($tag)', ({ tag, makeBackend }) => {
   let backend: Backend;
   let app: RunningApp;
   let browser: Browser;
@@ -86,6 +86,12 @@ describe.each([
     await phone.screenshot({ path: `${ARTIFACTS}transfer-${tag}-phone-forked.png`, fullPage: true });
     // The laptop, still signed in, sees the phone appear while it waits.
     await expect.poll(() => laptop.locator('#devices > li').count()).toBe(2);
+    // Each device shows its last request from the request-activity trail: a route pattern, never a URL.
+    await expect
+      .poll(() => laptop.locator('#devices > li:not(:has(.badge)) .last-activity').textContent(), {
+        timeout: 60_000,
+      })
+      .toMatch(/GET \/api\/me\/[a-z/]+ → 200 \(account\)/);
     expect(await laptop.locator('#account').isVisible()).toBe(true);
 
     const takeoverCode = await shownCode(phone, 'is signed out');

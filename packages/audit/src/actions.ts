@@ -57,6 +57,13 @@ export const auditActions = {
     fromSessionId: sessionId,
     mode: z.enum(['takeover', 'fork']),
   }),
+  'session.request': action('session', 'info', 'success', {
+    route: shortText,
+    method: z.string().regex(/^[A-Z]{1,16}$/),
+    status: z.number().int().min(100).max(599),
+    durationMs: z.number().nonnegative(),
+    category: z.string().min(1).max(64),
+  }),
   'session.context_changed': action('session', 'warning', 'success', {
     decision: z.enum(['allow', 'flag', 'step-up', 'revoke']),
     reasons,

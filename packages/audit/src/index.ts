@@ -40,6 +40,7 @@ export type { LineStream, LoggerSinkOptions } from './logger-sink.js';
 export { loggerSink } from './logger-sink.js';
 export type { AuditRecordInput } from './record-input.js';
 export { redactJson, redactText } from './redaction.js';
+export { requestActivityRecorder } from './request-activity-recorder.js';
 export type { AuditObservation, AuditSink } from './sink.js';
 export { noopSink } from './sink.js';
 export type { DropNotice, OutletStats } from './sink-outlet.js';

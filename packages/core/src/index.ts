@@ -11,7 +11,13 @@ export type {
   SigningKey,
 } from './access-token.js';
 export { AccessTokenKeyRing, looksLikeJwt } from './access-token.js';
-export type { ActivityEntry, ActivityPage, ActivitySource } from './activity.js';
+export type {
+  ActivityEntry,
+  ActivityPage,
+  ActivitySource,
+  RequestActivity,
+  RequestActivityRecorder,
+} from './activity.js';
 export type { Clock } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
 export type { SessionConfig, SessionConfigInput } from './config.js';

@@ -25,6 +25,8 @@ export type { ProblemHandlerOptions } from './problem-details.js';
 export { problemHandler, STATUS_BY_CODE } from './problem-details.js';
 export type { RateLimitOptions } from './rate-limit-middleware.js';
 export { rateLimit } from './rate-limit-middleware.js';
+export type { RequestActivityOptions } from './request-activity.js';
+export { requestActivity } from './request-activity.js';
 export { requestContext } from './request-context.js';
 export type { RequestContextOptions } from './request-id.js';
 export type { RevocationRouterOptions } from './revocation-router.js';
