@@ -51,6 +51,7 @@ async function refreshAccount() {
   $('who').textContent = current.data.user?.displayName ?? session.userId;
   $('aal').textContent = String(session.aal);
   $('fresh').textContent = `Last authenticated ${when(session.authenticatedAt)}.`;
+  $('admin-link').hidden = !current.data.user?.roles?.includes('admin');
   show('account');
   await Promise.all([renderDevices(), renderActivity()]);
 }

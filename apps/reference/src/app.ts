@@ -24,6 +24,9 @@ import {
 import type { ErrorRequestHandler, Express, RequestHandler, Router } from 'express';
 import express from 'express';
 import type { Logger } from 'pino';
+import type { AdminApiOptions } from './admin-api.js';
+import { adminApi } from './admin-api.js';
+import { adminRoles } from './admin-roles.js';
 import { AppProblem } from './app-problem.js';
 import type { AuthAudit, LoginProtection } from './auth-router.js';
 import { authRouter, currentSessionHandler } from './auth-router.js';
@@ -55,6 +58,8 @@ export interface AppDependencies {
   activity?: ActivitySource;
   /** Where each (sampled) request of a session goes: the devices page shows the last one per session. */
   requests?: { recorder: RequestActivityRecorder; sampleRate: number };
+  /** The operator's API and console (`/api/admin`, `/admin`). */
+  admin?: AdminApiOptions;
   /** Counts cross-device code redemptions per client network. */
   transferLimiter: RateLimiter;
   /** Clients allowed to call RFC 7662 introspection and RFC 7009 revocation (HTTP Basic). */
@@ -84,6 +89,9 @@ export function createApp(deps: AppDependencies): Express {
 
   app.get('/', (_req, res) => {
     res.sendFile('index.html', { root: deps.publicDir });
+  });
+  app.get('/admin', (_req, res) => {
+    res.sendFile('admin.html', { root: deps.publicDir });
   });
   app.use('/assets', express.static(deps.publicDir, { index: false, fallthrough: false }));
 
@@ -115,7 +123,12 @@ export function createApp(deps: AppDependencies): Express {
   }
 
   app.use('/api/auth', authRouter(deps));
-  app.get('/api/me/sessions/current', requireSession({ tier: 'full' }), currentSessionHandler(deps.users));
+  const rolesOf = deps.admin && adminRoles(deps.admin.users, deps.admin.adminEmails);
+  app.get(
+    '/api/me/sessions/current',
+    requireSession({ tier: 'full' }),
+    currentSessionHandler(deps.users, rolesOf),
+  );
   app.use('/api/me', selfServiceRouter(deps.activity === undefined ? {} : { activity: deps.activity }));
   app.post(
     '/api/me/sensitive',
@@ -127,6 +140,7 @@ export function createApp(deps: AppDependencies): Express {
     },
   );
 
+  if (deps.admin) app.use('/api/admin', adminApi(deps.admin));
   app.post('/api/transfer/qr', requireSession(), transferQrHandler);
   app.use('/api/transfer', transferRouter({ limiter: deps.transferLimiter }));
 

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AuthAudit } from './auth-router.js';
 
-const AUDIT_SCHEMA = 'audit';
+export const AUDIT_SCHEMA = 'audit';
 
 export interface AuditParts {
   auditor: Auditor;

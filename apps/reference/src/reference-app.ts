@@ -9,11 +9,12 @@ import { OidcClient, VaultKeyRing } from '@sessionkit/upstream';
 import express from 'express';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import { AdminInsights } from './admin-insights.js';
 import type { OAuthClient } from './app.js';
 import { createApp } from './app.js';
 import type { AppDatabase } from './app-database.js';
 import { sharedSecret } from './app-database.js';
-import { setUpAudit } from './audit-setup.js';
+import { AUDIT_SCHEMA, setUpAudit } from './audit-setup.js';
 import type { AppConfig } from './config.js';
 import { idpSignInRouter } from './idp-sign-in.js';
 import { openInfrastructure, tablesOf } from './infrastructure.js';
@@ -112,6 +113,11 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     audit: audit.hooks,
     activity: audit.activity,
     requests: { recorder: audit.requests, sampleRate: config.ACTIVITY_SAMPLE_RATE },
+    admin: {
+      users,
+      adminEmails: config.ADMIN_EMAILS,
+      insights: new AdminInsights(infra.sql, { schema: AUDIT_SCHEMA, now: () => clock.now() }),
+    },
     oauthClients: [oauthClient],
     cookieSecure: config.COOKIE_SECURE,
     ...(config.TRUST_PROXY === undefined ? {} : { trustProxy: config.TRUST_PROXY }),

@@ -21,6 +21,7 @@ const BASIC = `Basic ${Buffer.from(`${OAUTH_CLIENT.id}:${OAUTH_CLIENT.secret}`).
  */
 const CACHEABLE: Record<string, string> = {
   'GET /': 'the page shell; its user data comes from /api calls',
+  'GET /admin': 'the admin console shell; its data comes from /api/admin calls',
   'USE /assets': 'the static script and stylesheet',
   'GET /healthz': 'liveness, the same for everyone',
   'GET /readyz': 'readiness, the same for everyone',
@@ -233,6 +234,10 @@ describe('Cache-Control on every route of the reference app (PostgreSQL + Redis,
         .send({ code: created.body.code })
         .expect(200);
       return [redeemed];
+    },
+    'GET /api/admin/insights': async () => {
+      const { agent } = await signIn(BOB);
+      return [await agent.get('/api/admin/insights?days=7').expect(200)];
     },
     'POST /oauth/introspect': async () => {
       const { login } = await signIn();
