@@ -36,3 +36,24 @@ export type { EstablishOptions } from './session-lifecycle.js';
 export { endSession, establishSession, stepUpSession } from './session-lifecycle.js';
 export type { SessionMiddlewareOptions } from './session-middleware.js';
 export { sessionMiddleware } from './session-middleware.js';
+export type {
+  AdminSession,
+  AdminSessionQuery,
+  AuditVerification,
+  DataSubjectErasure,
+  DataSubjectExport,
+} from './admin-schemas.js';
+export {
+  adminAuditVerificationSchema,
+  adminCleanupSchema,
+  adminRevokedSchema,
+  adminSessionAnswerSchema,
+  adminSessionDetailSchema,
+  adminSessionPageSchema,
+  adminSessionQuerySchema,
+  adminSessionSchema,
+  adminStatisticsQuerySchema,
+  adminStatisticsSchema,
+  dataSubjectErasureSchema,
+  dataSubjectExportSchema,
+} from './admin-schemas.js';
