@@ -65,7 +65,7 @@ export function newestFirst(a: SessionCursor, b: SessionCursor): number {
 
 /** Whether `record` comes strictly after `cursor` in newest-first order. */
 export function isAfterCursor(record: SessionCursor, cursor: SessionCursor | undefined): boolean {
-  return cursor === undefined || newestFirst(cursor, record) > 0;
+  return cursor === undefined || newestFirst(cursor, record) < 0;
 }
 
 /** The state an operator sees: an in-use record past a deadline reads `expired`. */

@@ -5,7 +5,10 @@ export type LimitPolicy = 'evict-oldest' | 'reject';
 export interface CreateSessionInput {
   /** The record to insert (version 1, state active). */
   session: SessionRecord;
-  /** Live sessions allowed for `session.userId`, counting the new one. */
+  /**
+   * Live sessions allowed for `session.userId` in `session.tenantId`, counting the new one: only the user's
+   * sessions of the same tenant (or, for a session without one, those without one) count and are evicted.
+   */
   maxSessions: number;
   onLimit: LimitPolicy;
   now: number;

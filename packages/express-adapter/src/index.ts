@@ -1,3 +1,24 @@
+export type {
+  AdminSession,
+  AdminSessionQuery,
+  AuditVerification,
+  DataSubjectErasure,
+  DataSubjectExport,
+} from './admin-schemas.js';
+export {
+  adminAuditVerificationSchema,
+  adminCleanupSchema,
+  adminRevokedSchema,
+  adminSessionAnswerSchema,
+  adminSessionDetailSchema,
+  adminSessionPageSchema,
+  adminSessionQuerySchema,
+  adminSessionSchema,
+  adminStatisticsQuerySchema,
+  adminStatisticsSchema,
+  dataSubjectErasureSchema,
+  dataSubjectExportSchema,
+} from './admin-schemas.js';
 export type { BackChannelLogoutRouterOptions } from './back-channel-logout-router.js';
 export { backChannelLogoutRouter } from './back-channel-logout-router.js';
 export type { ClientCredentials, RegisteredClient } from './client-authentication.js';
@@ -36,24 +57,3 @@ export type { EstablishOptions } from './session-lifecycle.js';
 export { endSession, establishSession, stepUpSession } from './session-lifecycle.js';
 export type { SessionMiddlewareOptions } from './session-middleware.js';
 export { sessionMiddleware } from './session-middleware.js';
-export type {
-  AdminSession,
-  AdminSessionQuery,
-  AuditVerification,
-  DataSubjectErasure,
-  DataSubjectExport,
-} from './admin-schemas.js';
-export {
-  adminAuditVerificationSchema,
-  adminCleanupSchema,
-  adminRevokedSchema,
-  adminSessionAnswerSchema,
-  adminSessionDetailSchema,
-  adminSessionPageSchema,
-  adminSessionQuerySchema,
-  adminSessionSchema,
-  adminStatisticsQuerySchema,
-  adminStatisticsSchema,
-  dataSubjectErasureSchema,
-  dataSubjectExportSchema,
-} from './admin-schemas.js';
