@@ -6,14 +6,7 @@ import {
   StoreUnavailableError,
   VersionConflictError,
 } from './errors.js';
-import {
-  countInto,
-  decodeSessionCursor,
-  encodeSessionCursor,
-  isAfterCursor,
-  matchesSessionQuery,
-  newestFirst,
-} from './session-query.js';
+import { countInto, pageRecords } from './session-query.js';
 import type { SessionRecord } from './session-record.js';
 import { expiresAt } from './session-record.js';
 import type {
@@ -174,15 +167,7 @@ export class MemoryStore implements SessionStore {
   /** A scan of every record: the memory store is bounded by `maxEntries`, so a page costs at most that. */
   async listSessions(query: SessionQuery): Promise<SessionPage> {
     this.#assertOpen();
-    const after = query.cursor === undefined ? undefined : decodeSessionCursor(query.cursor);
-    const candidates = this.#userOrAll(query.userId)
-      .filter((record) => isAfterCursor(record, after) && matchesSessionQuery(record, query))
-      .sort(newestFirst);
-    const sessions = candidates.slice(0, query.limit);
-    const last = sessions.at(-1);
-    return candidates.length > query.limit && last
-      ? { sessions, nextCursor: encodeSessionCursor(last) }
-      : { sessions };
+    return pageRecords(this.#userOrAll(query.userId), query);
   }
 
   async sessionStats(query: StatsQuery): Promise<StoreStats> {

@@ -8,7 +8,7 @@ import {
   sessionStateSchema,
   timestampSchema,
 } from './session-record.js';
-import type { SessionQuery, StoreStats } from './store.js';
+import type { SessionPage, SessionQuery, StoreStats } from './store.js';
 import { parseInput } from './zod-input.js';
 
 /*
@@ -83,6 +83,19 @@ export function matchesSessionQuery(record: SessionRecord, query: SessionQuery):
     (query.createdTo === undefined || record.createdAt < query.createdTo) &&
     (query.deviceType === undefined || record.device.fingerprint?.deviceType === query.deviceType)
   );
+}
+
+/** One page of `query` over records already at hand (one user's, or a memory store's), newest first. */
+export function pageRecords(records: readonly SessionRecord[], query: SessionQuery): SessionPage {
+  const after = query.cursor === undefined ? undefined : decodeSessionCursor(query.cursor);
+  const matching = records
+    .filter((record) => isAfterCursor(record, after) && matchesSessionQuery(record, query))
+    .sort(newestFirst);
+  const sessions = matching.slice(0, query.limit);
+  const last = sessions.at(-1);
+  return matching.length > query.limit && last
+    ? { sessions, nextCursor: encodeSessionCursor(last) }
+    : { sessions };
 }
 
 /** Adds one record to running statistics (`StoreStats`), as every store counts. */

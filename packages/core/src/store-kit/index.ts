@@ -21,6 +21,7 @@ export {
   isAfterCursor,
   matchesSessionQuery,
   newestFirst,
+  pageRecords,
   SESSION_PAGE_MAX,
   sessionQuerySchema,
 } from '../session-query.js';
