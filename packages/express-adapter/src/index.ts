@@ -1,4 +1,12 @@
 export type {
+  AdminAction,
+  AdminAuditEntry,
+  AdminAuditRecorder,
+  AdminRouterOptions,
+  DataSubjectRecords,
+} from './admin-router.js';
+export { adminRouter } from './admin-router.js';
+export type {
   AdminSession,
   AdminSessionQuery,
   AuditVerification,
@@ -57,3 +65,5 @@ export type { EstablishOptions } from './session-lifecycle.js';
 export { endSession, establishSession, stepUpSession } from './session-lifecycle.js';
 export type { SessionMiddlewareOptions } from './session-middleware.js';
 export { sessionMiddleware } from './session-middleware.js';
+export type { TenantResolver } from './tenant-guard.js';
+export { requireTenant } from './tenant-guard.js';
