@@ -14,6 +14,8 @@ export {
   auditSeverities,
   sessionEndingActions,
 } from './actions.js';
+export type { AdminActionEntry } from './admin-recorder.js';
+export { adminAuditRecorder } from './admin-recorder.js';
 export type { AuditActor, AuditEntry, AuditRecord, DeviceInfo, IpInfo } from './audit-record.js';
 export {
   actorSchema,

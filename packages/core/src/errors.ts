@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'upstream.unavailable'
   | 'input.invalid'
   | 'transfer.invalid'
+  | 'tenant.mismatch'
   // Raised by transport adapters (e.g. @sessionkit/express): no session presented, CSRF, the app's own rule.
   | 'auth.required'
   | 'csrf.rejected'
@@ -152,5 +153,12 @@ export class InvalidInputError extends SessionKitError {
 export class TransferInvalidError extends SessionKitError {
   constructor(message = 'Transfer code is invalid, expired or already used') {
     super('transfer.invalid', message);
+  }
+}
+
+/** A session presented for a tenant it does not belong to. */
+export class TenantMismatchError extends SessionKitError {
+  constructor(message = 'Session does not belong to this tenant') {
+    super('tenant.mismatch', message);
   }
 }

@@ -36,6 +36,13 @@ export type { MemoryStoreOptions } from './memory-store.js';
 export { MemoryStore } from './memory-store.js';
 export type { RateLimiter, RateLimitResult } from './rate-limit.js';
 export type { EventContext, RequestContext } from './request-context.js';
+export type {
+  AdminRevokeOptions,
+  SessionAdministration,
+  SessionListPage,
+  SessionListQuery,
+  SessionStatistics,
+} from './session-administration.js';
 export type { CreateSessionOptions, IssuedTokens } from './session-issuer.js';
 export type { SessionManagerOptions, SessionStats } from './session-manager.js';
 export { SessionManager } from './session-manager.js';

@@ -1,3 +1,32 @@
+export type {
+  AdminAction,
+  AdminAuditEntry,
+  AdminAuditRecorder,
+  AdminRouterOptions,
+  DataSubjectRecords,
+} from './admin-router.js';
+export { adminRouter } from './admin-router.js';
+export type {
+  AdminSession,
+  AdminSessionQuery,
+  AuditVerification,
+  DataSubjectErasure,
+  DataSubjectExport,
+} from './admin-schemas.js';
+export {
+  adminAuditVerificationSchema,
+  adminCleanupSchema,
+  adminRevokedSchema,
+  adminSessionAnswerSchema,
+  adminSessionDetailSchema,
+  adminSessionPageSchema,
+  adminSessionQuerySchema,
+  adminSessionSchema,
+  adminStatisticsQuerySchema,
+  adminStatisticsSchema,
+  dataSubjectErasureSchema,
+  dataSubjectExportSchema,
+} from './admin-schemas.js';
 export type { BackChannelLogoutRouterOptions } from './back-channel-logout-router.js';
 export { backChannelLogoutRouter } from './back-channel-logout-router.js';
 export type { ClientCredentials, RegisteredClient } from './client-authentication.js';
@@ -38,5 +67,7 @@ export type { EstablishOptions } from './session-lifecycle.js';
 export { endSession, establishSession, stepUpSession } from './session-lifecycle.js';
 export type { SessionMiddlewareOptions } from './session-middleware.js';
 export { sessionMiddleware } from './session-middleware.js';
+export type { TenantResolver } from './tenant-guard.js';
+export { requireTenant } from './tenant-guard.js';
 export type { TransferRouterOptions } from './transfer-router.js';
 export { transferRouter } from './transfer-router.js';
