@@ -43,9 +43,10 @@ export function drawBarChart(container, bars, { titleId, tone = 'accent' } = {})
         node('text', { x: x + width / 2, y: HEIGHT - AXIS - height - 3, class: 'value' }, String(bar.value)),
       );
     }
-    // Every label when they fit, else every few, so day labels never overlap.
+    // Every label when they fit, else every few counted from the newest, so labels never overlap and the
+    // last bar (today) always has one.
     const every = Math.ceil(bars.length / 7);
-    if (index % every === 0) {
+    if ((bars.length - 1 - index) % every === 0) {
       svg.append(node('text', { x: x + width / 2, y: HEIGHT - 8, class: 'label' }, bar.label));
     }
   });

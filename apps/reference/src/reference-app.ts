@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { adminAuditRecorder } from '@sessionkit/audit';
 import type { Clock } from '@sessionkit/core';
 import { randomToken, SessionManager, systemClock } from '@sessionkit/core';
 import type { DemoIdp } from '@sessionkit/demo-idp';
@@ -117,6 +118,8 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
       users,
       adminEmails: config.ADMIN_EMAILS,
       insights: new AdminInsights(infra.sql, { schema: AUDIT_SCHEMA, now: () => clock.now() }),
+      audit: adminAuditRecorder(audit.auditor),
+      activity: audit.activity,
     },
     oauthClients: [oauthClient],
     cookieSecure: config.COOKIE_SECURE,

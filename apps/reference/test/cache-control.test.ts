@@ -148,6 +148,13 @@ describe('Cache-Control on every route of the reference app (PostgreSQL + Redis,
     return { agent, login, csrf: login.body.csrfToken as string };
   }
 
+  /** An admin action on a fresh session of Alice's (or on `target`), by Bob at AAL 2. */
+  async function adminPost(action: 'suspend' | 'resume' | 'revoke', target?: string) {
+    const id = target ?? ((await signIn()).login.body.session.id as string);
+    const { agent, csrf } = await signIn(BOB);
+    return agent.post(`/api/admin/sessions/${id}/${action}`).set('x-csrf-token', csrf).send({}).expect(200);
+  }
+
   /** One or more answers of each route, produced over HTTP the way a client gets them. */
   const exercises: Record<string, () => Promise<Answer[]>> = {
     'POST /api/auth/login': async () => {
@@ -238,6 +245,46 @@ describe('Cache-Control on every route of the reference app (PostgreSQL + Redis,
     'GET /api/admin/insights': async () => {
       const { agent } = await signIn(BOB);
       return [await agent.get('/api/admin/insights?days=7').expect(200)];
+    },
+    'GET /api/admin/sessions': async () => [
+      await (await signIn(BOB)).agent.get('/api/admin/sessions?limit=5').expect(200),
+    ],
+    'GET /api/admin/sessions/:id': async () => {
+      const target = (await signIn()).login.body.session.id as string;
+      return [await (await signIn(BOB)).agent.get(`/api/admin/sessions/${target}`).expect(200)];
+    },
+    'POST /api/admin/sessions/:id/suspend': async () => [await adminPost('suspend')],
+    'POST /api/admin/sessions/:id/resume': async () => {
+      const target = (await signIn()).login.body.session.id as string;
+      await adminPost('suspend', target);
+      return [await adminPost('resume', target)];
+    },
+    'POST /api/admin/sessions/:id/revoke': async () => [await adminPost('revoke')],
+    'POST /api/admin/users/:userId/revoke': async () => {
+      const { agent, csrf } = await signIn(BOB);
+      return [
+        await agent.post('/api/admin/users/nobody/revoke').set('x-csrf-token', csrf).send({}).expect(200),
+      ];
+    },
+    'POST /api/admin/tenants/:tenantId/revoke': async () => {
+      const { agent, csrf } = await signIn(BOB);
+      return [
+        await agent.post('/api/admin/tenants/acme/revoke').set('x-csrf-token', csrf).send({}).expect(200),
+      ];
+    },
+    'GET /api/admin/statistics': async () => [
+      await (await signIn(BOB)).agent.get('/api/admin/statistics').expect(200),
+    ],
+    'POST /api/admin/cleanup-expired': async () => {
+      const { agent, csrf } = await signIn(BOB);
+      return [await agent.post('/api/admin/cleanup-expired').set('x-csrf-token', csrf).expect(200)];
+    },
+    'GET /api/admin/users/:userId/export': async () => [
+      await (await signIn(BOB)).agent.get('/api/admin/users/nobody/export').expect(200),
+    ],
+    'POST /api/admin/users/:userId/erase': async () => {
+      const { agent, csrf } = await signIn(BOB);
+      return [await agent.post('/api/admin/users/nobody/erase').set('x-csrf-token', csrf).expect(200)];
     },
     'POST /oauth/introspect': async () => {
       const { login } = await signIn();
