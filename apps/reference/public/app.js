@@ -51,6 +51,7 @@ async function refreshAccount() {
   $('who').textContent = current.data.user?.displayName ?? session.userId;
   $('aal').textContent = String(session.aal);
   $('fresh').textContent = `Last authenticated ${when(session.authenticatedAt)}.`;
+  $('admin-link').hidden = !current.data.user?.roles?.includes('admin');
   show('account');
   await Promise.all([renderDevices(), renderActivity()]);
 }
@@ -77,6 +78,14 @@ async function renderDevices() {
     const network = session.metadata?.network ? `Network ${session.metadata.network} · ` : '';
     meta.textContent = `${network}Signed in ${when(session.createdAt)} · Last active ${when(session.lastSeenAt)}`;
     item.append(title, meta);
+    const last = session.lastActivity;
+    if (last?.request) {
+      const request = document.createElement('div');
+      request.className = 'meta last-activity';
+      const { method, route, status, category } = last.request;
+      request.textContent = `Last request ${when(last.at)}: ${method} ${route} → ${status} (${category})`;
+      item.append(request);
+    }
     if (!session.current) {
       const revoke = document.createElement('button');
       revoke.type = 'button';
@@ -109,7 +118,10 @@ async function renderActivity() {
   for (const entry of result.ok ? result.data.entries : []) {
     const item = document.createElement('li');
     const where = entry.device ? ` — ${entry.device}` : '';
-    item.textContent = `${when(entry.at)}: ${entry.action} (${entry.outcome})${where}`;
+    const what = entry.request
+      ? `${entry.request.method} ${entry.request.route} → ${entry.request.status}`
+      : `${entry.action} (${entry.outcome})`;
+    item.textContent = `${when(entry.at)}: ${what}${where}`;
     list.append(item);
   }
 }
@@ -205,10 +217,72 @@ $('sensitive').addEventListener('click', async () => {
   );
 });
 
+let transferWatch;
+
+// The signed-in device asks for a one-time code and shows it with its QR image (drawn by this app's server).
+$('transfer-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const mode = new FormData($('transfer-form')).get('mode');
+  const created = await api('POST', '/api/transfer/codes', { mode });
+  if (!created.ok) {
+    say(created.data?.title ?? 'Could not create a code.', true);
+    return;
+  }
+  const { code, expiresAt } = created.data;
+  const qr = await fetch('/api/transfer/qr', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+    credentials: 'same-origin',
+    body: JSON.stringify({ code }),
+  });
+  const image = new DOMParser().parseFromString(await qr.text(), 'image/svg+xml').documentElement;
+  $('transfer-qr').replaceChildren(qr.ok ? document.importNode(image, true) : '');
+  $('transfer-code-shown').textContent = code;
+  $('transfer-expiry').textContent = `${Math.round((expiresAt - Date.now()) / 60_000)} minutes`;
+  $('transfer-offer').hidden = false;
+  say('Code ready: use it on your other device.');
+  // Until the code expires, notice when it was used: a takeover signs this device out, a fork adds a device.
+  clearInterval(transferWatch);
+  transferWatch = setInterval(async () => {
+    if (Date.now() > expiresAt) {
+      clearInterval(transferWatch);
+      $('transfer-offer').hidden = true;
+      return;
+    }
+    const current = await api('GET', '/api/me/sessions/current');
+    if (current.ok) return renderDevices();
+    clearInterval(transferWatch);
+    $('transfer-offer').hidden = true;
+    show('signin');
+    say('This session moved to your other device.');
+  }, 2000);
+});
+
+// The new device redeems the code: typed in, or from the QR link's fragment (never sent to the server).
+$('redeem-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const result = await api('POST', '/api/transfer/redeem', { code: $('transfer-code').value.trim() });
+  $('transfer-code').value = '';
+  if (!result.ok) {
+    say(result.data?.detail ?? result.data?.title ?? 'That code did not work.', true);
+    return;
+  }
+  csrfToken = result.data.csrfToken ?? '';
+  say('Signed in with the code from your other device.');
+  refreshAccount();
+});
+
 // The identity-provider path exists only when the app started with DEMO_IDP=1.
 fetch('/auth/idp', { headers: { accept: 'application/json' } }).then((response) => {
   $('idp-row').hidden = !response.ok;
 });
+
+const transferLink = /^#transfer=(.+)$/.exec(location.hash);
+if (transferLink) {
+  history.replaceState(null, '', '/');
+  $('transfer-code').value = decodeURIComponent(transferLink[1]);
+  say('Choose "Use code" to sign in with the code from your other device.');
+}
 
 if (new URLSearchParams(location.search).get('idp') === 'totp') {
   show('idp-totp');

@@ -1,25 +1,38 @@
 import { context } from '@opentelemetry/api';
-import type { ActivitySource, Clock, SessionManager } from '@sessionkit/core';
+import type {
+  ActivitySource,
+  Clock,
+  RateLimiter,
+  RequestActivityRecorder,
+  SessionManager,
+} from '@sessionkit/core';
 import {
   basicClientAuthenticator,
   csrfProtection,
   introspectionRouter,
   jwksRouter,
   problemHandler,
+  requestActivity,
   requireAal,
   requireFresh,
   requireSession,
   revocationRouter,
   selfServiceRouter,
   sessionMiddleware,
+  transferRouter,
 } from '@sessionkit/express';
 import type { ErrorRequestHandler, Express, RequestHandler, Router } from 'express';
 import express from 'express';
 import type { Logger } from 'pino';
+import type { AdminApiOptions } from './admin-api.js';
+import { adminApi } from './admin-api.js';
+import { adminRoles } from './admin-roles.js';
 import { AppProblem } from './app-problem.js';
 import type { AuthAudit, LoginProtection } from './auth-router.js';
 import { authRouter, currentSessionHandler } from './auth-router.js';
 import type { DeviceCookies } from './device-cookie.js';
+import { requestCategory } from './request-category.js';
+import { transferQrHandler } from './transfer-qr.js';
 import type { UserDirectory } from './user-directory.js';
 
 /** NIST SP 800-63B AAL2: re-authentication within 15 minutes for sensitive actions. */
@@ -41,6 +54,12 @@ export interface AppDependencies {
   devices: DeviceCookies;
   audit: AuthAudit;
   activity?: ActivitySource;
+  /** Where each (sampled) request of a session goes: the devices page shows the last one per session. */
+  requests?: { recorder: RequestActivityRecorder; sampleRate: number };
+  /** The operator's API and console (`/api/admin`, `/admin`). */
+  admin?: AdminApiOptions;
+  /** Counts cross-device code redemptions per client network. */
+  transferLimiter: RateLimiter;
   /** Clients allowed to call RFC 7662 introspection and RFC 7009 revocation (HTTP Basic). */
   oauthClients: readonly OAuthClient[];
   cookieSecure: boolean;
@@ -69,6 +88,9 @@ export function createApp(deps: AppDependencies): Express {
   app.get('/', (_req, res) => {
     res.sendFile('index.html', { root: deps.publicDir });
   });
+  app.get('/admin', (_req, res) => {
+    res.sendFile('admin.html', { root: deps.publicDir });
+  });
   app.use('/assets', express.static(deps.publicDir, { index: false, fallthrough: false }));
 
   app.use(jwksRouter({ manager }));
@@ -86,9 +108,25 @@ export function createApp(deps: AppDependencies): Express {
     }),
   );
   app.use(csrfProtection());
+  if (deps.requests) {
+    app.use(
+      requestActivity({
+        recorder: deps.requests.recorder,
+        sampleRate: deps.requests.sampleRate,
+        categorize: requestCategory,
+        onError: (error, req) =>
+          logger.error({ err: error, requestId: req.sessionkit?.requestId }, 'request activity failed'),
+      }),
+    );
+  }
 
   app.use('/api/auth', authRouter(deps));
-  app.get('/api/me/sessions/current', requireSession({ tier: 'full' }), currentSessionHandler(deps.users));
+  const rolesOf = deps.admin && adminRoles(deps.admin.users, deps.admin.adminEmails);
+  app.get(
+    '/api/me/sessions/current',
+    requireSession({ tier: 'full' }),
+    currentSessionHandler(deps.users, rolesOf),
+  );
   app.use('/api/me', selfServiceRouter(deps.activity === undefined ? {} : { activity: deps.activity }));
   app.post(
     '/api/me/sensitive',
@@ -99,6 +137,10 @@ export function createApp(deps: AppDependencies): Express {
       res.json({ ok: true, did: 'the sensitive thing' });
     },
   );
+
+  if (deps.admin) app.use('/api/admin', adminApi(deps.admin));
+  app.post('/api/transfer/qr', requireSession(), transferQrHandler);
+  app.use('/api/transfer', transferRouter({ limiter: deps.transferLimiter }));
 
   if (deps.idpSignIn) app.use('/auth/idp', deps.idpSignIn);
 

@@ -1,17 +1,19 @@
-import { Auditor, Keyring, loggerSink } from '@sessionkit/audit';
+import { Auditor, Keyring, loggerSink, requestActivityRecorder } from '@sessionkit/audit';
 import { migrateAuditSchema, SqlActivitySource, SqlAuditLedger } from '@sessionkit/audit/sql';
-import type { ActivitySource, SessionEvents } from '@sessionkit/core';
+import type { ActivitySource, RequestActivityRecorder, SessionEvents } from '@sessionkit/core';
 import type { Request } from 'express';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AuthAudit } from './auth-router.js';
 
-const AUDIT_SCHEMA = 'audit';
+export const AUDIT_SCHEMA = 'audit';
 
 export interface AuditParts {
   auditor: Auditor;
   activity: ActivitySource;
   hooks: AuthAudit;
+  /** Each request of a session, as `session.request` records in its timeline. */
+  requests: RequestActivityRecorder;
 }
 
 /** The SQL ledger (tamper-evident chain, activity timeline) plus JSON lines on stdout beside the app's logs. */
@@ -64,5 +66,12 @@ export async function setUpAudit(options: {
         sessionId: details.sessionId,
       }),
   };
-  return { auditor, activity: new SqlActivitySource(db, { schema: AUDIT_SCHEMA }), hooks };
+  return {
+    auditor,
+    activity: new SqlActivitySource(db, { schema: AUDIT_SCHEMA }),
+    hooks,
+    requests: requestActivityRecorder(auditor, {
+      onInvalid: (error) => logger.error({ err: error }, 'request activity not recorded'),
+    }),
+  };
 }

@@ -1,5 +1,6 @@
 import type { RequestContext, SessionManager } from '@sessionkit/core';
 import { parseInput } from '@sessionkit/core';
+import type { RolesResolver } from '@sessionkit/express';
 import {
   endSession,
   establishSession,
@@ -165,15 +166,16 @@ export function networkOf(ip: string | undefined): string {
 }
 
 /** The session of the request, as `GET /api/me/sessions/current` answers it, with what the page needs. */
-export function currentSessionHandler(users: UserDirectory) {
+export function currentSessionHandler(users: UserDirectory, rolesOf?: RolesResolver) {
   return async (req: Request, res: Response) => {
     const me = sessionOf(req);
     const view = me.session;
     const user = await users.findById(me.userId);
+    const roles = rolesOf ? await rolesOf(me, req) : [];
     res.json({
       session: view ? { ...view, current: true } : undefined,
       user: user
-        ? { displayName: user.displayName, email: user.email, mfaEnrolled: user.mfaEnrolled }
+        ? { displayName: user.displayName, email: user.email, mfaEnrolled: user.mfaEnrolled, roles }
         : undefined,
       csrfToken: req.sessionkit?.csrfToken,
     });

@@ -66,6 +66,22 @@ export const appConfigSchema = z.object({
   /** Start the demo OpenID provider beside the app and offer "Sign in with the demo IdP". */
   DEMO_IDP: flag(false),
   DEMO_IDP_PORT: z.coerce.number().int().min(0).max(65_535).default(4010),
+  /**
+   * Comma-separated emails of the accounts with the admin role (the admin console at /admin, at AAL 2).
+   * Default: the demo's Bob, whose account has a second factor.
+   */
+  ADMIN_EMAILS: z
+    .string()
+    .max(4096)
+    .default('bob@example.com')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((email) => email.trim().toLowerCase())
+        .filter((email) => email !== ''),
+    ),
+  /** Share of signed-in requests recorded in the session's activity trail (0 to 1). */
+  ACTIVITY_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { auditHealthCheck } from '@sessionkit/audit';
+import { adminAuditRecorder, auditHealthCheck } from '@sessionkit/audit';
 import type { Clock } from '@sessionkit/core';
 import { randomToken, SessionManager, sessionStoreCheck, systemClock } from '@sessionkit/core';
 import type { DemoIdp } from '@sessionkit/demo-idp';
@@ -10,11 +10,12 @@ import { identityProviderCheck, OidcClient, VaultKeyRing } from '@sessionkit/ups
 import express from 'express';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import { AdminInsights } from './admin-insights.js';
 import type { OAuthClient } from './app.js';
 import { createApp } from './app.js';
 import type { AppDatabase } from './app-database.js';
 import { sharedSecret } from './app-database.js';
-import { setUpAudit } from './audit-setup.js';
+import { AUDIT_SCHEMA, setUpAudit } from './audit-setup.js';
 import type { AppConfig } from './config.js';
 import { idpSignInRouter } from './idp-sign-in.js';
 import { openInfrastructure, tablesOf } from './infrastructure.js';
@@ -120,8 +121,17 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     users,
     protection,
     devices: security.devices,
+    transferLimiter: security.transferLimiter,
     audit: audit.hooks,
     activity: audit.activity,
+    requests: { recorder: audit.requests, sampleRate: config.ACTIVITY_SAMPLE_RATE },
+    admin: {
+      users,
+      adminEmails: config.ADMIN_EMAILS,
+      insights: new AdminInsights(infra.sql, { schema: AUDIT_SCHEMA, now: () => clock.now() }),
+      audit: adminAuditRecorder(audit.auditor),
+      activity: audit.activity,
+    },
     oauthClients: [oauthClient],
     cookieSecure: config.COOKIE_SECURE,
     ...(config.TRUST_PROXY === undefined ? {} : { trustProxy: config.TRUST_PROXY }),

@@ -38,12 +38,22 @@ const LOGIN_RULES = [
   { name: 'login-user-ip', scope: 'user-ip', limit: 10, windowMs: MINUTE, blockMs: 5 * MINUTE },
 ] as const;
 const REFRESH_RULES = [{ name: 'refresh-ip', scope: 'ip', limit: 60, windowMs: MINUTE }] as const;
+/** Cross-device codes carry 256 random bits, so this only stops a flood: 10 a minute, then a 5 min block. */
+const TRANSFER_RULE = {
+  name: 'transfer-ip',
+  scope: 'ip',
+  limit: 10,
+  windowMs: MINUTE,
+  blockMs: 5 * MINUTE,
+} as const;
 
 export interface SecurityParts {
   risk: RiskEngine;
   guard: BruteForceGuard;
   loginLimits: RequestRateLimits;
   refreshLimits: RequestRateLimits;
+  /** Counts transfer-code redemptions per client network (`transferRouter`). */
+  transferLimiter: RuleLimiter;
   events: SecurityEventLog;
   devices: DeviceCookies;
   /** What one client is: the IPv4 address, the IPv6 prefix of `IPV6_CLIENT_PREFIX` bits. */
@@ -69,7 +79,9 @@ export async function setUpSecurity(
   const redis = infra.redis;
   let events: SecurityEventLog;
   let profiles: ProfileStore;
-  let limiter: (rule: (typeof LOGIN_RULES)[number] | (typeof REFRESH_RULES)[number]) => RuleLimiter;
+  let limiter: (
+    rule: (typeof LOGIN_RULES)[number] | (typeof REFRESH_RULES)[number] | typeof TRANSFER_RULE,
+  ) => RuleLimiter;
   let guard: BruteForceGuard;
   if (redis) {
     const prefix = `${options.config.REDIS_PREFIX}reference:`;
@@ -99,5 +111,6 @@ export async function setUpSecurity(
     network: parseClientNetworkOptions({ ipv6PrefixBits: options.config.IPV6_CLIENT_PREFIX }),
     loginLimits: new RequestRateLimits(LOGIN_RULES.map(limiter)),
     refreshLimits: new RequestRateLimits(REFRESH_RULES.map(limiter)),
+    transferLimiter: limiter(TRANSFER_RULE),
   };
 }

@@ -21,6 +21,7 @@ const BASIC = `Basic ${Buffer.from(`${OAUTH_CLIENT.id}:${OAUTH_CLIENT.secret}`).
  */
 const CACHEABLE: Record<string, string> = {
   'GET /': 'the page shell; its user data comes from /api calls',
+  'GET /admin': 'the admin console shell; its data comes from /api/admin calls',
   'USE /assets': 'the static script and stylesheet',
   'GET /healthz': 'liveness, the same for everyone',
   'GET /readyz': 'readiness, the same for everyone',
@@ -155,6 +156,13 @@ describe('Cache-Control on every route of the reference app (PostgreSQL + Redis,
     return { login: login.body as { accessToken: string; refreshToken: string } };
   }
 
+  /** An admin action on a fresh session of Alice's (or on `target`), by Bob at AAL 2. */
+  async function adminPost(action: 'suspend' | 'resume' | 'revoke', target?: string) {
+    const id = target ?? ((await signIn()).login.body.session.id as string);
+    const { agent, csrf } = await signIn(BOB);
+    return agent.post(`/api/admin/sessions/${id}/${action}`).set('x-csrf-token', csrf).send({}).expect(200);
+  }
+
   /** One or more answers of each route, produced over HTTP the way a client gets them. */
   const exercises: Record<string, () => Promise<Answer[]>> = {
     'POST /api/auth/login': async () => {
@@ -209,6 +217,83 @@ describe('Cache-Control on every route of the reference app (PostgreSQL + Redis,
     'POST /api/me/sensitive': async () => {
       const { agent, csrf } = await signIn(BOB);
       return [await agent.post('/api/me/sensitive').set('x-csrf-token', csrf).expect(200)];
+    },
+    'POST /api/transfer/codes': async () => {
+      const { agent, csrf } = await signIn();
+      return [
+        await agent.post('/api/transfer/codes').set('x-csrf-token', csrf).send({ mode: 'fork' }).expect(201),
+      ];
+    },
+    'POST /api/transfer/qr': async () => {
+      const { agent, csrf } = await signIn();
+      const created = await agent
+        .post('/api/transfer/codes')
+        .set('x-csrf-token', csrf)
+        .send({ mode: 'fork' });
+      return [
+        await agent
+          .post('/api/transfer/qr')
+          .set('x-csrf-token', csrf)
+          .send({ code: created.body.code })
+          .expect(200),
+      ];
+    },
+    'POST /api/transfer/redeem': async () => {
+      const { agent, csrf } = await signIn();
+      const created = await agent
+        .post('/api/transfer/codes')
+        .set('x-csrf-token', csrf)
+        .send({ mode: 'fork' });
+      const redeemed = await request(app.url)
+        .post('/api/transfer/redeem')
+        .set('x-forwarded-for', nextIp())
+        .send({ code: created.body.code })
+        .expect(200);
+      return [redeemed];
+    },
+    'GET /api/admin/insights': async () => {
+      const { agent } = await signIn(BOB);
+      return [await agent.get('/api/admin/insights?days=7').expect(200)];
+    },
+    'GET /api/admin/sessions': async () => [
+      await (await signIn(BOB)).agent.get('/api/admin/sessions?limit=5').expect(200),
+    ],
+    'GET /api/admin/sessions/:id': async () => {
+      const target = (await signIn()).login.body.session.id as string;
+      return [await (await signIn(BOB)).agent.get(`/api/admin/sessions/${target}`).expect(200)];
+    },
+    'POST /api/admin/sessions/:id/suspend': async () => [await adminPost('suspend')],
+    'POST /api/admin/sessions/:id/resume': async () => {
+      const target = (await signIn()).login.body.session.id as string;
+      await adminPost('suspend', target);
+      return [await adminPost('resume', target)];
+    },
+    'POST /api/admin/sessions/:id/revoke': async () => [await adminPost('revoke')],
+    'POST /api/admin/users/:userId/revoke': async () => {
+      const { agent, csrf } = await signIn(BOB);
+      return [
+        await agent.post('/api/admin/users/nobody/revoke').set('x-csrf-token', csrf).send({}).expect(200),
+      ];
+    },
+    'POST /api/admin/tenants/:tenantId/revoke': async () => {
+      const { agent, csrf } = await signIn(BOB);
+      return [
+        await agent.post('/api/admin/tenants/acme/revoke').set('x-csrf-token', csrf).send({}).expect(200),
+      ];
+    },
+    'GET /api/admin/statistics': async () => [
+      await (await signIn(BOB)).agent.get('/api/admin/statistics').expect(200),
+    ],
+    'POST /api/admin/cleanup-expired': async () => {
+      const { agent, csrf } = await signIn(BOB);
+      return [await agent.post('/api/admin/cleanup-expired').set('x-csrf-token', csrf).expect(200)];
+    },
+    'GET /api/admin/users/:userId/export': async () => [
+      await (await signIn(BOB)).agent.get('/api/admin/users/nobody/export').expect(200),
+    ],
+    'POST /api/admin/users/:userId/erase': async () => {
+      const { agent, csrf } = await signIn(BOB);
+      return [await agent.post('/api/admin/users/nobody/erase').set('x-csrf-token', csrf).expect(200)];
     },
     'POST /oauth/introspect': async () => {
       const { login } = await apiSignIn();

@@ -14,6 +14,8 @@ export {
   auditSeverities,
   sessionEndingActions,
 } from './actions.js';
+export type { AdminActionEntry } from './admin-recorder.js';
+export { adminAuditRecorder } from './admin-recorder.js';
 export type { AuditHealthOptions } from './audit-health-check.js';
 export { AuditBacklogError, auditHealthCheck } from './audit-health-check.js';
 export type { AuditActor, AuditEntry, AuditRecord, DeviceInfo, IpInfo } from './audit-record.js';
@@ -42,6 +44,7 @@ export type { LineStream, LoggerSinkOptions } from './logger-sink.js';
 export { loggerSink } from './logger-sink.js';
 export type { AuditRecordInput } from './record-input.js';
 export { redactJson, redactText } from './redaction.js';
+export { requestActivityRecorder } from './request-activity-recorder.js';
 export type { AuditObservation, AuditSink } from './sink.js';
 export { noopSink } from './sink.js';
 export type { DropNotice, OutletStats } from './sink-outlet.js';

@@ -18,6 +18,19 @@ export const sessionConfigSchema = z
     touchThrottleMs: z.number().int().nonnegative().default(MINUTE),
     maxSessionsPerUser: z.number().int().positive().max(10_000).default(10),
     onLimit: z.enum(['evict-oldest', 'reject']).default('evict-oldest'),
+    /**
+     * Per-tenant overrides of the two above. Whatever the numbers, the limit counts a user's sessions in the
+     * new session's tenant only (sessions without a tenant count among themselves).
+     */
+    tenantLimits: z
+      .record(
+        z.string().min(1).max(256),
+        z.object({
+          maxSessionsPerUser: z.number().int().positive().max(10_000),
+          onLimit: z.enum(['evict-oldest', 'reject']).optional(),
+        }),
+      )
+      .default({}),
     refresh: z
       .object({
         enabled: z.boolean().default(true),

@@ -27,4 +27,5 @@ export const ERROR_CODE_MEANINGS: Readonly<Record<ErrorCode, string>> = {
   'auth.required': 'No session was presented on a route that needs one (@sessionkit/express).',
   'csrf.rejected': 'A cookie-authenticated unsafe request failed the CSRF check (@sessionkit/express).',
   'access.denied': "The session is valid but the app's authorization rule refused it (@sessionkit/express).",
+  'tenant.mismatch': 'The session belongs to another tenant than the one the request is for.',
 };

@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'input.invalid'
   | 'transfer.invalid'
   | 'config.secret_required'
+  | 'tenant.mismatch'
   // Raised by transport adapters (e.g. @sessionkit/express): no session presented, CSRF, the app's own rule.
   | 'auth.required'
   | 'csrf.rejected'
@@ -170,5 +171,12 @@ export class SecretRequiredError extends SessionKitError {
         '`config.ipHashKey`. Without one each process would use its own random key, and another instance or a ' +
         "restart would see every session's IP as changed.",
     );
+  }
+}
+
+/** A session presented for a tenant it does not belong to. */
+export class TenantMismatchError extends SessionKitError {
+  constructor(message = 'Session does not belong to this tenant') {
+    super('tenant.mismatch', message);
   }
 }

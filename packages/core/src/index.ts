@@ -11,7 +11,13 @@ export type {
   SigningKey,
 } from './access-token.js';
 export { AccessTokenKeyRing, looksLikeJwt } from './access-token.js';
-export type { ActivityEntry, ActivityPage, ActivitySource } from './activity.js';
+export type {
+  ActivityEntry,
+  ActivityPage,
+  ActivitySource,
+  RequestActivity,
+  RequestActivityRecorder,
+} from './activity.js';
 export type { Clock } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
 export type { SessionConfig, SessionConfigInput } from './config.js';
@@ -35,6 +41,13 @@ export type { MemoryStoreOptions } from './memory-store.js';
 export { MemoryStore } from './memory-store.js';
 export type { RateLimiter, RateLimitResult } from './rate-limit.js';
 export type { EventContext, RequestContext } from './request-context.js';
+export type {
+  AdminRevokeOptions,
+  SessionAdministration,
+  SessionListPage,
+  SessionListQuery,
+  SessionStatistics,
+} from './session-administration.js';
 export type { CreateSessionOptions, IssuedTokens } from './session-issuer.js';
 export type { SessionManagerOptions, SessionStats } from './session-manager.js';
 export { SessionManager } from './session-manager.js';

@@ -6,6 +6,7 @@ import {
   StoreUnavailableError,
   VersionConflictError,
 } from './errors.js';
+import { countInto, pageRecords } from './session-query.js';
 import type { SessionRecord } from './session-record.js';
 import { expiresAt } from './session-record.js';
 import type {
@@ -19,7 +20,11 @@ import type {
   RevokeUserOptions,
   RotateRefreshInput,
   RotateRefreshResult,
+  SessionPage,
+  SessionQuery,
   SessionStore,
+  StatsQuery,
+  StoreStats,
 } from './store.js';
 import { chooseEvictions, decideRotation, revokedCopy } from './store-rules.js';
 
@@ -84,7 +89,7 @@ export class MemoryStore implements SessionStore {
     if (this.#sessions.size >= this.#maxEntries) {
       throw new StoreUnavailableError(`Memory store is full (${this.#maxEntries} sessions)`);
     }
-    const victims = chooseEvictions(this.#userRecords(session.userId), maxSessions, now);
+    const victims = chooseEvictions(this.#userRecords(session.userId), maxSessions, now, session.tenantId);
     if (victims.length > 0 && onLimit === 'reject') throw new LimitExceededError(maxSessions);
     const evicted = victims.map((victim) => this.#put(revokedCopy(victim, 'limit.evicted', now)));
     this.#put(session);
@@ -161,6 +166,29 @@ export class MemoryStore implements SessionStore {
     return this.#sweep(options.batchSize, options.now);
   }
 
+  /** A scan of every record: the memory store is bounded by `maxEntries`, so a page costs at most that. */
+  async listSessions(query: SessionQuery): Promise<SessionPage> {
+    this.#assertOpen();
+    return pageRecords(this.#userOrAll(query.userId), query);
+  }
+
+  async sessionStats(query: StatsQuery): Promise<StoreStats> {
+    this.#assertOpen();
+    const stats: StoreStats = { live: 0, expired: 0, created: 0, revoked: 0 };
+    for (const record of this.#sessions.values()) {
+      if (query.tenantId === undefined || record.tenantId === query.tenantId) countInto(stats, record, query);
+    }
+    return stats;
+  }
+
+  async deleteUser(userId: string): Promise<number> {
+    this.#assertOpen();
+    const records = this.#userRecords(userId);
+    for (const record of records) this.#sessions.delete(record.id);
+    this.#byUser.delete(userId);
+    return records.length;
+  }
+
   async health(): Promise<void> {
     this.#assertOpen();
   }
@@ -183,6 +211,10 @@ export class MemoryStore implements SessionStore {
     }
     ids.add(record.id);
     return record;
+  }
+
+  #userOrAll(userId: string | undefined): SessionRecord[] {
+    return userId === undefined ? [...this.#sessions.values()] : this.#userRecords(userId);
   }
 
   #userRecords(userId: string): SessionRecord[] {

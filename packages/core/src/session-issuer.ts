@@ -106,10 +106,12 @@ export class SessionIssuer {
       version: 1,
       metadata: input.metadata,
     };
+    const tenantLimit =
+      record.tenantId === undefined ? undefined : this.#config.tenantLimits[record.tenantId];
     const { session, evicted } = await this.#store.create({
       session: record,
-      maxSessions: this.#config.maxSessionsPerUser,
-      onLimit: this.#config.onLimit,
+      maxSessions: tenantLimit?.maxSessionsPerUser ?? this.#config.maxSessionsPerUser,
+      onLimit: tenantLimit?.onLimit ?? this.#config.onLimit,
       now,
     });
     const context = this.#lifecycle.eventContext(input.context);

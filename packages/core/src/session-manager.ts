@@ -14,6 +14,7 @@ import { reissuedRefresh } from './refresh-reissue.js';
 import type { RequestContext } from './request-context.js';
 import { requestContextSchema } from './request-context.js';
 import { serverKeys } from './server-keys.js';
+import { SessionAdministration } from './session-administration.js';
 import type { CreateSessionOptions, IssuedTokens } from './session-issuer.js';
 import { SessionIssuer } from './session-issuer.js';
 import { assertUsable, SessionLifecycle, stateError } from './session-lifecycle.js';
@@ -72,6 +73,8 @@ export class SessionManager {
   readonly events: SessionEvents;
   readonly store: SessionStore;
   readonly accessTokens: AccessTokenKeyRing | undefined;
+  /** The operator's side: listing across users, statistics, tenant-wide revocation, erasure. */
+  readonly admin: SessionAdministration;
   readonly #clock: Clock;
   readonly #state: LocalSessionState;
   readonly #lifecycle: SessionLifecycle;
@@ -112,6 +115,7 @@ export class SessionManager {
     const issuer = this.#issuer;
     this.#refresh = new SessionRefresh({ store, config, clock, refreshKey, state, lifecycle, issuer });
     this.#transfer = new SessionTransfer({ config, clock, lifecycle, issuer });
+    this.admin = new SessionAdministration({ store, clock, state, lifecycle });
   }
 
   /** Subscribes to the store's invalidation feed; call once at start-up, `close` ends it. */

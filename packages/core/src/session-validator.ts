@@ -12,6 +12,7 @@ import {
   SessionKitError,
   SessionNotFoundError,
   SessionRevokedError,
+  TenantMismatchError,
   VersionConflictError,
 } from './errors.js';
 import type { LocalSessionState } from './local-session-state.js';
@@ -36,6 +37,8 @@ export interface ValidateOptions {
   requiredAal?: Aal;
   /** Requires `authenticatedAt` within this many ms (step-up for sensitive actions). */
   maxAuthAgeMs?: number;
+  /** The tenant the request is for: a session of any other tenant (or of none) is `tenant.mismatch`. */
+  tenantId?: string;
 }
 
 const MAX_PARENT_DEPTH = 8;
@@ -270,6 +273,9 @@ export class SessionValidator {
 
   #guard(result: ValidatedSession, options: ValidateOptions, now?: number): ValidatedSession {
     const required = Math.max(options.requiredAal ?? 1, this.#config.requiredAal);
+    if (options.tenantId !== undefined && result.tenantId !== options.tenantId) {
+      throw new TenantMismatchError();
+    }
     if (result.aal < required) throw new AalInsufficientError(required, result.aal);
     if (
       options.maxAuthAgeMs !== undefined &&

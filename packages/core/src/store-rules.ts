@@ -14,13 +14,17 @@ export function revokedCopy(record: SessionRecord, reason: string, now: number):
   return { ...record, state: 'revoked', revokedAt: now, revokeReason: reason, version: record.version + 1 };
 }
 
-/** Which live sessions to evict so that `incoming` fits under `maxSessions`: the oldest first. */
+/**
+ * Which live sessions to evict so that `incoming` fits under `maxSessions`: the oldest first. `existing` are the
+ * user's records; only those of the incoming session's tenant count (`tenantId` undefined: those without one).
+ */
 export function chooseEvictions(
   existing: readonly SessionRecord[],
   maxSessions: number,
   now: number,
+  tenantId?: string,
 ): SessionRecord[] {
-  const live = existing.filter((record) => isLive(record, now));
+  const live = existing.filter((record) => record.tenantId === tenantId && isLive(record, now));
   const excess = live.length + 1 - maxSessions;
   if (excess <= 0) return [];
   // Ties on createdAt go by id in code-unit order: what Redis' sorted sets and SQL's "C" collation give, and

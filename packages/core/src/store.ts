@@ -1,11 +1,14 @@
-import type { SessionRecord } from './session-record.js';
+import type { SessionRecord, SessionState } from './session-record.js';
 
 export type LimitPolicy = 'evict-oldest' | 'reject';
 
 export interface CreateSessionInput {
   /** The record to insert (version 1, state active). */
   session: SessionRecord;
-  /** Live sessions allowed for `session.userId`, counting the new one. */
+  /**
+   * Live sessions allowed for `session.userId` in `session.tenantId`, counting the new one: only the user's
+   * sessions of the same tenant (or, for a session without one, those without one) count and are evicted.
+   */
   maxSessions: number;
   onLimit: LimitPolicy;
   now: number;
@@ -63,6 +66,55 @@ export interface RevokeUserOptions extends RevokeOptions {
 
 export interface ListOptions {
   tenantId?: string;
+}
+
+/** Which sessions an operator lists; every filter is optional and they combine with AND. */
+export interface SessionQuery {
+  tenantId?: string;
+  userId?: string;
+  /** The effective state at `now`: an active or suspended record past a deadline is `expired`. */
+  state?: SessionState;
+  /** Creation time, inclusive. */
+  createdFrom?: number;
+  /** Creation time, exclusive. */
+  createdTo?: number;
+  /** `device.fingerprint.deviceType` (desktop, mobile, tablet, ...). */
+  deviceType?: string;
+  /** Page size, 1..500. */
+  limit: number;
+  /** From the previous page's `nextCursor`; a cursor not minted by a store is `input.invalid`. */
+  cursor?: string;
+  now: number;
+}
+
+/**
+ * Newest first (creation time, then id, descending). A cursor names the last position read, never an offset,
+ * so sessions created or removed meanwhile neither repeat nor skip others. A page may hold fewer than `limit`
+ * sessions (a store bounds the work per page); only an absent `nextCursor` means the end.
+ */
+export interface SessionPage {
+  sessions: SessionRecord[];
+  nextCursor?: string;
+}
+
+export interface StatsQuery {
+  tenantId?: string;
+  /** Window for `created` and `revoked`: [from, to). */
+  from: number;
+  to: number;
+  now: number;
+}
+
+/** Counts over the stored records: a record the backend already deleted counts nowhere. */
+export interface StoreStats {
+  /** In use and before both deadlines at `now`. */
+  live: number;
+  /** Stored, not revoked, past a deadline at `now`. */
+  expired: number;
+  /** Created in the window. */
+  created: number;
+  /** Revoked in the window. */
+  revoked: number;
 }
 
 /**
@@ -140,4 +192,10 @@ export interface SessionStore {
   close(): Promise<void>;
   /** Deletes at most `batchSize` records past a deadline, returns how many; omitted where the backend expires them. */
   deleteExpired?(options: { now: number; batchSize: number }): Promise<number>;
+  /** Lists sessions across users (the operator's view), one page at a time, from an index, never a scan. */
+  listSessions?(query: SessionQuery): Promise<SessionPage>;
+  /** Global (no `tenantId`) or per-tenant counts. */
+  sessionStats?(query: StatsQuery): Promise<StoreStats>;
+  /** Deletes one user's records outright (data-subject erasure); returns how many. Revoke them first. */
+  deleteUser?(userId: string): Promise<number>;
 }

@@ -1,3 +1,32 @@
+export type {
+  AdminAction,
+  AdminAuditEntry,
+  AdminAuditRecorder,
+  AdminRouterOptions,
+  DataSubjectRecords,
+} from './admin-router.js';
+export { adminRouter } from './admin-router.js';
+export type {
+  AdminSession,
+  AdminSessionQuery,
+  AuditVerification,
+  DataSubjectErasure,
+  DataSubjectExport,
+} from './admin-schemas.js';
+export {
+  adminAuditVerificationSchema,
+  adminCleanupSchema,
+  adminRevokedSchema,
+  adminSessionAnswerSchema,
+  adminSessionDetailSchema,
+  adminSessionPageSchema,
+  adminSessionQuerySchema,
+  adminSessionSchema,
+  adminStatisticsQuerySchema,
+  adminStatisticsSchema,
+  dataSubjectErasureSchema,
+  dataSubjectExportSchema,
+} from './admin-schemas.js';
 export { asyncHandler } from './async-handler.js';
 export type { BackChannelLogoutRouterOptions } from './back-channel-logout-router.js';
 export { backChannelLogoutRouter } from './back-channel-logout-router.js';
@@ -29,6 +58,8 @@ export { problemHandler, STATUS_BY_CODE } from './problem-details.js';
 export type { RateLimitOptions } from './rate-limit-middleware.js';
 export { rateLimit } from './rate-limit-middleware.js';
 export type { CheckReport } from './readiness.js';
+export type { RequestActivityOptions } from './request-activity.js';
+export { requestActivity } from './request-activity.js';
 export { requestContext } from './request-context.js';
 export type { RequestContextOptions } from './request-id.js';
 export type { RevocationRouterOptions } from './revocation-router.js';
@@ -40,3 +71,7 @@ export type { CookieSession, EstablishOptions, SteppedUpSession } from './sessio
 export { endSession, establishSession, stepUpSession } from './session-lifecycle.js';
 export type { SessionMiddlewareOptions } from './session-middleware.js';
 export { sessionMiddleware } from './session-middleware.js';
+export type { TenantResolver } from './tenant-guard.js';
+export { requireTenant } from './tenant-guard.js';
+export type { TransferRouterOptions } from './transfer-router.js';
+export { transferRouter } from './transfer-router.js';

@@ -1,4 +1,4 @@
-import type { ActivitySource, SessionView } from '@sessionkit/core';
+import type { ActivityEntry, ActivitySource, SessionView } from '@sessionkit/core';
 import { parseInput, SessionNotFoundError } from '@sessionkit/core';
 import { isInUse } from '@sessionkit/core/store';
 import type { Router } from 'express';
@@ -16,7 +16,11 @@ export interface SelfServiceOptions {
   activity?: ActivitySource;
 }
 
-export type SessionListing = SessionView & { current: boolean };
+export type SessionListing = SessionView & {
+  current: boolean;
+  /** The session's newest recorded request, when the activity source keeps request activity. */
+  lastActivity?: ActivityEntry;
+};
 
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 const activityQuery = z.object({
@@ -47,9 +51,19 @@ export function selfServiceRouter(options: SelfServiceOptions = {}): Router {
         me.userId,
         me.tenantId === undefined ? {} : { tenantId: me.tenantId },
       );
-      const listing: SessionListing[] = sessions
-        .filter((session) => isInUse(session.state))
-        .map((session) => ({ ...session, current: session.id === me.sessionId }));
+      const live = sessions.filter((session) => isInUse(session.state));
+      const last = await options.activity?.lastRequests?.(
+        me.userId,
+        live.map((session) => session.id),
+      );
+      const listing: SessionListing[] = live.map((session) => {
+        const lastActivity = last?.get(session.id);
+        return {
+          ...session,
+          current: session.id === me.sessionId,
+          ...(lastActivity === undefined ? {} : { lastActivity }),
+        };
+      });
       res.json(listing);
     }),
   );

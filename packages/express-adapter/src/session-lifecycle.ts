@@ -113,7 +113,7 @@ function cookieSession(issued: IssuedTokens): CookieSession {
 }
 
 /** The rest of this request runs as the newly issued session. */
-function adopt(req: Request, issued: IssuedTokens, transport: 'cookie' | 'bearer'): void {
+export function adopt(req: Request, issued: IssuedTokens, transport: 'cookie' | 'bearer'): void {
   const state = stateOf(req);
   const kit = req.sessionkit;
   state.token = issued.token;

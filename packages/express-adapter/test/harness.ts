@@ -30,6 +30,7 @@ import {
   sessionMiddleware,
   stepUpSession,
 } from '../src/index.js';
+import { openPostgresStore } from './postgres-store.js';
 
 const loginSchema = z.object({
   userId: z.string(),
@@ -38,7 +39,7 @@ const loginSchema = z.object({
   bearer: z.boolean().optional(),
 });
 
-export type StoreKind = 'memory' | 'redis';
+export type StoreKind = 'memory' | 'redis' | 'postgres';
 export const storeKinds: readonly StoreKind[] = ['memory', 'redis'];
 
 export const OAUTH_CLIENT = { id: 'rs', secret: 'rs-secret' };
@@ -156,6 +157,7 @@ export async function openStore(
     const store = new MemoryStore({ now: () => clock.now() });
     return { store, close: () => store.close() };
   }
+  if (kind === 'postgres') return openPostgresStore();
   const client = new Redis({ host: '127.0.0.1', port: 6379, enableOfflineQueue: false, lazyConnect: true });
   await client.connect();
   const prefix = `sk-express-test-${randomToken(6)}`;

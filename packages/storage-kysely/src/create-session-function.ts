@@ -67,12 +67,17 @@ export const COLUMNS_0001 = [
   'metadata',
 ] as const;
 
-/** Creates, or replaces, the function for a `sessions` table with exactly these (insertable) columns. */
+/**
+ * Creates, or replaces, the function for a `sessions` table with exactly these (insertable) columns. With
+ * `perTenant` (migration 0004 on) only the user's sessions of the incoming session's tenant count and are evicted.
+ */
 export async function defineCreateSession(
   db: Kysely<unknown>,
   schema: string,
   columns: readonly string[],
+  options: { perTenant?: boolean } = {},
 ): Promise<void> {
+  const sameTenant = options.perTenant ? sql`and tenant_id is not distinct from incoming.tenant_id` : sql``;
   const sessions = sql.id(schema, 'sessions');
   const fn = sql.id(schema, CREATE_SESSION_FUNCTION);
   const names = sql.join(columns.map((column) => sql.id(column)));
@@ -98,7 +103,7 @@ export async function defineCreateSession(
       -- The other live sessions, oldest first, locked against a concurrent write until commit.
       live := array(
         select id from ${sessions}
-        where user_id = incoming.user_id and id <> incoming.id and state in ('active', 'suspended')
+        where user_id = incoming.user_id and id <> incoming.id and state in ('active', 'suspended') ${sameTenant}
           and p_now < idle_expires_at and p_now < absolute_expires_at
         order by created_at, id collate "C"
         for update

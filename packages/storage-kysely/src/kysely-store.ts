@@ -17,6 +17,10 @@ import type {
   RevokeUserOptions,
   RotateRefreshInput,
   RotateRefreshResult,
+  SessionPage,
+  SessionQuery,
+  StatsQuery,
+  StoreStats,
 } from '@sessionkit/core/store';
 import { DecodedRecordCache, decideRotation, sessionRecordSchema } from '@sessionkit/core/store';
 import type { CompiledQuery, Kysely } from 'kysely';
@@ -26,6 +30,7 @@ import { CREATE_SESSION_FUNCTION, USER_LOCK_NAMESPACE } from './create-session-f
 import type { Database } from './database.js';
 import { isLimitExceeded, isUniqueViolation, toStoreError } from './database-errors.js';
 import { DEFAULT_SCHEMA } from './migrations.js';
+import { countSessions, deleteUserRows, listSessionPage } from './session-listing.js';
 import type { SessionRow } from './session-row.js';
 import { jsonToRecord, recordToJson, recordToRow, rowToRecord } from './session-row.js';
 
@@ -274,6 +279,18 @@ export class KyselyStore implements SessionStore {
         .executeTakeFirst();
       return Number(result.numDeletedRows);
     });
+  }
+
+  async listSessions(query: SessionQuery): Promise<SessionPage> {
+    return this.#run(() => listSessionPage(this.#db, query));
+  }
+
+  async sessionStats(query: StatsQuery): Promise<StoreStats> {
+    return this.#run(() => countSessions(this.#db, query));
+  }
+
+  async deleteUser(userId: string): Promise<number> {
+    return this.#run(() => deleteUserRows(this.#db, userId));
   }
 
   async health(): Promise<void> {

@@ -114,6 +114,43 @@ export function sessionMigrations(schema: string): Record<string, Migration> {
         await defineCreateSession(db, schema, COLUMNS_0001);
       },
     },
+    '0004_admin_listing': adminListingMigration(schema),
+  };
+}
+
+/**
+ * Listing across users pages by (created_at, id) descending, ids in code-unit order (collation "C", as core's
+ * `newestFirst`), globally and per tenant; statistics count revocations in a window. The per-user limit counts
+ * one tenant only from here on.
+ */
+function adminListingMigration(schema: string): Migration {
+  const sessions = sql.id(schema, 'sessions');
+  return {
+    async up(db: Kysely<unknown>) {
+      await sql`create index sessions_by_created on ${sessions} (created_at desc, (id collate "C") desc)`.execute(
+        db,
+      );
+      await sql`create index sessions_by_tenant_created on ${sessions}
+        (tenant_id, created_at desc, (id collate "C") desc) where tenant_id is not null`.execute(db);
+      await sql`create index sessions_by_revoked on ${sessions} (revoked_at) where revoked_at is not null`.execute(
+        db,
+      );
+      await db.schema.withSchema(schema).dropIndex('sessions_by_tenant').execute();
+      await defineCreateSession(db, schema, COLUMNS_0003, { perTenant: true });
+    },
+    async down(db: Kysely<unknown>) {
+      await defineCreateSession(db, schema, COLUMNS_0003);
+      await db.schema
+        .withSchema(schema)
+        .createIndex('sessions_by_tenant')
+        .on('sessions')
+        .columns(['tenant_id', 'created_at desc'])
+        .where(sql.ref('tenant_id'), 'is not', null)
+        .execute();
+      for (const index of ['sessions_by_revoked', 'sessions_by_tenant_created', 'sessions_by_created']) {
+        await db.schema.withSchema(schema).dropIndex(index).execute();
+      }
+    },
   };
 }
 

@@ -27,14 +27,16 @@ async function indexes(db: Kysely<Database>, schema: string): Promise<string[]> 
   return rows.map((row) => row.name);
 }
 
-const MIGRATIONS = ['0001_sessions', '0002_create_session', '0003_refresh_generations'];
+const MIGRATIONS = ['0001_sessions', '0002_create_session', '0003_refresh_generations', '0004_admin_listing'];
 const EXPECTED_TABLES = ['sessionkit_migration', 'sessionkit_migration_lock', 'sessions'];
 const EXPECTED_INDEXES = [
   'sessionkit_migration_lock_pkey',
   'sessionkit_migration_pkey',
+  'sessions_by_created',
   'sessions_by_expiry',
   'sessions_by_parent',
-  'sessions_by_tenant',
+  'sessions_by_revoked',
+  'sessions_by_tenant_created',
   'sessions_by_user',
   'sessions_live_by_user',
   'sessions_pkey',
@@ -57,7 +59,7 @@ describe('migrations on a fresh PGlite database', () => {
     expect(await migrateToLatest(db)).toEqual([]);
     expect(await migrateDown(db)).toEqual([...MIGRATIONS].reverse());
     expect(await tables(db, 'sessionkit')).toEqual(['sessionkit_migration', 'sessionkit_migration_lock']);
-  });
+  }, 120_000);
 });
 
 describe('migrations on PostgreSQL 127.0.0.1:5432', () => {
@@ -114,7 +116,7 @@ describe('migration 0003 on a PGlite database written before it', () => {
     await sql`update ${sessions} set refresh_retired_hashes = ${retired} where id = ${record.id}`.execute(db);
     await sql`insert into sessionkit.refresh_history values (${record.id}, ${retired[0]}, now())`.execute(db);
 
-    expect(await migrateToLatest(db)).toEqual(['0003_refresh_generations']);
+    expect(await migrateToLatest(db)).toEqual(['0003_refresh_generations', '0004_admin_listing']);
     expect(await tables(db, DEFAULT_SCHEMA)).toEqual(EXPECTED_TABLES);
     expect(await store.get(record.id)).toEqual(record);
     const now = Date.now();

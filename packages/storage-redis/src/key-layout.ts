@@ -39,6 +39,16 @@ export class KeyLayout {
     return `${this.#prefix}:c:{${parentId}}`;
   }
 
+  /**
+   * Sorted set of `<id><userId>` scored by creation time: every session (no tenant) or one tenant's. Each is
+   * its own hash tag, apart from the user slots, so the operator's listing never touches the keyspace at large.
+   */
+  createdIndex(tenantId: string | undefined): string {
+    return tenantId === undefined
+      ? `${this.#prefix}:{created}:all`
+      : `${this.#prefix}:{t:${tenantId}}:created`;
+  }
+
   /** The one pub/sub channel of the invalidation feed (a fixed hash tag picks its shard on Cluster). */
   feedChannel(): string {
     return `${this.#prefix}:{feed}:invalidations`;

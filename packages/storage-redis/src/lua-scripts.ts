@@ -90,7 +90,8 @@ end
 `;
 
 /**
- * ARGV: recordPrefix, id, now, maxSessions, onLimit, evictReason, deadline, createdAt, countsAsLive, value.
+ * ARGV: recordPrefix, id, now, maxSessions, onLimit, evictReason, deadline, createdAt, countsAsLive, value,
+ * encodedTenantId|''.
  * KEYS[3]: the new record. Replies {'exists'}, {'limit'} or {'ok', {{id, value}, ...evicted}}.
  *
  * Counting reads no record: an id is in `live` only while its record is active or suspended, and `all` scores it
@@ -117,16 +118,21 @@ if #ids > 0 then
   end
 end
 local evicted = {}
-if ARGV[9] == '1' then
-  local excess = #alive + 1 - tonumber(ARGV[4])
+-- Only the user's sessions of the new session's tenant count. Records are read only when all the user's live
+-- sessions together would pass the limit: below it, one tenant's share is below it too.
+if ARGV[9] == '1' and #alive + 1 > tonumber(ARGV[4]) then
+  local same = {}
+  for _, sid in ipairs(alive) do
+    local record = load(prefix .. sid)
+    if not record then
+      redis.call('ZREM', liveKey, sid)
+    elseif (record.t or '') == ARGV[11] then
+      same[#same + 1] = {sid, record}
+    end
+  end
   -- Every victim is read before any is written: a script error does not roll back what it already wrote.
   local victims = {}
-  for _, sid in ipairs(alive) do
-    if excess <= 0 then break end
-    local record = load(prefix .. sid)
-    if record then victims[#victims + 1] = {sid, record} else redis.call('ZREM', liveKey, sid) end
-    excess = excess - 1
-  end
+  for i = 1, #same + 1 - tonumber(ARGV[4]) do victims[i] = same[i] end
   if #victims > 0 and ARGV[5] == 'reject' then return {'limit'} end
   for i, victim in ipairs(victims) do
     evicted[i] = {victim[1], revoke(prefix .. victim[1], liveKey, victim[1], victim[2], ARGV[3], ARGV[6])}

@@ -17,8 +17,18 @@ import type {
   RevokeUserOptions,
   RotateRefreshInput,
   RotateRefreshResult,
+  SessionPage,
+  SessionQuery,
+  StatsQuery,
+  StoreStats,
 } from '@sessionkit/core/store';
-import { expiresAt, isInUse, REUSE_REVOKE_REASON, sessionRecordSchema } from '@sessionkit/core/store';
+import {
+  expiresAt,
+  isInUse,
+  pageRecords,
+  REUSE_REVOKE_REASON,
+  sessionRecordSchema,
+} from '@sessionkit/core/store';
 import { z } from 'zod';
 import { CommandGuard } from './command-guard.js';
 import { KeyLayout } from './key-layout.js';
@@ -29,42 +39,13 @@ import type { RedisClient } from './redis-client.js';
 import { RedisInvalidationFeed } from './redis-invalidation-feed.js';
 import type { RedisStoreOptions } from './redis-store-options.js';
 import { redisStoreOptionsSchema } from './redis-store-options.js';
+import { SessionIndex } from './session-index.js';
+import * as inputs from './store-inputs.js';
 import { parseReply, replies, scripts } from './store-scripts.js';
 
 const EVICT_REASON = 'limit.evicted';
 
-const {
-  id: sessionId,
-  userId: userIdSchema,
-  createdAt: timestamp,
-  secretHash: hash,
-} = sessionRecordSchema.shape;
 const sessionIdPattern = /^[A-Za-z0-9_-]{22}$/;
-
-const createInputSchema = z.object({
-  session: sessionRecordSchema,
-  maxSessions: z.number().int().positive(),
-  onLimit: z.enum(['evict-oldest', 'reject']),
-  now: timestamp,
-});
-const rotateInputSchema = z.object({
-  sessionId,
-  presentedHash: hash,
-  successorHash: hash,
-  sealedSuccessor: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]+$/)
-    .max(256),
-  now: timestamp,
-  graceMs: z.number().int().nonnegative(),
-  idleExpiresAt: timestamp,
-  presentedGeneration: z.number().int().nonnegative().optional(),
-});
-const revokeOptionsSchema = z.object({ reason: z.string().min(1).max(200), now: timestamp });
-const revokeUserOptionsSchema = revokeOptionsSchema.extend({
-  exceptId: z.string().max(64).optional(),
-  tenantId: z.string().min(1).max(256).optional(),
-});
 
 function countsAsLive(record: SessionRecord): '1' | '0' {
   return isInUse(record.state) ? '1' : '0';
@@ -80,6 +61,7 @@ export class RedisStore implements SessionStore {
   readonly #keys: KeyLayout;
   readonly #guard: CommandGuard;
   readonly #cache: RecordCache;
+  readonly #index: SessionIndex;
   readonly #onClientError: (error: Error) => void;
   #closed = false;
 
@@ -94,10 +76,15 @@ export class RedisStore implements SessionStore {
     this.#onClientError = (error) => onError(error);
     this.#client.on('error', this.#onClientError);
     this.feed = new RedisInvalidationFeed(config.client, this.#keys.feedChannel(), this.#guard, onError);
+    this.#index = new SessionIndex(config.client, this.#keys, this.#cache, (command) => this.#call(command));
   }
 
   async create(input: CreateSessionInput): Promise<CreateSessionResult> {
-    const { session, maxSessions, onLimit, now } = parseInput(createInputSchema, input, 'create input');
+    const { session, maxSessions, onLimit, now } = parseInput(
+      inputs.createInputSchema,
+      input,
+      'create input',
+    );
     const keys = this.#keys;
     const owner = keys.owner(session.id);
     // The owner pointer is written first (and only if the id is new): a record is never unreachable by id.
@@ -106,6 +93,8 @@ export class RedisStore implements SessionStore {
     );
     if (claimed === null) throw new InvalidInputError('Session id already exists');
     if (session.parentId !== undefined) await this.#linkChild(session.parentId, session);
+    // Indexed before it exists, so no record is ever missing from the operator's listing (session-index.ts).
+    await this.#index.add(session);
     const reply = parseReply(
       replies.create,
       await this.#releaseOnCorrupt(
@@ -125,12 +114,14 @@ export class RedisStore implements SessionStore {
             session.createdAt,
             countsAsLive(session),
             encodeRecord(session),
+            session.tenantId === undefined ? '' : encodeText(session.tenantId),
           ],
         ),
       ),
     );
     if (reply[0] !== 'ok') {
       await this.#call(() => this.#client.del(owner));
+      await this.#index.remove(session);
       if (reply[0] === 'limit') throw new LimitExceededError(maxSessions);
       throw new InvalidInputError('Session id already exists');
     }
@@ -155,7 +146,7 @@ export class RedisStore implements SessionStore {
   }
 
   async listByUser(userId: string, options: ListOptions = {}): Promise<SessionRecord[]> {
-    const user = parseInput(userIdSchema, userId, 'user id');
+    const user = parseInput(inputs.userIdSchema, userId, 'user id');
     const records = await this.#userRecords(user, scripts.list, [this.#keys.recordPrefix(user)]);
     return records
       .filter((record) => options.tenantId === undefined || record.tenantId === options.tenantId)
@@ -201,7 +192,7 @@ export class RedisStore implements SessionStore {
   }
 
   async rotateRefresh(input: RotateRefreshInput): Promise<RotateRefreshResult> {
-    const rotation = parseInput(rotateInputSchema, input, 'refresh rotation');
+    const rotation = parseInput(inputs.rotateInputSchema, input, 'refresh rotation');
     const owner = await this.#ownerOf(rotation.sessionId);
     if (owner === undefined) return { outcome: 'unknown' };
     const keys = this.#keys;
@@ -230,7 +221,7 @@ export class RedisStore implements SessionStore {
   }
 
   async revoke(id: string, options: RevokeOptions): Promise<SessionRecord | undefined> {
-    const { reason, now } = parseInput(revokeOptionsSchema, options, 'revoke options');
+    const { reason, now } = parseInput(inputs.revokeOptionsSchema, options, 'revoke options');
     if (!sessionIdPattern.test(id)) return undefined;
     const owner = await this.#ownerOf(id);
     if (owner === undefined) return undefined;
@@ -239,9 +230,9 @@ export class RedisStore implements SessionStore {
   }
 
   async revokeUser(userId: string, options: RevokeUserOptions): Promise<SessionRecord[]> {
-    const user = parseInput(userIdSchema, userId, 'user id');
+    const user = parseInput(inputs.userIdSchema, userId, 'user id');
     const { reason, now, exceptId, tenantId } = parseInput(
-      revokeUserOptionsSchema,
+      inputs.revokeUserOptionsSchema,
       options,
       'revoke options',
     );
@@ -260,7 +251,7 @@ export class RedisStore implements SessionStore {
    * failure is finished by calling it again.
    */
   async revokeTree(rootId: string, options: RevokeOptions): Promise<SessionRecord[]> {
-    const { reason, now } = parseInput(revokeOptionsSchema, options, 'revoke options');
+    const { reason, now } = parseInput(inputs.revokeOptionsSchema, options, 'revoke options');
     const revoked: SessionRecord[] = [];
     const seen = new Set<string>();
     let level = sessionIdPattern.test(rootId) ? [rootId] : [];
@@ -283,6 +274,34 @@ export class RedisStore implements SessionStore {
       level = children.flat().filter((id) => sessionIdPattern.test(id));
     }
     return revoked;
+  }
+
+  /** One user's sessions are few and one script away: paged here. Otherwise the index's walk. */
+  async listSessions(query: SessionQuery): Promise<SessionPage> {
+    if (query.userId === undefined) return this.#index.page(query);
+    return pageRecords(await this.listByUser(query.userId), query);
+  }
+
+  async sessionStats(query: StatsQuery): Promise<StoreStats> {
+    return this.#index.stats(query);
+  }
+
+  /** Deletes the user's records and index keys (one slot), then their owner pointers and index entries. */
+  async deleteUser(userId: string): Promise<number> {
+    const records = await this.listByUser(userId);
+    const keys = this.#keys;
+    const user = [
+      keys.all(userId),
+      keys.live(userId),
+      ...records.map((record) => keys.record(userId, record.id)),
+    ];
+    await this.#call(() => this.#client.del(...user));
+    for (const record of records) {
+      this.#cache.forget(record.id);
+      await this.#call(() => this.#client.del(keys.owner(record.id)));
+      await this.#index.remove(record);
+    }
+    return records.length;
   }
 
   async health(): Promise<void> {

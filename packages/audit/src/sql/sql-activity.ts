@@ -91,6 +91,24 @@ export class SqlActivitySource implements ActivitySource {
     };
   }
 
+  /** The newest `session.request` record of each of these sessions of the user: one query, the user's index. */
+  async lastRequests(userId: string, sessionIds: readonly string[]): Promise<Map<string, ActivityEntry>> {
+    const ids = parseInput(z.array(z.string().min(1).max(64)).max(100), sessionIds, 'session ids');
+    if (ids.length === 0) return new Map();
+    const rows = await this.#db
+      .selectFrom('audit_records')
+      .selectAll()
+      .distinctOn('session_id')
+      .where('user_id', '=', userId)
+      .where('action', '=', 'session.request')
+      .where('session_id', 'in', ids)
+      .orderBy('session_id')
+      .orderBy('at', 'desc')
+      .orderBy('pos', 'desc')
+      .execute();
+    return new Map(rows.map((row) => [row.session_id as string, toEntry(row)]));
+  }
+
   /** The devices a user was active from, most recently used first. */
   async listDevices(userId: string, options: { limit?: number } = {}): Promise<DeviceSummary[]> {
     const limit = parseInput(z.number().int().min(1).max(100).default(20), options.limit, 'device limit');
@@ -205,8 +223,17 @@ function describeDevice(
   return [what || 'Unknown device', network].filter((part) => part !== null).join(', ');
 }
 
+const requestDetails = z.object({
+  route: z.string(),
+  method: z.string(),
+  status: z.number(),
+  durationMs: z.number(),
+  category: z.string(),
+});
+
 function toEntry(row: Selectable<AuditRecordsTable>): ActivityEntry {
   const hasDevice = row.device_key !== null || row.ip_prefix !== null;
+  const request = row.action === 'session.request' ? requestDetails.safeParse(row.details) : undefined;
   return {
     id: row.id,
     action: row.action,
@@ -225,5 +252,6 @@ function toEntry(row: Selectable<AuditRecordsTable>): ActivityEntry {
         }
       : {}),
     ...(row.reason === null ? {} : { reason: row.reason }),
+    ...(request?.success ? { request: request.data } : {}),
   };
 }

@@ -12,6 +12,19 @@ export { RecentMap } from '../recent-map.js';
 export { formatRefreshToken } from '../refresh-token.js';
 export type { ServerKeys } from '../server-keys.js';
 export { serverKeys } from '../server-keys.js';
+export type { SessionCursor } from '../session-query.js';
+export {
+  countInto,
+  decodeSessionCursor,
+  effectiveState,
+  encodeSessionCursor,
+  isAfterCursor,
+  matchesSessionQuery,
+  newestFirst,
+  pageRecords,
+  SESSION_PAGE_MAX,
+  sessionQuerySchema,
+} from '../session-query.js';
 export type { InUseState } from '../session-record.js';
 export {
   base64url,

@@ -6,6 +6,7 @@ import { isLive } from '../session-record.js';
 import type { InvalidationMessage, SessionStore } from '../store.js';
 import { randomToken } from '../token-crypto.js';
 import { describeInUseRule } from './in-use-conformance.js';
+import { describeListingAndTenancy } from './listing-conformance.js';
 import { describeRefreshRotation } from './refresh-conformance.js';
 import { sampleRecord } from './sample-record.js';
 import { describeSharedCapability } from './shared-conformance.js';
@@ -266,6 +267,7 @@ export function describeStoreConformance(name: string, options: StoreConformance
     describeRefreshRotation({ store: () => store, create });
     describeInUseRule({ store: () => store, create });
     describeSharedCapability(() => store);
+    describeListingAndTenancy({ store: () => store, create });
 
     describe('revocation', () => {
       it('revokes one session, idempotently', async () => {
