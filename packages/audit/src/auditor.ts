@@ -10,6 +10,7 @@ import { entryFromEvent } from './event-mapping.js';
 import type { IpPrivacyInput } from './ip-hasher.js';
 import { IpHasher, ipPrivacySchema } from './ip-hasher.js';
 import type { AuditLedger } from './ledger.js';
+import type { PersonalDataVault } from './personal-data.js';
 import type { RawEntry } from './raw-entry.js';
 import type { AuditRecordInput } from './record-input.js';
 import { parseRecordInput } from './record-input.js';
@@ -60,6 +61,8 @@ export interface AuditorOptions extends AuditorConfigInput {
   onDrop?: (notice: DropNotice) => void;
   /** Called for each failed ledger write (the batch is kept and retried). */
   onLedgerError?: (error: unknown) => void;
+  /** Seals each record's personal details under its user's key before chaining (crypto-shredding). */
+  personalData?: PersonalDataVault;
 }
 
 export interface AuditorStats {
@@ -93,6 +96,7 @@ export class Auditor {
   readonly #queue: BoundedQueue<RawEntry>;
   readonly #onDrop: ((notice: DropNotice) => void) | undefined;
   readonly #onLedgerError: ((error: unknown) => void) | undefined;
+  readonly #personalData: PersonalDataVault | undefined;
   readonly #detach = new Set<() => void>();
   readonly #stopBacklog: () => void;
   readonly #tallies = new Map<string, DropTally>();
@@ -112,7 +116,7 @@ export class Auditor {
   #nextId = 0;
 
   constructor(options: AuditorOptions) {
-    const { ledger, sinks, clock, onDrop, onLedgerError, ...config } = options;
+    const { ledger, sinks, clock, onDrop, onLedgerError, personalData, ...config } = options;
     this.#config = parseInput(auditorConfigSchema, config, 'auditor config');
     const names = (sinks ?? []).map((sink) => sink.name);
     const repeated = names.find((name, index) => names.indexOf(name) !== index);
@@ -128,6 +132,7 @@ export class Auditor {
     this.#queue = new BoundedQueue(this.#config.buffer.maxRecords);
     this.#onDrop = onDrop;
     this.#onLedgerError = onLedgerError;
+    this.#personalData = personalData;
     this.#outlets = (sinks ?? []).map(
       (sink) => new SinkOutlet(sink, this.#config.sinkBuffer, (notice) => this.#noteDrop(notice)),
     );
@@ -273,8 +278,9 @@ export class Auditor {
       (first && (this.#queue.size > 0 || this.#reportDue())) ||
       this.#queue.size >= this.#config.buffer.batchSize
     ) {
-      const batch = this.#retrying ?? this.#nextBatch();
+      const batch = this.#retrying ?? (await this.#sealed(this.#nextBatch()));
       first = false;
+      if (batch.length === 0) continue;
       try {
         const records = await this.#ledger.append(batch, { retry: this.#retrying === batch });
         this.#retrying = undefined;
@@ -293,6 +299,21 @@ export class Auditor {
         await sleep(delay);
         delay = Math.min(delay * 2, this.#config.ledgerRetry.maxDelayMs);
       }
+    }
+  }
+
+  /**
+   * Entries whose personal details cannot be sealed (the key store is down) are dropped and counted: they are
+   * never written in the clear, and a retry later would find the same store down with more waiting behind it.
+   */
+  async #sealed(entries: AuditEntry[]): Promise<AuditEntry[]> {
+    const vault = this.#personalData;
+    if (!vault) return entries;
+    try {
+      return await Promise.all(entries.map((entry) => vault.seal(entry)));
+    } catch (error) {
+      this.#noteDrop({ stage: 'personal-data', count: entries.length, cause: 'write_failed', error });
+      return [];
     }
   }
 

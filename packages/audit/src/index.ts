@@ -42,6 +42,8 @@ export type { AppendOptions, AuditLedger, MemoryLedgerOptions } from './ledger.j
 export { MemoryLedger } from './ledger.js';
 export type { LineStream, LoggerSinkOptions } from './logger-sink.js';
 export { loggerSink } from './logger-sink.js';
+export type { OpenedRecord, SubjectKeyStore } from './personal-data.js';
+export { MemorySubjectKeys, PersonalDataVault, SEALED_PERSONAL_DATA } from './personal-data.js';
 export type { AuditRecordInput } from './record-input.js';
 export { redactJson, redactText } from './redaction.js';
 export { requestActivityRecorder } from './request-activity-recorder.js';

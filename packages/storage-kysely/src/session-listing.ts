@@ -42,7 +42,9 @@ function filters(eb: Where, query: SessionQuery): Expression<SqlBool>[] {
   if (query.cursor !== undefined) {
     const after = decodeSessionCursor(query.cursor);
     const at = new Date(after.createdAt);
-    where.push(sql<SqlBool>`(created_at < ${at} or (created_at = ${at} and id collate "C" < ${after.id}))`);
+    // The first bound alone is an index condition: the scan starts at the cursor, whatever its depth.
+    where.push(eb('created_at', '<=', at));
+    where.push(sql<SqlBool>`(created_at < ${at} or id collate "C" < ${after.id})`);
   }
   return where;
 }

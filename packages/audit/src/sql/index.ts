@@ -8,6 +8,7 @@ export type {
   SqlActivityOptions,
 } from './sql-activity.js';
 export { SqlActivitySource } from './sql-activity.js';
+export { SqlDataSubjects, SqlSubjectKeys } from './sql-data-subjects.js';
 export type { SqlAuditOptions } from './sql-ledger.js';
 export { SqlAuditLedger } from './sql-ledger.js';
 export type { RetentionOptions, RetentionResult } from './sql-retention.js';

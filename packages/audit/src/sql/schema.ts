@@ -56,10 +56,18 @@ export type AuditCheckpointsTable = {
   signature: string;
 };
 
+/** Per-user data keys of `PersonalDataVault`; deleting a row is erasing that user's personal details. */
+export type AuditSubjectKeysTable = {
+  user_id: string;
+  key: Buffer;
+  created_at: Int8;
+};
+
 export type AuditDatabase = {
   audit_records: AuditRecordsTable;
   audit_chain_heads: AuditChainHeadsTable;
   audit_checkpoints: AuditCheckpointsTable;
+  audit_subject_keys: AuditSubjectKeysTable;
 };
 
 const schemaNameSchema = z
@@ -147,6 +155,14 @@ export async function migrateAuditSchema<DB>(
     .addColumn('deleted', 'bigint', (column) => column.notNull())
     .addColumn('key_id', 'text', (column) => column.notNull())
     .addColumn('signature', 'text', (column) => column.notNull())
+    .execute();
+
+  await builder
+    .createTable('audit_subject_keys')
+    .ifNotExists()
+    .addColumn('user_id', 'text', (column) => column.primaryKey())
+    .addColumn('key', 'bytea', (column) => column.notNull())
+    .addColumn('created_at', 'bigint', (column) => column.notNull())
     .execute();
 
   // A user's timeline (newest first, optionally one session or device) and a tenant's: every statistic is
