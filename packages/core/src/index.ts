@@ -12,11 +12,24 @@ export type {
 } from './access-token.js';
 export { AccessTokenKeyRing, looksLikeJwt } from './access-token.js';
 export type { ActivityEntry, ActivityPage, ActivitySource } from './activity.js';
+export * from './binding-errors.js';
 export type { Clock } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
 export type { SessionConfig, SessionConfigInput } from './config.js';
 export { parseSessionConfig, sessionConfigSchema } from './config.js';
 export type { ContextAssessment, ContextAssessmentInput, ContextAssessor } from './context-policy.js';
+export { boundJkt } from './dpop-binding.js';
+export type { DpopNoncesOptions } from './dpop-nonce.js';
+export { DpopNonces } from './dpop-nonce.js';
+export type {
+  DpopAlgorithm,
+  DpopProofRequest,
+  DpopProofVerifierOptions,
+  VerifiedDpopProof,
+} from './dpop-proof.js';
+export { DpopProofVerifier } from './dpop-proof.js';
+export type { DpopReplayCache } from './dpop-replay-cache.js';
+export { MemoryDpopReplayCache } from './dpop-replay-cache.js';
 export * from './errors.js';
 export type {
   ContextAction,

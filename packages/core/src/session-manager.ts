@@ -152,8 +152,18 @@ export class SessionManager {
     return this.#validator.validateUncached(token, options);
   }
 
-  refresh(refreshToken: unknown, options: ActionOptions = {}): Promise<RefreshResult> {
+  /** `dpopJkt`: the thumbprint of the request's verified DPoP proof (see DpopProofVerifier), if it had one. */
+  refresh(refreshToken: unknown, options: ActionOptions & { dpopJkt?: string } = {}): Promise<RefreshResult> {
     return this.#refresh.refresh(refreshToken, options);
+  }
+
+  /**
+   * Records that a request was refused for want of a valid proof of the session's key (`code`: `binding.required`,
+   * `dpop.invalid_proof`, ...), as a `token.rejected` event: audit sinks see it like any rejected token.
+   */
+  bindingRejected(code: string, options: ActionOptions & { sessionId?: string | undefined } = {}): void {
+    const context = parseInput(requestContextSchema, options.context ?? {}, 'request context');
+    this.#lifecycle.reject(context, code, options.sessionId);
   }
 
   /**

@@ -2,6 +2,7 @@ import { StoreUnavailableError } from '@sessionkit/core';
 import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from 'kysely';
 import { Migrator, NO_MIGRATIONS, sql } from 'kysely';
 import { COLUMNS_0001, createSessionMigration, defineCreateSession } from './create-session-function.js';
+import { dpopReplayMigration } from './dpop-replay-migration.js';
 
 /** Our own schema and migration table, so neither clashes with an application's `sessions` table or migrations. */
 export const DEFAULT_SCHEMA = 'sessionkit';
@@ -113,6 +114,7 @@ export function sessionMigrations(schema: string): Record<string, Migration> {
         await defineCreateSession(db, schema, COLUMNS_0001);
       },
     },
+    '0004_dpop_replay': dpopReplayMigration(schema),
   };
 }
 
