@@ -1,4 +1,10 @@
-import type { ActivitySource, Clock, SessionManager, SessionStore } from '@sessionkit/core';
+import type {
+  ActivitySource,
+  Clock,
+  DpopProofVerifier,
+  SessionManager,
+  SessionStore,
+} from '@sessionkit/core';
 import {
   basicClientAuthenticator,
   csrfProtection,
@@ -10,7 +16,9 @@ import {
   requireSession,
   revocationRouter,
   selfServiceRouter,
+  sessionBinding,
   sessionMiddleware,
+  sessionOf,
 } from '@sessionkit/express';
 import type { ErrorRequestHandler, Express, RequestHandler, Router } from 'express';
 import express from 'express';
@@ -55,6 +63,10 @@ export interface AppDependencies {
   idpSignIn?: Router;
   /** True once SIGTERM arrived: readiness goes 503 so the load balancer drains this instance. */
   isShuttingDown: () => boolean;
+  /** DPoP proofs: login and refresh bind to the proof's key, and bound sessions must prove it on every request. */
+  dpop?: DpopProofVerifier;
+  /** The origin clients address, when a proxy stands in front (DPoP `htu`). */
+  publicOrigin?: string;
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -87,6 +99,14 @@ export function createApp(deps: AppDependencies): Express {
     }),
   );
   app.use(csrfProtection());
+  const binding =
+    deps.dpop && sessionBinding({ dpop: deps.dpop, origin: deps.publicOrigin, policy: 'preferred' });
+  if (binding) {
+    app.use(binding());
+    app.get('/api/me/sender-constrained', binding('required'), (req, res) => {
+      res.json({ sessionId: sessionOf(req).sessionId, bound: true });
+    });
+  }
 
   app.use('/api/auth', authRouter(deps));
   app.get('/api/me/sessions/current', requireSession({ tier: 'full' }), currentSessionHandler(deps.users));

@@ -1,4 +1,4 @@
-import type { RequestContext, SessionManager } from '@sessionkit/core';
+import type { DpopProofVerifier, RequestContext, SessionManager } from '@sessionkit/core';
 import { parseInput } from '@sessionkit/core';
 import {
   endSession,
@@ -7,6 +7,7 @@ import {
   requireSession,
   sessionOf,
   stepUpSession,
+  verifyDpopProof,
 } from '@sessionkit/express';
 import { ipPrefix } from '@sessionkit/security';
 import type { Request, Response, Router } from 'express';
@@ -64,15 +65,22 @@ export interface AuthRouterOptions {
   audit: AuthAudit;
   devices: DeviceCookies;
   cookieSecure: boolean;
+  /** With it, a login or refresh carrying a DPoP proof binds the session (or the access token) to its key. */
+  dpop?: DpopProofVerifier;
+  publicOrigin?: string;
 }
 
 /** `POST /login`, `/refresh`, `/step-up`, `/logout`, exactly as DESIGN.md section 6 names them. */
 export function authRouter(options: AuthRouterOptions): Router {
   const { manager, users, protection, audit, devices, cookieSecure } = options;
   const router = express.Router();
+  const dpopProof = (req: Request, res: Response) =>
+    options.dpop && verifyDpopProof(req, res, options.dpop, { origin: options.publicOrigin });
 
   router.post('/login', async (req: Request, res: Response) => {
     const body = parseInput(loginBody, req.body, 'login request');
+    // Before the password is looked at: a client sent back for a nonce retries without a failed attempt counted.
+    const proof = await dpopProof(req, res);
     const deviceCookie = devices.read(req, cookieSecure);
     const attempt: LoginAttemptInfo = {
       account: body.email,
@@ -100,12 +108,19 @@ export function authRouter(options: AuthRouterOptions): Router {
     const success = await protection.succeeded({ ...known, context: requestContext(req) });
     devices.set(res, success.deviceCookie, cookieSecure);
     const device = describeDevice(requestContext(req).userAgent);
-    const issued = await establishSession(req, res, {
-      userId: user.id,
-      aal: user.mfaEnrolled ? 2 : 1,
-      deviceLabel: device,
-      metadata: { device, network: networkOf(req.ip) },
-    });
+    // A DPoP client gets a bound session and no cookie: a cookie would carry it without the key.
+    const issued = await establishSession(
+      req,
+      res,
+      {
+        userId: user.id,
+        aal: user.mfaEnrolled ? 2 : 1,
+        deviceLabel: device,
+        metadata: { device, network: networkOf(req.ip) },
+        ...(proof ? { dpopJkt: proof.jkt } : {}),
+      },
+      { setCookie: proof === undefined },
+    );
     audit.loginSucceeded(req, { userId: user.id, sessionId: issued.session.id, mfa: user.mfaEnrolled });
     res.json({
       session: issued.session,
@@ -119,7 +134,11 @@ export function authRouter(options: AuthRouterOptions): Router {
   router.post('/refresh', async (req: Request, res: Response) => {
     await protection.checkRefresh(req.ip ?? 'unknown');
     const body = parseInput(refreshBody, req.body, 'refresh request');
-    const refreshed = await manager.refresh(body.refreshToken, { context: requestContext(req) });
+    const proof = await dpopProof(req, res);
+    const refreshed = await manager.refresh(body.refreshToken, {
+      context: requestContext(req),
+      ...(proof ? { dpopJkt: proof.jkt } : {}),
+    });
     res.json({ accessToken: refreshed.accessToken, refreshToken: refreshed.refreshToken });
   });
 

@@ -15,6 +15,7 @@ import type { AppDatabase } from './app-database.js';
 import { sharedSecret } from './app-database.js';
 import { setUpAudit } from './audit-setup.js';
 import type { AppConfig } from './config.js';
+import { setUpDpop } from './dpop-setup.js';
 import { idpSignInRouter } from './idp-sign-in.js';
 import { openInfrastructure, tablesOf } from './infrastructure.js';
 import { resolveKeyEncryptionKeys } from './key-encryption-key.js';
@@ -115,6 +116,8 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     ...(config.TRUST_PROXY === undefined ? {} : { trustProxy: config.TRUST_PROXY }),
     publicDir: fileURLToPath(new URL('../public', import.meta.url)),
     isShuttingDown: () => shuttingDown,
+    dpop: setUpDpop(infra, clock, await secret('dpop-nonce-secret')),
+    ...(config.PUBLIC_ORIGIN === undefined ? {} : { publicOrigin: config.PUBLIC_ORIGIN }),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
