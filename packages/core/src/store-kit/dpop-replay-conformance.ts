@@ -23,7 +23,9 @@ export function describeDpopReplayCacheConformance(name: string, connect: () => 
       const key = randomToken(16);
       const now = Date.now();
       const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? first : second).claimOnce(key, now + 60_000, now)),
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 === 0 ? first : second).claimOnce(key, now + 60_000, now),
+        ),
       );
       expect(answers.filter(Boolean)).toHaveLength(1);
     });
