@@ -58,6 +58,8 @@ export interface DpopProofVerifierOptions {
   maxAgeMs?: number | undefined;
   /** How far in the future `iat` may be, for clients whose clocks run ahead. Default 5 s. */
   clockSkewMs?: number | undefined;
+  /** Imported public keys kept, by algorithm and thumbprint; 0 imports every proof's key afresh. Default 1000. */
+  keyCacheSize?: number | undefined;
 }
 
 export interface DpopProofRequest {
@@ -85,7 +87,7 @@ export class DpopProofVerifier {
   readonly #options: DpopProofVerifierOptions;
   readonly #maxAgeMs: number;
   readonly #skewMs: number;
-  readonly #keys = new ExpiringCache<CryptoKey>(1000);
+  readonly #keys: ExpiringCache<CryptoKey>;
 
   constructor(options: DpopProofVerifierOptions) {
     this.#options = options;
@@ -95,6 +97,7 @@ export class DpopProofVerifier {
       .parse(options.algorithms ?? DEFAULT_ALGORITHMS);
     this.#maxAgeMs = options.maxAgeMs ?? 60_000;
     this.#skewMs = options.clockSkewMs ?? 5_000;
+    this.#keys = new ExpiringCache(options.keyCacheSize ?? 1000);
   }
 
   /** The nonce to send in `DPoP-Nonce`, when nonces are required. */
