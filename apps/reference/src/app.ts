@@ -5,6 +5,7 @@ import type {
   SessionManager,
   SessionStore,
 } from '@sessionkit/core';
+import type { DeviceBoundSessions } from '@sessionkit/express';
 import {
   basicClientAuthenticator,
   csrfProtection,
@@ -65,6 +66,8 @@ export interface AppDependencies {
   isShuttingDown: () => boolean;
   /** DPoP proofs: login and refresh bind to the proof's key, and bound sessions must prove it on every request. */
   dpop?: DpopProofVerifier;
+  /** Device Bound Session Credentials for cookie sessions: registration and refresh under `/dbsc`. */
+  dbsc?: DeviceBoundSessions;
   /** The origin clients address, when a proxy stands in front (DPoP `htu`). */
   publicOrigin?: string;
 }

@@ -1,5 +1,6 @@
 import type { DpopProofVerifier, RequestContext, SessionManager } from '@sessionkit/core';
 import { parseInput } from '@sessionkit/core';
+import type { DeviceBoundSessions } from '@sessionkit/express';
 import {
   endSession,
   establishSession,
@@ -67,6 +68,8 @@ export interface AuthRouterOptions {
   cookieSecure: boolean;
   /** With it, a login or refresh carrying a DPoP proof binds the session (or the access token) to its key. */
   dpop?: DpopProofVerifier;
+  /** With it, a browser that signs in with a cookie is asked to bind the session to a device key. */
+  dbsc?: DeviceBoundSessions;
   publicOrigin?: string;
 }
 
@@ -121,6 +124,7 @@ export function authRouter(options: AuthRouterOptions): Router {
       },
       { setCookie: proof === undefined },
     );
+    if (!proof) options.dbsc?.offerRegistration(res, issued.session.id);
     audit.loginSucceeded(req, { userId: user.id, sessionId: issued.session.id, mfa: user.mfaEnrolled });
     res.json({
       session: issued.session,

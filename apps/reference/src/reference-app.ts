@@ -14,8 +14,8 @@ import { createApp } from './app.js';
 import type { AppDatabase } from './app-database.js';
 import { sharedSecret } from './app-database.js';
 import { setUpAudit } from './audit-setup.js';
+import { setUpBinding } from './binding-setup.js';
 import type { AppConfig } from './config.js';
-import { setUpDpop } from './dpop-setup.js';
 import { idpSignInRouter } from './idp-sign-in.js';
 import { openInfrastructure, tablesOf } from './infrastructure.js';
 import { resolveKeyEncryptionKeys } from './key-encryption-key.js';
@@ -116,7 +116,11 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     ...(config.TRUST_PROXY === undefined ? {} : { trustProxy: config.TRUST_PROXY }),
     publicDir: fileURLToPath(new URL('../public', import.meta.url)),
     isShuttingDown: () => shuttingDown,
-    dpop: setUpDpop(infra, clock, await secret('dpop-nonce-secret')),
+    ...setUpBinding(infra, clock, {
+      dpopNonce: await secret('dpop-nonce-secret'),
+      dbsc: await secret('dbsc-secret'),
+      cookieSecure: config.COOKIE_SECURE,
+    }),
     ...(config.PUBLIC_ORIGIN === undefined ? {} : { publicOrigin: config.PUBLIC_ORIGIN }),
   });
   const server = await new Promise<Server>((resolve, reject) => {

@@ -1,4 +1,5 @@
 import type { AccessTokenClaims } from './access-token.js';
+import { DBSC_METADATA_KEY } from './dbsc-binding.js';
 import { deepFreeze } from './deep-freeze.js';
 import { boundJkt } from './dpop-binding.js';
 import type { Aal, SessionRecord } from './session-record.js';
@@ -20,6 +21,8 @@ export interface ValidatedSession {
   readonly source: 'access-token' | 'cache' | 'store';
   /** The thumbprint of the DPoP key the session (or the access token) is bound to: present it with a proof. */
   readonly dpopJkt?: string;
+  /** Bound to a device key (DBSC): a cookie request must also bring the short-lived bound cookie. */
+  readonly deviceBound?: true;
   /** Present when the store (or the local copy of it) was read. */
   readonly session?: SessionView;
   readonly warnings: readonly string[];
@@ -55,6 +58,7 @@ function recordResult(
     expiresAt: expiresAt(record),
     source,
     ...(dpopJkt === undefined ? {} : { dpopJkt }),
+    ...(record.metadata[DBSC_METADATA_KEY] === undefined ? {} : { deviceBound: true as const }),
     session: toView(record),
     warnings,
   };

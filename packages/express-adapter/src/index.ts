@@ -6,6 +6,8 @@ export type { IdentifiedRequestContext } from './context-from-request.js';
 export type { CookieOptions } from './cookies.js';
 export type { CsrfOptions } from './csrf.js';
 export { csrfProtection } from './csrf.js';
+export type { DeviceBoundSessions, DeviceBoundSessionsOptions } from './dbsc-router.js';
+export { deviceBoundSessions } from './dbsc-router.js';
 export type { DpopRequestOptions } from './dpop-proof.js';
 export { verifyDpopProof } from './dpop-proof.js';
 export type { AuthorizationPredicate, RolesResolver } from './guards.js';

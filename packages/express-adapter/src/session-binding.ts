@@ -3,6 +3,7 @@ import { BindingRequiredError, DpopInvalidProofError, parseInput, SessionKitErro
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { asyncHandler } from './async-handler.js';
+import type { DeviceBoundSessions } from './dbsc-router.js';
 import type { DpopRequestOptions } from './dpop-proof.js';
 import { authorizationScheme, verifyDpopProof } from './dpop-proof.js';
 import { requestContext } from './request-context.js';
@@ -24,6 +25,8 @@ const BINDING_CODES = new Set<string>([
 
 export interface SessionBindingOptions extends DpopRequestOptions {
   dpop: DpopProofVerifier;
+  /** Device Bound Session Credentials: a device-bound cookie session must bring a current bound cookie. */
+  dbsc?: Pick<DeviceBoundSessions, 'accepts'> | undefined;
   /** The policy of `binding()` without an argument. Default `preferred`. */
   policy?: BindingPolicy;
 }
@@ -65,6 +68,12 @@ export function sessionBinding(options: SessionBindingOptions): (policy?: Bindin
           return next();
         }
         if (session.dpopJkt !== undefined) throw new BindingRequiredError();
+        if (session.deviceBound && req.sessionkit?.transport === 'cookie') {
+          if (options.dbsc?.accepts(req, session.sessionId)) return next();
+          throw new BindingRequiredError(
+            'This session is bound to a device; its bound cookie is missing or expired',
+          );
+        }
         if (effective === 'required')
           throw new BindingRequiredError('This route requires a session bound to a key');
         next();
