@@ -101,9 +101,12 @@ export function createApp(deps: AppDependencies): Express {
       context: { echoRequestId: true },
     }),
   );
+  // Before CSRF protection: the browser itself calls these, and each call proves possession of the device key.
+  if (deps.dbsc) app.use('/dbsc', deps.dbsc.router);
   app.use(csrfProtection());
   const binding =
-    deps.dpop && sessionBinding({ dpop: deps.dpop, origin: deps.publicOrigin, policy: 'preferred' });
+    deps.dpop &&
+    sessionBinding({ dpop: deps.dpop, dbsc: deps.dbsc, origin: deps.publicOrigin, policy: 'preferred' });
   if (binding) {
     app.use(binding());
     app.get('/api/me/sender-constrained', binding('required'), (req, res) => {

@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { Clock, DeviceKey } from '@sessionkit/core';
-import { digestsEqual } from '@sessionkit/core';
+import { digestsEqual, randomToken } from '@sessionkit/core';
 import type { CryptoKey, JWK } from 'jose';
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { z } from 'zod';
@@ -8,7 +8,8 @@ import { z } from 'zod';
 /** Device Bound Session Credentials, W3C draft: `typ` of the proofs the browser signs. */
 export const DBSC_PROOF_TYP = 'dbsc+jwt';
 const ALGORITHMS = ['ES256', 'RS256'] as const;
-const CHALLENGE = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{22})$/;
+const STAMPED = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{22})$/;
+const CHALLENGE = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{22})$/;
 const publicJwkSchema = z.object({
   kty: z.enum(['EC', 'RSA']),
   crv: z.string().max(16).optional(),
@@ -21,8 +22,9 @@ const headerSchema = z.looseObject({ typ: z.literal(DBSC_PROOF_TYP), alg: z.enum
 const payloadSchema = z.looseObject({ jti: z.string().min(1).max(128) });
 
 /**
- * Challenges and bound-cookie values without shared state: both are a time window (or expiry) and a MAC keyed
- * from a secret every instance shares, bound to one session. A challenge is good in its window and the next.
+ * Challenges and bound-cookie values without shared state: both carry a time window (or expiry) and a MAC keyed
+ * from a secret every instance shares, bound to one session. A challenge also carries 96 random bits, so each
+ * is used once (the replay cache) and is good in its window and the next.
  */
 export class DbscTokens {
   readonly #key: Buffer;
@@ -36,8 +38,8 @@ export class DbscTokens {
   }
 
   challenge(sessionId: string): string {
-    const window = Math.floor(this.#clock.now() / this.#windowMs).toString(36);
-    return `${window}.${this.#mac('challenge', sessionId, window)}`;
+    const stamp = `${Math.floor(this.#clock.now() / this.#windowMs).toString(36)}.${randomToken(12)}`;
+    return `${stamp}.${this.#mac('challenge', sessionId, stamp)}`;
   }
 
   isChallengeFor(sessionId: string, challenge: string): boolean {
@@ -46,7 +48,7 @@ export class DbscTokens {
     const window = Number.parseInt(match[1] as string, 36);
     const now = Math.floor(this.#clock.now() / this.#windowMs);
     if (window < now - 1 || window > now) return false;
-    return digestsEqual(match[2] as string, this.#mac('challenge', sessionId, match[1] as string));
+    return digestsEqual(match[3] as string, this.#mac('challenge', sessionId, `${match[1]}.${match[2]}`));
   }
 
   /** The bound cookie's value: its expiry and a MAC over it and the session id. */
@@ -56,7 +58,7 @@ export class DbscTokens {
   }
 
   isBoundCookieFor(sessionId: string, value: string | undefined): boolean {
-    const match = value === undefined ? null : CHALLENGE.exec(value);
+    const match = value === undefined ? null : STAMPED.exec(value);
     if (!match) return false;
     if (Number.parseInt(match[1] as string, 36) * 1000 <= this.#clock.now()) return false;
     return digestsEqual(match[2] as string, this.#mac('cookie', sessionId, match[1] as string));
