@@ -19,7 +19,6 @@ export type { SessionConfig, SessionConfigInput } from './config.js';
 export { parseSessionConfig, sessionConfigSchema } from './config.js';
 export type { ContextAssessment, ContextAssessmentInput, ContextAssessor } from './context-policy.js';
 export type { DeviceKey } from './dbsc-binding.js';
-export { boundJkt } from './dpop-binding.js';
 export type { DpopNoncesOptions } from './dpop-nonce.js';
 export { DpopNonces } from './dpop-nonce.js';
 export type {
