@@ -73,6 +73,12 @@ async function renderDevices() {
       badge.textContent = 'This device';
       title.append(badge);
     }
+    if (session.deviceBound) {
+      const bound = document.createElement('span');
+      bound.className = 'badge';
+      bound.textContent = 'Bound to this device';
+      title.append(bound);
+    }
     const meta = document.createElement('div');
     meta.className = 'meta';
     const network = session.metadata?.network ? `Network ${session.metadata.network} · ` : '';

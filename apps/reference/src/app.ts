@@ -2,10 +2,12 @@ import { context } from '@opentelemetry/api';
 import type {
   ActivitySource,
   Clock,
+  DpopProofVerifier,
   RateLimiter,
   RequestActivityRecorder,
   SessionManager,
 } from '@sessionkit/core';
+import type { DeviceBoundSessions } from '@sessionkit/express';
 import {
   basicClientAuthenticator,
   csrfProtection,
@@ -18,8 +20,10 @@ import {
   requireSession,
   revocationRouter,
   selfServiceRouter,
+  sessionBinding,
   sessionMiddleware,
   transferRouter,
+  sessionOf,
 } from '@sessionkit/express';
 import type { ErrorRequestHandler, Express, RequestHandler, Router } from 'express';
 import express from 'express';
@@ -73,6 +77,12 @@ export interface AppDependencies {
   idpSignIn?: Router;
   /** `/healthz` and `/readyz` (`readiness.ts`): readiness goes 503 once SIGTERM arrived, so the load balancer drains. */
   health: RequestHandler;
+  /** DPoP proofs: login and refresh bind to the proof's key, and bound sessions must prove it on every request. */
+  dpop?: DpopProofVerifier;
+  /** Device Bound Session Credentials for cookie sessions: registration and refresh under `/dbsc`. */
+  dbsc?: DeviceBoundSessions;
+  /** The origin clients address, when a proxy stands in front (DPoP `htu`). */
+  publicOrigin?: string;
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -107,6 +117,8 @@ export function createApp(deps: AppDependencies): Express {
       context: { echoRequestId: true },
     }),
   );
+  // Before CSRF protection: the browser itself calls these, and each call proves possession of the device key.
+  if (deps.dbsc) app.use('/dbsc', deps.dbsc.router);
   app.use(csrfProtection());
   if (deps.requests) {
     app.use(
@@ -118,6 +130,15 @@ export function createApp(deps: AppDependencies): Express {
           logger.error({ err: error, requestId: req.sessionkit?.requestId }, 'request activity failed'),
       }),
     );
+  }
+  const binding =
+    deps.dpop &&
+    sessionBinding({ dpop: deps.dpop, dbsc: deps.dbsc, origin: deps.publicOrigin, policy: 'preferred' });
+  if (binding) {
+    app.use(binding());
+    app.get('/api/me/sender-constrained', binding('required'), (req, res) => {
+      res.json({ sessionId: sessionOf(req).sessionId, bound: true });
+    });
   }
 
   app.use('/api/auth', authRouter(deps));

@@ -1,6 +1,6 @@
-import type { RequestContext, SessionManager } from '@sessionkit/core';
+import type { DpopProofVerifier, RequestContext, SessionManager } from '@sessionkit/core';
 import { parseInput } from '@sessionkit/core';
-import type { RolesResolver } from '@sessionkit/express';
+import type { DeviceBoundSessions, RolesResolver } from '@sessionkit/express';
 import {
   endSession,
   establishSession,
@@ -8,6 +8,7 @@ import {
   requireSession,
   sessionOf,
   stepUpSession,
+  verifyDpopProof,
 } from '@sessionkit/express';
 import { ipPrefix } from '@sessionkit/security';
 import type { Request, Response, Router } from 'express';
@@ -67,15 +68,24 @@ export interface AuthRouterOptions {
   audit: AuthAudit;
   devices: DeviceCookies;
   cookieSecure: boolean;
+  /** With it, a login or refresh carrying a DPoP proof binds the session (or the access token) to its key. */
+  dpop?: DpopProofVerifier;
+  /** With it, a browser that signs in with a cookie is asked to bind the session to a device key. */
+  dbsc?: DeviceBoundSessions;
+  publicOrigin?: string;
 }
 
 /** `POST /login`, `/refresh`, `/step-up`, `/logout`, exactly as DESIGN.md section 6 names them. */
 export function authRouter(options: AuthRouterOptions): Router {
   const { manager, users, protection, audit, devices, cookieSecure } = options;
   const router = express.Router();
+  const dpopProof = (req: Request, res: Response) =>
+    options.dpop && verifyDpopProof(req, res, options.dpop, { origin: options.publicOrigin });
 
   router.post('/login', async (req: Request, res: Response) => {
     const body = parseInput(loginBody, req.body, 'login request');
+    // Before the password is looked at: a client sent back for a nonce retries without a failed attempt counted.
+    const proof = await dpopProof(req, res);
     const deviceCookie = devices.read(req, cookieSecure);
     const attempt: LoginAttemptInfo = {
       account: body.email,
@@ -108,8 +118,10 @@ export function authRouter(options: AuthRouterOptions): Router {
       aal: user.mfaEnrolled ? (2 as const) : (1 as const),
       deviceLabel: device,
       metadata: { device, network: networkOf(req.ip) },
+      ...(proof ? { dpopJkt: proof.jkt } : {}),
     };
-    if (body.transport === 'bearer') {
+    // A DPoP client gets a bound session and no cookie: a cookie would carry it without the key.
+    if (proof || body.transport === 'bearer') {
       const issued = await establishSession(req, res, create, { transport: 'bearer' });
       audit.loginSucceeded(req, { userId: user.id, sessionId: issued.session.id, mfa: user.mfaEnrolled });
       res.json({
@@ -122,6 +134,7 @@ export function authRouter(options: AuthRouterOptions): Router {
       return;
     }
     const established = await establishSession(req, res, create);
+    options.dbsc?.offerRegistration(res, established.session.id);
     audit.loginSucceeded(req, { userId: user.id, sessionId: established.session.id, mfa: user.mfaEnrolled });
     res.json({ ...established, csrfToken: req.sessionkit?.csrfToken });
   });
@@ -129,7 +142,11 @@ export function authRouter(options: AuthRouterOptions): Router {
   router.post('/refresh', async (req: Request, res: Response) => {
     await protection.checkRefresh(req.ip ?? 'unknown');
     const body = parseInput(refreshBody, req.body, 'refresh request');
-    const refreshed = await manager.refresh(body.refreshToken, { context: requestContext(req) });
+    const proof = await dpopProof(req, res);
+    const refreshed = await manager.refresh(body.refreshToken, {
+      context: requestContext(req),
+      ...(proof ? { dpopJkt: proof.jkt } : {}),
+    });
     res.json({ accessToken: refreshed.accessToken, refreshToken: refreshed.refreshToken });
   });
 

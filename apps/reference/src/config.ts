@@ -63,6 +63,15 @@ export const appConfigSchema = z.object({
    * usually holds a whole /64 and picks any address in it, so anything longer lets one client count as many.
    */
   IPV6_CLIENT_PREFIX: z.coerce.number().int().min(16).max(128).default(64),
+  /**
+   * The origin clients address (`https://api.example.com`) when a proxy or load balancer stands in front: DPoP
+   * proofs name it in `htu`. Unset: rebuilt from each request (scheme as `trust proxy` allows, Host header).
+   */
+  PUBLIC_ORIGIN: z
+    .string()
+    .url()
+    .transform((value) => new URL(value).origin)
+    .optional(),
   /** Start the demo OpenID provider beside the app and offer "Sign in with the demo IdP". */
   DEMO_IDP: flag(false),
   DEMO_IDP_PORT: z.coerce.number().int().min(0).max(65_535).default(4010),

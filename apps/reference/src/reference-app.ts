@@ -16,6 +16,7 @@ import { createApp } from './app.js';
 import type { AppDatabase } from './app-database.js';
 import { sharedSecret } from './app-database.js';
 import { AUDIT_SCHEMA, setUpAudit } from './audit-setup.js';
+import { setUpBinding } from './binding-setup.js';
 import type { AppConfig } from './config.js';
 import { idpSignInRouter } from './idp-sign-in.js';
 import { openInfrastructure, tablesOf } from './infrastructure.js';
@@ -137,6 +138,12 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
     ...(config.TRUST_PROXY === undefined ? {} : { trustProxy: config.TRUST_PROXY }),
     publicDir: fileURLToPath(new URL('../public', import.meta.url)),
     health: readiness.handler,
+    ...setUpBinding(infra, clock, {
+      dpopNonce: await secret('dpop-nonce-secret'),
+      dbsc: await secret('dbsc-secret'),
+      cookieSecure: config.COOKIE_SECURE,
+    }),
+    ...(config.PUBLIC_ORIGIN === undefined ? {} : { publicOrigin: config.PUBLIC_ORIGIN }),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));

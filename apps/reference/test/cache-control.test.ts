@@ -214,6 +214,13 @@ describe('Cache-Control on every route of the reference app (PostgreSQL + Redis,
       return [await agent.post('/api/me/sessions/revoke-others').set('x-csrf-token', csrf).expect(200)];
     },
     'GET /api/me/activity': async () => [await (await signIn()).agent.get('/api/me/activity').expect(200)],
+    // Unbound sessions are refused here; the DPoP-bound answer is in test/dpop.test.ts.
+    'GET /api/me/sender-constrained': async () => [
+      await (await signIn()).agent.get('/api/me/sender-constrained').expect(401),
+    ],
+    // Refused without a session; test/dbsc.test.ts has the accepted answers.
+    'POST /dbsc/register': async () => [await request(app.url).post('/dbsc/register').expect(401)],
+    'POST /dbsc/refresh': async () => [await request(app.url).post('/dbsc/refresh').expect(401)],
     'POST /api/me/sensitive': async () => {
       const { agent, csrf } = await signIn(BOB);
       return [await agent.post('/api/me/sensitive').set('x-csrf-token', csrf).expect(200)];

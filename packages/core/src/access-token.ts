@@ -2,6 +2,7 @@ import type { CryptoKey, JWK, JWSHeaderParameters, JWTPayload } from 'jose';
 import { errors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import type { Clock } from './clock.js';
+import { jktSchema } from './dpop-binding.js';
 import { InvalidInputError, InvalidTokenError, TokenExpiredError } from './errors.js';
 import type { Aal } from './session-record.js';
 import { aalSchema, sessionIdSchema } from './session-record.js';
@@ -35,6 +36,8 @@ export interface AccessTokenClaims {
    */
   authenticatedAt?: number;
   tenantId?: string;
+  /** RFC 9449 `cnf.jkt`: the thumbprint of the DPoP key the token is bound to; absent on bearer tokens. */
+  jkt?: string;
   iat: number;
   exp: number;
   jti: string;
@@ -47,6 +50,7 @@ const claimsSchema = z.object({
   auth_time: z.number().int().nonnegative(),
   sk_auth: z.number().int().nonnegative().optional(),
   tid: z.string().min(1).max(256).optional(),
+  cnf: z.object({ jkt: jktSchema }).optional(),
   iat: z.number().int().nonnegative(),
   exp: z.number().int().positive(),
   jti: z.string().min(1).max(64),
@@ -180,6 +184,7 @@ export class AccessTokenKeyRing {
     aal: Aal;
     authenticatedAt: number;
     tenantId?: string;
+    jkt?: string;
   }) {
     const key = this.signingKey;
     const nowSeconds = Math.floor(this.#options.clock.now() / 1000);
@@ -190,6 +195,7 @@ export class AccessTokenKeyRing {
       auth_time: Math.floor(input.authenticatedAt / 1000),
       sk_auth: input.authenticatedAt,
       ...(input.tenantId === undefined ? {} : { tid: input.tenantId }),
+      ...(input.jkt === undefined ? {} : { cnf: { jkt: input.jkt } }),
     };
     const token = await new SignJWT(payload)
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYP })
@@ -228,6 +234,7 @@ export class AccessTokenKeyRing {
         exp: claims.exp,
         jti: claims.jti,
         ...(claims.tid === undefined ? {} : { tenantId: claims.tid }),
+        ...(claims.cnf === undefined ? {} : { jkt: claims.cnf.jkt }),
       };
     } catch (error) {
       if (error instanceof errors.JWTExpired) throw new TokenExpiredError('Access token has expired');

@@ -26,7 +26,12 @@ export type ErrorCode =
   // Raised by transport adapters (e.g. @sessionkit/express): no session presented, CSRF, the app's own rule.
   | 'auth.required'
   | 'csrf.rejected'
-  | 'access.denied';
+  | 'access.denied'
+  // Sender-constrained sessions (DPoP, RFC 9449; Device Bound Session Credentials): see binding-errors.ts.
+  | 'binding.required'
+  | 'dpop.invalid_proof'
+  | 'dpop.replay'
+  | 'dpop.nonce_required';
 
 export interface SessionKitErrorOptions {
   cause?: unknown;

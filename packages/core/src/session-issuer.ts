@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AccessTokenKeyRing } from './access-token.js';
 import type { Clock } from './clock.js';
 import type { SessionConfig } from './config.js';
+import { boundJkt, dpopMetadata, jktSchema } from './dpop-binding.js';
 import { SessionNotFoundError } from './errors.js';
 import type { LocalSessionState } from './local-session-state.js';
 import { formatToken, hashSecret, newSecret, newSessionId } from './opaque-token.js';
@@ -23,6 +24,8 @@ const createInputSchema = z.object({
   authenticatedAt: z.number().int().nonnegative().optional(),
   parentId: sessionIdSchema.optional(),
   deviceLabel: z.string().max(200).optional(),
+  /** Binds the session, its refresh family and its access tokens to this DPoP key (a verified proof's jkt). */
+  dpopJkt: jktSchema.optional(),
   metadata: metadataSchema.default({}),
   context: requestContextSchema.default({}),
 });
@@ -104,7 +107,7 @@ export class SessionIssuer {
       },
       ...(input.parentId === undefined ? {} : { parentId: input.parentId }),
       version: 1,
-      metadata: input.metadata,
+      metadata: { ...input.metadata, ...dpopMetadata(input.dpopJkt) },
     };
     const tenantLimit =
       record.tenantId === undefined ? undefined : this.#config.tenantLimits[record.tenantId];
@@ -154,14 +157,20 @@ export class SessionIssuer {
     return formatRefreshToken(this.#refreshKey, sessionId, generation, secret);
   }
 
-  async signAccess(record: SessionRecord): Promise<{ accessToken?: string; accessTokenExpiresAt?: number }> {
+  /** `jkt` binds the token to that key; a bound session's tokens are always bound to the session's key. */
+  async signAccess(
+    record: SessionRecord,
+    jkt?: string,
+  ): Promise<{ accessToken?: string; accessTokenExpiresAt?: number }> {
     if (!this.#accessTokens) return {};
+    const boundTo = boundJkt(record) ?? jkt;
     const { token, expiresAt: accessExpiresAt } = await this.#accessTokens.sign({
       userId: record.userId,
       sessionId: record.id,
       aal: record.aal,
       authenticatedAt: record.authenticatedAt,
       ...(record.tenantId === undefined ? {} : { tenantId: record.tenantId }),
+      ...(boundTo === undefined ? {} : { jkt: boundTo }),
     });
     return { accessToken: token, accessTokenExpiresAt: accessExpiresAt };
   }

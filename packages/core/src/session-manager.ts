@@ -5,6 +5,8 @@ import type { SessionConfig, SessionConfigInput } from './config.js';
 import { parseSessionConfig } from './config.js';
 import type { ContextAssessor } from './context-policy.js';
 import { contextChangeAssessor } from './context-policy.js';
+import type { DeviceKey } from './dbsc-binding.js';
+import { deviceKey, deviceKeyMetadata, deviceKeySchema } from './dbsc-binding.js';
 import type { RevokedBy } from './events.js';
 import { SessionEvents } from './events.js';
 import { LocalSessionState } from './local-session-state.js';
@@ -162,8 +164,39 @@ export class SessionManager {
     return this.#telemetry.validate(options?.tier, () => this.#validator.validateUncached(token, options));
   }
 
-  refresh(refreshToken: unknown, options: ActionOptions = {}): Promise<RefreshResult> {
+  /** `dpopJkt`: the thumbprint of the request's verified DPoP proof (see DpopProofVerifier), if it had one. */
+  refresh(refreshToken: unknown, options: ActionOptions & { dpopJkt?: string } = {}): Promise<RefreshResult> {
     return this.#telemetry.run('refresh', () => this.#refresh.refresh(refreshToken, options));
+  }
+
+  /**
+   * Binds a live session to the device key its browser registered (Device Bound Session Credentials). Every
+   * instance learns of it through the feed, so none keeps answering for the session without the bound cookie.
+   */
+  async bindDevice(sessionId: string, key: DeviceKey): Promise<SessionView> {
+    const parsed = parseInput(deviceKeySchema, key, 'device key');
+    const now = this.#clock.now();
+    const session = await this.#lifecycle.mutate(sessionId, (record) => {
+      assertUsable(record, now);
+      return { ...record, metadata: { ...record.metadata, ...deviceKeyMetadata(parsed) } };
+    });
+    await this.#state.announceChanged(session);
+    return toView(session);
+  }
+
+  /** The device key a session is bound to, read from the store; undefined when unbound or not live. */
+  async deviceKeyOf(sessionId: string): Promise<DeviceKey | undefined> {
+    const record = await this.store.get(sessionId);
+    return record && isLive(record, this.#clock.now()) ? deviceKey(record) : undefined;
+  }
+
+  /**
+   * Records that a request was refused for want of a valid proof of the session's key (`code`: `binding.required`,
+   * `dpop.invalid_proof`, ...), as a `token.rejected` event: audit sinks see it like any rejected token.
+   */
+  bindingRejected(code: string, options: ActionOptions & { sessionId?: string | undefined } = {}): void {
+    const context = parseInput(requestContextSchema, options.context ?? {}, 'request context');
+    this.#lifecycle.reject(context, code, options.sessionId);
   }
 
   /**

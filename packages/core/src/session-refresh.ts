@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
 import type { SessionConfig } from './config.js';
+import { assertKeyHolder } from './dpop-binding.js';
 import { InvalidTokenError, TokenReuseDetectedError } from './errors.js';
 import type { LocalSessionState } from './local-session-state.js';
 import { hashSecret, newSecret, parseToken } from './opaque-token.js';
@@ -55,7 +56,14 @@ export class SessionRefresh {
     this.#issuer = options.issuer;
   }
 
-  async refresh(refreshToken: unknown, options: { context?: RequestContext }): Promise<RefreshResult> {
+  /**
+   * `dpopJkt` is the thumbprint of a DPoP proof the caller verified for this request: a bound session rotates
+   * only with a proof from its key, and an unbound one gets an access token bound to the proof's key.
+   */
+  async refresh(
+    refreshToken: unknown,
+    options: { context?: RequestContext; dpopJkt?: string | undefined },
+  ): Promise<RefreshResult> {
     const lifecycle = this.#lifecycle;
     const context = parseInput(requestContextSchema, options.context ?? {}, 'request context');
     if (!this.#config.refresh.enabled) throw new InvalidTokenError('Refresh tokens are disabled');
@@ -63,6 +71,10 @@ export class SessionRefresh {
     const now = this.#clock.now();
     const successor = newSecret();
     const presentedGeneration = verifiedGeneration(this.#refreshKey, parsed);
+    // Before rotating: a thief without the key must not even burn the holder's current token.
+    await assertKeyHolder(this.#store, parsed.sessionId, options.dpopJkt, (code) =>
+      lifecycle.reject(context, code, parsed.sessionId),
+    );
     const result = await this.#store.rotateRefresh({
       sessionId: parsed.sessionId,
       presentedHash: hashSecret(parsed.secret),
@@ -118,7 +130,7 @@ export class SessionRefresh {
           session: toView(session),
           generation: session.refresh?.generation ?? 0,
         });
-        const access = await this.#issuer.signAccess(session);
+        const access = await this.#issuer.signAccess(session, options.dpopJkt);
         return {
           session: toView(session),
           refreshToken: this.#issuer.refreshToken(session.id, session.refresh?.generation ?? 0, issued),

@@ -1,3 +1,4 @@
+import { DBSC_METADATA_KEY } from './dbsc-binding.js';
 import type { JsonValue, SessionRecord } from './session-record.js';
 import { RESERVED_METADATA_PREFIX } from './session-record.js';
 
@@ -21,6 +22,8 @@ export interface SessionView {
   revokedAt?: number;
   revokeReason?: string;
   metadata: SessionRecord['metadata'];
+  /** Bound to a key in this device's secure hardware (Device Bound Session Credentials). */
+  deviceBound?: true;
 }
 
 /**
@@ -45,6 +48,7 @@ export function toView(record: SessionRecord): SessionView {
   if (record.parentId !== undefined) view.parentId = record.parentId;
   if (record.revokedAt !== undefined) view.revokedAt = record.revokedAt;
   if (record.revokeReason !== undefined) view.revokeReason = record.revokeReason;
+  if (record.metadata[DBSC_METADATA_KEY] !== undefined) view.deviceBound = true;
   return view;
 }
 

@@ -1,5 +1,7 @@
 import type { AccessTokenClaims } from './access-token.js';
+import { DBSC_METADATA_KEY } from './dbsc-binding.js';
 import { deepFreeze } from './deep-freeze.js';
+import { boundJkt } from './dpop-binding.js';
 import type { Aal, SessionRecord } from './session-record.js';
 import { expiresAt } from './session-record.js';
 import type { SessionView } from './session-view.js';
@@ -17,6 +19,10 @@ export interface ValidatedSession {
   readonly authenticatedAt: number;
   readonly expiresAt: number;
   readonly source: 'access-token' | 'cache' | 'store';
+  /** The thumbprint of the DPoP key the session (or the access token) is bound to: present it with a proof. */
+  readonly dpopJkt?: string;
+  /** Bound to a device key (DBSC): a cookie request must also bring the short-lived bound cookie. */
+  readonly deviceBound?: true;
   /** Present when the store (or the local copy of it) was read. */
   readonly session?: SessionView;
   readonly warnings: readonly string[];
@@ -32,6 +38,7 @@ export function accessTokenAnswer(claims: AccessTokenClaims): ValidatedSession {
     authenticatedAt: claims.authenticatedAt ?? claims.authTime * 1000,
     expiresAt: claims.exp * 1000,
     source: 'access-token',
+    ...(claims.jkt === undefined ? {} : { dpopJkt: claims.jkt }),
     warnings: [],
   };
 }
@@ -41,6 +48,7 @@ function recordResult(
   source: ValidatedSession['source'],
   warnings: string[],
 ): ValidatedSession {
+  const dpopJkt = boundJkt(record);
   return {
     sessionId: record.id,
     userId: record.userId,
@@ -49,6 +57,8 @@ function recordResult(
     authenticatedAt: record.authenticatedAt,
     expiresAt: expiresAt(record),
     source,
+    ...(dpopJkt === undefined ? {} : { dpopJkt }),
+    ...(record.metadata[DBSC_METADATA_KEY] === undefined ? {} : { deviceBound: true as const }),
     session: toView(record),
     warnings,
   };

@@ -36,6 +36,10 @@ export type { IdentifiedRequestContext } from './context-from-request.js';
 export type { CookieOptions } from './cookies.js';
 export type { CsrfOptions } from './csrf.js';
 export { csrfProtection } from './csrf.js';
+export type { DeviceBoundSessions, DeviceBoundSessionsOptions } from './dbsc-router.js';
+export { deviceBoundSessions } from './dbsc-router.js';
+export type { DpopRequestOptions } from './dpop-proof.js';
+export { verifyDpopProof } from './dpop-proof.js';
 export type { AuthorizationPredicate, RolesResolver } from './guards.js';
 export {
   requireAal,
@@ -66,6 +70,8 @@ export type { RevocationRouterOptions } from './revocation-router.js';
 export { revocationRouter } from './revocation-router.js';
 export type { SelfServiceOptions } from './self-service-router.js';
 export { selfServiceRouter } from './self-service-router.js';
+export type { BindingPolicy, SessionBindingOptions } from './session-binding.js';
+export { sessionBinding } from './session-binding.js';
 export type { SessionKitRequest, ValidationTier } from './session-kit-request.js';
 export type { CookieSession, EstablishOptions, SteppedUpSession } from './session-lifecycle.js';
 export { endSession, establishSession, stepUpSession } from './session-lifecycle.js';

@@ -12,10 +12,10 @@ interface PresentedToken {
 
 // A JWT access token is a few hundred bytes; anything this long is not one of ours and is not worth parsing.
 const MAX_BEARER_LENGTH = 4096;
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const BEARER = /^(?:Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /**
- * The session or access token of the request: `Authorization: Bearer` first (when accepted), else the session
+ * The session or access token of the request: `Authorization: Bearer` (or `DPoP`) first (when accepted), else the session
  * cookie. A bearer header that is ours but malformed is an error, never a fall-back to the cookie.
  */
 export function presentedToken(req: Request, acceptBearer: boolean, cookies: CookieSettings): PresentedToken {
@@ -31,7 +31,8 @@ export function presentedToken(req: Request, acceptBearer: boolean, cookies: Coo
   ) {
     return { token: authorization.slice(7), transport: 'bearer' };
   }
-  if (authorization !== undefined && /^bearer(\s|$)/i.test(authorization)) {
+  // `DPoP` (RFC 9449 §7.1) carries the token the same way; the binding guard checks the proof that comes with it.
+  if (authorization !== undefined && /^(bearer|dpop)(\s|$)/i.test(authorization)) {
     const match = authorization.length <= MAX_BEARER_LENGTH ? BEARER.exec(authorization) : null;
     if (!match?.[1]) return { transport: 'bearer', error: new InvalidTokenError('Malformed bearer token') };
     return { token: match[1], transport: 'bearer' };

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '@sessionkit/core';
 import { SessionKitError } from '@sessionkit/core';
 import type { ErrorRequestHandler, Request, Response } from 'express';
+import { dpopChallenge } from './dpop-proof.js';
 
 /** Codes for failures of the request itself that neither core nor this adapter raised. */
 type HttpErrorCode = 'request.invalid' | 'request.too_large' | 'internal';
@@ -61,6 +62,10 @@ export const STATUS_BY_CODE = {
   'auth.required': 401,
   'csrf.rejected': 403,
   'access.denied': 403,
+  'binding.required': 401,
+  'dpop.invalid_proof': 401,
+  'dpop.replay': 401,
+  'dpop.nonce_required': 401,
 } as const satisfies Record<ErrorCode, number>;
 
 const TITLES: Record<ProblemCode, string> = {
@@ -87,6 +92,10 @@ const TITLES: Record<ProblemCode, string> = {
   'auth.required': 'Authentication required',
   'csrf.rejected': 'Cross-site request rejected',
   'access.denied': 'Access denied',
+  'binding.required': 'Proof of the session key required',
+  'dpop.invalid_proof': 'Invalid DPoP proof',
+  'dpop.replay': 'DPoP proof replayed',
+  'dpop.nonce_required': 'DPoP nonce required',
   'request.invalid': 'Bad request',
   'request.too_large': 'Request too large',
   internal: 'Internal server error',
@@ -124,7 +133,8 @@ function problemFor(error: unknown, options: ProblemOptions = {}): Problem {
   };
   if (status === 401) {
     // RFC 6750 §3: a 401 names the scheme; invalid_token tells a client its token (not its request) is bad.
-    headers['www-authenticate'] = code === 'auth.required' ? 'Bearer' : 'Bearer error="invalid_token"';
+    headers['www-authenticate'] =
+      dpopChallenge(code) ?? (code === 'auth.required' ? 'Bearer' : 'Bearer error="invalid_token"');
   }
   if (error instanceof SessionKitError && error.code === 'rate.limited') {
     const retryAfterMs = Number(error.details.retryAfterMs);

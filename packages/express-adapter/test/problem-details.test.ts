@@ -2,7 +2,11 @@ import type { ErrorCode, SessionKitError } from '@sessionkit/core';
 import {
   AalInsufficientError,
   AuthStaleError,
+  BindingRequiredError,
   ContextRejectedError,
+  DpopInvalidProofError,
+  DpopNonceRequiredError,
+  DpopReplayError,
   InvalidInputError,
   InvalidTokenError,
   LimitExceededError,
@@ -55,6 +59,10 @@ const coreErrors: Record<ErrorCode, SessionKitError> = {
   'auth.required': new AuthenticationRequiredError(),
   'csrf.rejected': new CsrfRejectedError(),
   'access.denied': new AccessDeniedError(),
+  'binding.required': new BindingRequiredError(),
+  'dpop.invalid_proof': new DpopInvalidProofError('The DPoP proof htm does not match the method'),
+  'dpop.replay': new DpopReplayError(),
+  'dpop.nonce_required': new DpopNonceRequiredError(),
 };
 
 function appThrowing(error: unknown) {

@@ -1,6 +1,8 @@
 export type { Cleanup, CleanupOptions } from './cleanup.js';
 export { startCleanup } from './cleanup.js';
 export type { Database, SessionsTable } from './database.js';
+export type { KyselyDpopReplayCacheOptions } from './dpop-replay-cache.js';
+export { KyselyDpopReplayCache } from './dpop-replay-cache.js';
 export { DEFAULT_CHANNEL } from './invalidation-message.js';
 export type { KyselyStoreOptions, StoreFeed } from './kysely-store.js';
 export { KyselyStore } from './kysely-store.js';

@@ -3,6 +3,7 @@ import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from 'k
 import { Migrator, NO_MIGRATIONS, sql } from 'kysely';
 import { COLUMNS_0001, createSessionMigration, defineCreateSession } from './create-session-function.js';
 import { causeText } from './database-errors.js';
+import { dpopReplayMigration } from './dpop-replay-migration.js';
 
 /** Our own schema and migration table, so neither clashes with an application's `sessions` table or migrations. */
 export const DEFAULT_SCHEMA = 'sessionkit';
@@ -115,6 +116,7 @@ export function sessionMigrations(schema: string): Record<string, Migration> {
       },
     },
     '0004_admin_listing': adminListingMigration(schema),
+    '0005_dpop_replay': dpopReplayMigration(schema),
   };
 }
 

@@ -27,9 +27,17 @@ async function indexes(db: Kysely<Database>, schema: string): Promise<string[]> 
   return rows.map((row) => row.name);
 }
 
-const MIGRATIONS = ['0001_sessions', '0002_create_session', '0003_refresh_generations', '0004_admin_listing'];
-const EXPECTED_TABLES = ['sessionkit_migration', 'sessionkit_migration_lock', 'sessions'];
+const MIGRATIONS = [
+  '0001_sessions',
+  '0002_create_session',
+  '0003_refresh_generations',
+  '0004_admin_listing',
+  '0005_dpop_replay',
+];
+const EXPECTED_TABLES = ['dpop_replay', 'sessionkit_migration', 'sessionkit_migration_lock', 'sessions'];
 const EXPECTED_INDEXES = [
+  'dpop_replay_by_expiry',
+  'dpop_replay_pkey',
   'sessionkit_migration_lock_pkey',
   'sessionkit_migration_pkey',
   'sessions_by_created',
@@ -116,7 +124,7 @@ describe('migration 0003 on a PGlite database written before it', () => {
     await sql`update ${sessions} set refresh_retired_hashes = ${retired} where id = ${record.id}`.execute(db);
     await sql`insert into sessionkit.refresh_history values (${record.id}, ${retired[0]}, now())`.execute(db);
 
-    expect(await migrateToLatest(db)).toEqual(['0003_refresh_generations', '0004_admin_listing']);
+    expect(await migrateToLatest(db)).toEqual(MIGRATIONS.slice(2));
     expect(await tables(db, DEFAULT_SCHEMA)).toEqual(EXPECTED_TABLES);
     expect(await store.get(record.id)).toEqual(record);
     const now = Date.now();

@@ -1,2 +1,3 @@
+export { describeDpopReplayCacheConformance } from './dpop-replay-conformance.js';
 export type { StoreConformanceOptions } from './store-conformance.js';
 export { describeStoreConformance } from './store-conformance.js';
