@@ -48,11 +48,16 @@ const PROJECTS = {
       '@types/pg',
       '@electric-sql/pglite',
       'zod',
+      // @electric-sql/pglite 0.5's own declarations use the `Emscripten` namespace of @types/emscripten (which
+      // it lists only as a devDependency) and DOM's `WebAssembly` and `IDBDatabase`: without these two,
+      // `skipLibCheck: false` fails inside its .d.ts. A PGlite user type-checking libraries needs the same.
+      '@types/emscripten',
     ],
+    compilerOptions: { lib: ['ES2023', 'DOM'], types: ['node', 'emscripten'] },
   },
   express4: {
     packages: ['core', 'security', 'storage-redis', 'express-adapter'],
-    peers: ['express@^4', '@types/express@^4', 'ioredis', 'zod'],
+    peers: ['express@^4', '@types/express@^4', 'ioredis@^5.8.2', 'zod'],
   },
 };
 const TOOLING = ['typescript@5.9.3', '@types/node@^20.19.0'];
@@ -148,23 +153,51 @@ function assertExamplesListed() {
   if (problems.length > 0) throw new Error(`not in scripts/test-packed.mjs EXAMPLES: ${problems.join(', ')}`);
 }
 
-function packAll(destination) {
-  mkdirSync(destination, { recursive: true });
+/**
+ * Runs a command to completion; rejects with its output when it fails or outlives `limitMs` (a generous bound
+ * that only turns a hung install into a failure: npm has been seen to spin for minutes on a peer conflict).
+ */
+function spawnChecked(command, args, options, limitMs = 600_000) {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk) => {
+      output += chunk;
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const timer = setTimeout(() => {
+      output += `\n(killed after ${limitMs / 1000} s)`;
+      child.kill('SIGKILL');
+    }, limitMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolveRun(output);
+      else reject(new Error(`${command} ${args.join(' ')} failed:\n${output}`));
+    });
+  });
+}
+
+/** `pnpm pack` of every package, each into its own directory, in parallel: { pkg: tarball path }. */
+async function packAll(destination) {
   // Under `pnpm test:packed` npm_execpath is the running pnpm; elsewhere the pinned one through npx.
   const execpath = process.env.npm_execpath ?? '';
   const [command, prefix] = execpath.includes('pnpm')
     ? [process.execPath, [execpath]]
     : ['npx', ['-y', 'pnpm@10.20.0']];
-  const tarballs = {};
-  for (const pkg of PROJECTS.express5.packages) {
-    const cwd = join(root, 'packages', pkg);
-    const before = new Set(readdirSync(destination));
-    sh(command, [...prefix, 'pack', '--pack-destination', destination], { cwd });
-    const [tarball] = readdirSync(destination).filter((name) => !before.has(name));
-    if (!tarball) throw new Error(`pnpm pack wrote nothing for packages/${pkg}`);
-    tarballs[pkg] = join(destination, tarball);
-  }
-  return tarballs;
+  const packed = await Promise.all(
+    PROJECTS.express5.packages.map(async (pkg) => {
+      const into = join(destination, pkg);
+      mkdirSync(into, { recursive: true });
+      await spawnChecked(command, [...prefix, 'pack', '--pack-destination', into], {
+        cwd: join(root, 'packages', pkg),
+      });
+      const [tarball] = readdirSync(into);
+      if (!tarball) throw new Error(`pnpm pack wrote nothing for packages/${pkg}`);
+      return [pkg, join(into, tarball)];
+    }),
+  );
+  return Object.fromEntries(packed);
 }
 
 function setUpProject(dir, name, tarballs) {
@@ -174,7 +207,8 @@ function setUpProject(dir, name, tarballs) {
     join(dir, 'package.json'),
     `${JSON.stringify({ name: `packed-${name}`, private: true, type: 'module' }, null, 2)}\n`,
   );
-  writeFileSync(join(dir, 'tsconfig.json'), `${JSON.stringify(TSCONFIG, null, 2)}\n`);
+  const tsconfig = { ...TSCONFIG, compilerOptions: { ...TSCONFIG.compilerOptions, ...spec.compilerOptions } };
+  writeFileSync(join(dir, 'tsconfig.json'), `${JSON.stringify(tsconfig, null, 2)}\n`);
   for (const example of EXAMPLES.filter((candidate) => (candidate.project ?? 'express5') === name)) {
     cpSync(
       join(root, 'packages', example.pkg, example.file),
@@ -182,20 +216,13 @@ function setUpProject(dir, name, tarballs) {
     );
   }
   const install = [...spec.packages.map((pkg) => tarballs[pkg]), ...spec.peers, ...TOOLING];
-  return new Promise((resolveInstall, reject) => {
-    const child = spawn('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...install], {
+  return spawnChecked(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...install],
+    {
       cwd: dir,
-    });
-    let output = '';
-    const keep = (chunk) => {
-      output += chunk;
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('close', (code) =>
-      code === 0 ? resolveInstall() : reject(new Error(`npm install in ${name} failed:\n${output}`)),
-    );
-  });
+    },
+  );
 }
 
 function typecheck(dir, name) {
@@ -267,7 +294,7 @@ async function main() {
   let idp;
   let passed = false;
   try {
-    const tarballs = packAll(join(temp, 'tarballs'));
+    const tarballs = await packAll(join(temp, 'tarballs'));
     log(`packed ${Object.keys(tarballs).length} packages into ${temp}`);
     await Promise.all(Object.entries(dirs).map(([name, dir]) => setUpProject(dir, name, tarballs)));
     log('installed the tarballs and peers with npm');

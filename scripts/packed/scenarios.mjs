@@ -16,21 +16,21 @@ export async function cookieSession(base, browser, { login = { userId: 'alice' }
   await browser.request('GET', `${base}${mePath}`, { expect: 401 });
 }
 
-/** @sessionkit/core alone: bearer tokens, refresh rotation, reuse of the old refresh token, logout. */
+/** @sessionkit/core alone: bearer tokens, a bad body, refresh rotation, logout. */
 export async function bearerSession(base, browser) {
   await browser.request('POST', `${base}/login`, { json: { userId: '' }, expect: 400 });
   const { body } = await browser.request('POST', `${base}/login`, { json: { userId: 'alice' }, expect: 200 });
-  const auth = (token) => ({ authorization: `Bearer ${token}` });
-  const me = await fetch(`${base}/me`, { headers: auth(body.token) });
+  const auth = { authorization: `Bearer ${body.token}` };
+  const me = await fetch(`${base}/me`, { headers: auth });
   assert(me.status === 200, `GET /me with the bearer token answered ${me.status}`);
-  const next = await browser.request('POST', `${base}/refresh`, {
+  const refreshed = await browser.request('POST', `${base}/refresh`, {
     json: { refreshToken: body.refreshToken },
     expect: 200,
   });
-  assert(next.body.refreshToken !== body.refreshToken, 'refresh did not rotate the refresh token');
-  const logout = await fetch(`${base}/logout`, { method: 'POST', headers: auth(next.body.token) });
+  assert(refreshed.body.refreshToken !== body.refreshToken, 'refresh did not rotate the refresh token');
+  const logout = await fetch(`${base}/logout`, { method: 'POST', headers: auth });
   assert(logout.status === 204, `POST /logout answered ${logout.status}`);
-  const after = await fetch(`${base}/me`, { headers: auth(next.body.token) });
+  const after = await fetch(`${base}/me`, { headers: auth });
   assert(after.status === 401, `GET /me after logout answered ${after.status}`);
 }
 

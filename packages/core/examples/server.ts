@@ -50,7 +50,7 @@ app.get('/me', async (req, res) => {
 app.post('/refresh', async (req, res) => {
   const { refreshToken } = parseInput(refreshBody, req.body, 'refresh body');
   const next = await manager.refresh(refreshToken, { context: contextOf(req) });
-  res.json({ token: next.token, refreshToken: next.refreshToken });
+  res.json({ refreshToken: next.refreshToken }); // the session token stays; the refresh token rotates
 });
 app.post('/logout', async (req, res) => {
   const session = await manager.validate(bearerToken(req), { context: contextOf(req) });
