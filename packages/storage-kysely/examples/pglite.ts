@@ -4,7 +4,6 @@
  *
  *   SESSIONKIT_SECRET=$(openssl rand -base64 32) PGLITE_DIR=./data/sessions node pglite.js
  */
-import { PGlite } from '@electric-sql/pglite';
 import { parseInput, SessionManager } from '@sessionkit/core';
 import {
   csrfProtection,
@@ -16,7 +15,7 @@ import {
   sessionOf,
 } from '@sessionkit/express';
 import { type Database, KyselyStore, migrateToLatest, startCleanup } from '@sessionkit/storage-kysely';
-import { PGliteDialect, PGliteInvalidationFeed } from '@sessionkit/storage-kysely/pglite';
+import { openPGlite, PGliteDialect, PGliteInvalidationFeed } from '@sessionkit/storage-kysely/pglite';
 import express from 'express';
 import { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -30,7 +29,7 @@ const env = z
   })
   .parse(process.env);
 
-const pglite = new PGlite(env.PGLITE_DIR);
+const pglite = await openPGlite(env.PGLITE_DIR); // creates missing directories; openPGlite() is in-memory
 const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
 await migrateToLatest(db);
 const store = new KyselyStore({ db, feed: new PGliteInvalidationFeed(pglite) });

@@ -42,7 +42,8 @@ await migrateToLatest(db, { schema: env.DATABASE_SCHEMA });
 const store = new KyselyStore({
   db,
   schema: env.DATABASE_SCHEMA,
-  feed: new PgInvalidationFeed({ pool }),
+  // The feed's NOTIFY channel follows the schema, so stores in two schemas of one database never cross-notify.
+  feed: new PgInvalidationFeed({ pool, schema: env.DATABASE_SCHEMA }),
 });
 const cleanup = startCleanup(store, { intervalMs: 60_000, batchSize: 500 }); // deletes long-dead rows
 const manager = new SessionManager({
