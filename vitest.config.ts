@@ -5,6 +5,8 @@ export default defineConfig({
     projects: [
       'packages/*/vitest.config.ts',
       'packages/storage-redis/vitest.ioredis6.config.ts',
+      'packages/security/vitest.ioredis6.config.ts',
+      'packages/audit/vitest.ioredis6.config.ts',
       'apps/*/vitest.config.ts',
     ],
   },

@@ -22,8 +22,8 @@ import {
   selfServiceRouter,
   sessionBinding,
   sessionMiddleware,
-  transferRouter,
   sessionOf,
+  transferRouter,
 } from '@sessionkit/express';
 import type { ErrorRequestHandler, Express, RequestHandler, Router } from 'express';
 import express from 'express';

@@ -1,6 +1,6 @@
 /**
  * The whole lifecycle on the in-memory store: create, validate, refresh, step up, detect refresh-token theft,
- * revoke. Run with `pnpm --filter @sessionkit/core example`.
+ * revoke. Run: `node lifecycle.js` (compiled) or `npx tsx lifecycle.ts`.
  */
 import {
   AccessTokenKeyRing,

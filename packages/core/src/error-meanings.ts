@@ -28,7 +28,8 @@ export const ERROR_CODE_MEANINGS: Readonly<Record<ErrorCode, string>> = {
   'csrf.rejected': 'A cookie-authenticated unsafe request failed the CSRF check (@sessionkit/express).',
   'access.denied': "The session is valid but the app's authorization rule refused it (@sessionkit/express).",
   'tenant.mismatch': 'The session belongs to another tenant than the one the request is for.',
-  'binding.required': 'The session is bound to a key (DPoP or a device) and came without a valid proof of it.',
+  'binding.required':
+    'The session is bound to a key (DPoP or a device) and came without a valid proof of it.',
   'dpop.invalid_proof': 'A DPoP proof failed a check of RFC 9449 section 4.3; the message says which.',
   'dpop.replay': 'The DPoP proof was already used (its jti was seen within its lifetime).',
   'dpop.nonce_required': 'Retry with the nonce from the DPoP-Nonce header (RFC 9449 sections 8 and 9).',

@@ -24,7 +24,6 @@ export { ManualClock, systemClock } from './clock.js';
 export type { SessionConfig, SessionConfigInput } from './config.js';
 export { parseSessionConfig, sessionConfigSchema } from './config.js';
 export type { ContextAssessment, ContextAssessmentInput, ContextAssessor } from './context-policy.js';
-export { ERROR_CODE_MEANINGS } from './error-meanings.js';
 export type { DeviceKey } from './dbsc-binding.js';
 export type { DpopNoncesOptions } from './dpop-nonce.js';
 export { DpopNonces } from './dpop-nonce.js';
@@ -37,6 +36,7 @@ export type {
 export { DpopProofVerifier } from './dpop-proof.js';
 export type { DpopReplayCache } from './dpop-replay-cache.js';
 export { MemoryDpopReplayCache } from './dpop-replay-cache.js';
+export { ERROR_CODE_MEANINGS } from './error-meanings.js';
 export * from './errors.js';
 export type {
   ContextAction,

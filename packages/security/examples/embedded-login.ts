@@ -1,6 +1,6 @@
 /**
  * The embedded wiring (one process, no Redis): rate limits and lockout in front of the password check, the
- * risk engine inside core's validation. Run: pnpm --filter @sessionkit/security example
+ * risk engine inside core's validation. Run: node embedded-login.js
  * For many instances swap the Memory* classes for RedisRateLimiter, RedisLockoutStore, RedisProfileStore and
  * RedisEventLog (or KyselyProfileStore) on a shared ioredis connection: nothing else changes.
  */
@@ -17,7 +17,7 @@ import {
   MemoryRateLimiter,
   RequestRateLimits,
   RiskEngine,
-} from '../src/index.js';
+} from '@sessionkit/security';
 
 const events = new MemoryEventLog();
 const risk = new RiskEngine({
