@@ -42,6 +42,9 @@ const PROJECTS = {
       'express@^5',
       '@types/express@^5',
       'ioredis',
+      // ioredis 6.1's own declarations import the untyped `redis-errors`: under `skipLibCheck: false` an ioredis 6
+      // user needs its types (TS7016 otherwise). ioredis 5 does not.
+      '@types/redis-errors',
       'kysely',
       'pg',
       '@types/pg',
@@ -60,7 +63,7 @@ const PROJECTS = {
     // peer) and @sessionkit/security's (kysely-profile-store.d.ts imports kysely, an optional peer), so without
     // them `skipLibCheck: false` fails with TS2307. Drop both once those entries stop importing optional peers.
     packages: ['core', 'security', 'storage-redis', 'express-adapter', 'upstream'],
-    peers: ['express@^4', '@types/express@^4', 'ioredis', 'kysely', 'zod'],
+    peers: ['express@^4', '@types/express@^4', 'ioredis', '@types/redis-errors', 'kysely', 'zod'],
   },
 };
 const TOOLING = ['typescript@5.9.3', '@types/node@^20.19.0'];
