@@ -3,7 +3,8 @@
  * with fetch from a page on http://localhost (a secure context), or on https://dbsc.test through a self-signed
  * TLS front with HTTPS=1, in /usr/bin/chromium's default (non-incognito) profile launched with DBSC on, the
  * origin-trial requirement and refresh quota off, and the software key provider for manual testing (FEATURES
- * overrides the list; NETLOG=<file> writes a net log to look for DBSC_* events), watches the DevTools DBSC
+ * overrides the list, EXTRA_ARGS adds switches, NAV=1 with HTTPS=1 repeats the registration header on the next
+ * navigation's answer; NETLOG=<file> writes a net log to look for DBSC_* events), watches the DevTools DBSC
  * events and the app's device list, and prints what happened. Run: node --conditions=@sessionkit/source
  * --import tsx scripts/dbsc-chromium-probe.ts. Findings are in the README, "DBSC in real Chromium".
  */
@@ -44,6 +45,7 @@ const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
     ...(tlsPort === undefined
       ? []
       : ['--ignore-certificate-errors', '--host-resolver-rules=MAP dbsc.test 127.0.0.1']),
+    ...(process.env.EXTRA_ARGS?.split(' ') ?? []),
     '--enable-logging=stderr',
     '--v=0',
     ...(process.env.NETLOG
@@ -95,6 +97,7 @@ await context.close();
 await app.shutdown();
 
 async function startTlsFront(target: number): Promise<number> {
+  let pendingOffer: string | undefined;
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
   execFileSync(
@@ -124,7 +127,15 @@ async function startTlsFront(target: number): Promise<number> {
     const upstream = request(
       { port: target, host: '127.0.0.1', path: req.url, method: req.method, headers: req.headers },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        // NAV=1: the login answer's registration header is repeated on the next page navigation's answer.
+        const offer = answer.headers['secure-session-registration'];
+        if (typeof offer === 'string') pendingOffer = offer;
+        const headers = { ...answer.headers };
+        if (process.env.NAV === '1' && req.url === '/' && pendingOffer !== undefined) {
+          headers['secure-session-registration'] = pendingOffer;
+          pendingOffer = undefined;
+        }
+        res.writeHead(answer.statusCode ?? 502, headers);
         answer.pipe(res);
       },
     );
