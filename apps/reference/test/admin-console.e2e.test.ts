@@ -53,7 +53,7 @@ describe.each([
     const login = await request(app.url)
       .post('/api/auth/login')
       .set('user-agent', userAgent)
-      .send({ email: ALICE.email, password: ALICE.password })
+      .send({ email: ALICE.email, password: ALICE.password, transport: 'bearer' })
       .expect(200);
     return login.body as {
       accessToken: string;

@@ -83,7 +83,7 @@ async function login(): Promise<string> {
   const answer = await fetch(`${app.url}/api/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: ALICE.email, password: ALICE.password }),
+    body: JSON.stringify({ email: ALICE.email, password: ALICE.password, transport: 'bearer' }),
   });
   expect(answer.status).toBe(200);
   return ((await answer.json()) as { accessToken: string }).accessToken;

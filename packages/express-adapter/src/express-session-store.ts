@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { JsonValue, SessionRecord, SessionStore } from '@sessionkit/core';
 import { digestsEqual, parseInput, SessionKitError, sha256, VersionConflictError } from '@sessionkit/core';
 import { isLive, sessionRecordSchema } from '@sessionkit/core/store';
@@ -148,8 +149,14 @@ export class SessionKitStore extends session.Store {
           });
           return;
         } catch (error) {
-          // Another request created it first: go round again and update it.
-          if (attempt >= MAX_WRITE_ATTEMPTS || !(await this.#store.get(recordIdOf(sid)))) throw error;
+          // Another request created it first: go round again and update it. A store may claim the id a moment
+          // before the record lands (RedisStore claims, then indexes, then writes), so a claimed id with no record
+          // yet is waited for rather than failed.
+          if (attempt >= MAX_WRITE_ATTEMPTS) throw error;
+          if (!(await this.#store.get(recordIdOf(sid)))) {
+            if (!(error instanceof SessionKitError && error.code === 'input.invalid')) throw error;
+            await delay(attempt * 20);
+          }
           continue;
         }
       }
