@@ -6,7 +6,6 @@ import { parseSessionConfig } from './config.js';
 import type { ContextAssessor } from './context-policy.js';
 import { contextChangeAssessor } from './context-policy.js';
 import type { DeviceKey } from './dbsc-binding.js';
-import { deviceKey, deviceKeyMetadata, deviceKeySchema } from './dbsc-binding.js';
 import type { RevokedBy } from './events.js';
 import { SessionEvents } from './events.js';
 import { LocalSessionState } from './local-session-state.js';
@@ -17,6 +16,7 @@ import type { RequestContext } from './request-context.js';
 import { requestContextSchema } from './request-context.js';
 import { serverKeys } from './server-keys.js';
 import { SessionAdministration } from './session-administration.js';
+import { SessionDeviceBinding } from './session-device-binding.js';
 import type { CreateSessionOptions, IssuedTokens } from './session-issuer.js';
 import { SessionIssuer } from './session-issuer.js';
 import { assertUsable, SessionLifecycle, stateError } from './session-lifecycle.js';
@@ -84,6 +84,7 @@ export class SessionManager {
   readonly #issuer: SessionIssuer;
   readonly #refresh: SessionRefresh;
   readonly #transfer: SessionTransfer;
+  readonly #binding: SessionDeviceBinding;
   readonly #telemetry: OperationTelemetry;
 
   constructor(options: SessionManagerOptions) {
@@ -118,6 +119,7 @@ export class SessionManager {
     this.#refresh = new SessionRefresh({ store, config, clock, refreshKey, state, lifecycle, issuer });
     this.#transfer = new SessionTransfer({ config, clock, lifecycle, issuer });
     this.admin = new SessionAdministration({ store, clock, state, lifecycle });
+    this.#binding = new SessionDeviceBinding({ store, clock, state, lifecycle });
   }
 
   /** Subscribes to the store's invalidation feed; call once at start-up, `close` ends it. */
@@ -173,21 +175,13 @@ export class SessionManager {
    * Binds a live session to the device key its browser registered (Device Bound Session Credentials). Every
    * instance learns of it through the feed, so none keeps answering for the session without the bound cookie.
    */
-  async bindDevice(sessionId: string, key: DeviceKey): Promise<SessionView> {
-    const parsed = parseInput(deviceKeySchema, key, 'device key');
-    const now = this.#clock.now();
-    const session = await this.#lifecycle.mutate(sessionId, (record) => {
-      assertUsable(record, now);
-      return { ...record, metadata: { ...record.metadata, ...deviceKeyMetadata(parsed) } };
-    });
-    await this.#state.announceChanged(session);
-    return toView(session);
+  bindDevice(sessionId: string, key: DeviceKey): Promise<SessionView> {
+    return this.#binding.bindDevice(sessionId, key);
   }
 
   /** The device key a session is bound to, read from the store; undefined when unbound or not live. */
-  async deviceKeyOf(sessionId: string): Promise<DeviceKey | undefined> {
-    const record = await this.store.get(sessionId);
-    return record && isLive(record, this.#clock.now()) ? deviceKey(record) : undefined;
+  deviceKeyOf(sessionId: string): Promise<DeviceKey | undefined> {
+    return this.#binding.deviceKeyOf(sessionId);
   }
 
   /**
@@ -195,8 +189,7 @@ export class SessionManager {
    * `dpop.invalid_proof`, ...), as a `token.rejected` event: audit sinks see it like any rejected token.
    */
   bindingRejected(code: string, options: ActionOptions & { sessionId?: string | undefined } = {}): void {
-    const context = parseInput(requestContextSchema, options.context ?? {}, 'request context');
-    this.#lifecycle.reject(context, code, options.sessionId);
+    this.#binding.bindingRejected(code, options.context, options.sessionId);
   }
 
   /**
