@@ -218,9 +218,9 @@ describe('Cache-Control on every route of the reference app (PostgreSQL + Redis,
     'GET /api/me/sender-constrained': async () => [
       await (await signIn()).agent.get('/api/me/sender-constrained').expect(401),
     ],
-    // Refused without a session; test/dbsc.test.ts has the accepted answers.
+    // Refused without a session (register) or a Sec-Secure-Session-Id (refresh); test/dbsc.test.ts has the accepted answers.
     'POST /dbsc/register': async () => [await request(app.url).post('/dbsc/register').expect(401)],
-    'POST /dbsc/refresh': async () => [await request(app.url).post('/dbsc/refresh').expect(401)],
+    'POST /dbsc/refresh': async () => [await request(app.url).post('/dbsc/refresh').expect(400)],
     'POST /api/me/sensitive': async () => {
       const { agent, csrf } = await signIn(BOB);
       return [await agent.post('/api/me/sensitive').set('x-csrf-token', csrf).expect(200)];

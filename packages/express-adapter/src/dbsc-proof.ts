@@ -19,7 +19,10 @@ const publicJwkSchema = z.object({
   e: z.string().max(16).optional(),
 });
 const headerSchema = z.looseObject({ typ: z.literal(DBSC_PROOF_TYP), alg: z.enum(ALGORITHMS) });
-const payloadSchema = z.looseObject({ jti: z.string().min(1).max(128) });
+const payloadSchema = z.looseObject({
+  jti: z.string().min(1).max(128),
+  authorization: z.string().max(256).optional(),
+});
 
 /**
  * Challenges and bound-cookie values without shared state: both carry a time window (or expiry) and a MAC keyed
@@ -51,6 +54,24 @@ export class DbscTokens {
     return digestsEqual(match[3] as string, this.#mac('challenge', sessionId, `${match[1]}.${match[2]}`));
   }
 
+  /**
+   * The `authorization` of a registration offer, which the browser copies into its proof: ties the
+   * registration to the session the offer went to, good in its window and the next.
+   */
+  authorization(sessionId: string): string {
+    const stamp = Math.floor(this.#clock.now() / this.#windowMs).toString(36);
+    return `${stamp}.${this.#mac('authorization', sessionId, stamp)}`;
+  }
+
+  isAuthorizationFor(sessionId: string, value: string): boolean {
+    const match = STAMPED.exec(value);
+    if (!match) return false;
+    const window = Number.parseInt(match[1] as string, 36);
+    const now = Math.floor(this.#clock.now() / this.#windowMs);
+    if (window < now - 1 || window > now) return false;
+    return digestsEqual(match[2] as string, this.#mac('authorization', sessionId, match[1] as string));
+  }
+
   /** The bound cookie's value: its expiry and a MAC over it and the session id. */
   boundCookie(sessionId: string, maxAgeMs: number): string {
     const expires = Math.floor((this.#clock.now() + maxAgeMs) / 1000).toString(36);
@@ -73,7 +94,10 @@ export class DbscTokens {
   }
 }
 
-export type DbscProofCheck = { ok: true; challenge: string; key: DeviceKey } | { ok: false; reason: string };
+export type DbscProofCheck =
+  | { ok: true; challenge: string; authorization: string | undefined; key: DeviceKey }
+  | { ok: false; reason: string };
+type SignedClaims = { challenge: string; authorization: string | undefined };
 
 /** A registration proof: signed by the key in its own `jwk` header (public, ES256 or RS256; never `none`). */
 export async function verifyRegistrationProof(proof: string): Promise<DbscProofCheck> {
@@ -94,13 +118,13 @@ export async function verifyRegistrationProof(proof: string): Promise<DbscProofC
   } catch {
     return { ok: false, reason: 'jwk does not fit alg' };
   }
-  const challenge = await signedChallenge(proof, key, alg);
-  if (challenge === undefined) return { ok: false, reason: 'bad signature or claims' };
+  const claims = await signedClaims(proof, key, alg);
+  if (claims === undefined) return { ok: false, reason: 'bad signature or claims' };
   const jkt = await calculateJwkThumbprint(jwk.data as JWK);
-  return { ok: true, challenge, key: { alg, jwk: jwk.data, jkt } };
+  return { ok: true, ...claims, key: { alg, jwk: jwk.data, jkt } };
 }
 
-/** A refresh proof: signed by the key stored at registration (a `jwk` header, if any, is not consulted). */
+/** A refresh proof: signed by the key stored at registration; the draft forbids a `jwk` header on it. */
 export async function verifyRefreshProof(proof: string, stored: DeviceKey): Promise<DbscProofCheck> {
   let header: unknown;
   try {
@@ -110,19 +134,24 @@ export async function verifyRefreshProof(proof: string, stored: DeviceKey): Prom
   }
   const parsed = headerSchema.safeParse(header);
   if (!parsed.success || parsed.data.alg !== stored.alg) return { ok: false, reason: 'typ or alg' };
+  if ('jwk' in parsed.data) return { ok: false, reason: 'a refresh proof carries no jwk' };
   const key = await importJWK(stored.jwk as JWK, stored.alg);
-  const challenge = await signedChallenge(proof, key, stored.alg);
-  return challenge === undefined
-    ? { ok: false, reason: 'bad signature' }
-    : { ok: true, challenge, key: stored };
+  const claims = await signedClaims(proof, key, stored.alg);
+  return claims === undefined ? { ok: false, reason: 'bad signature' } : { ok: true, ...claims, key: stored };
 }
 
-async function signedChallenge(proof: string, key: CryptoKey | Uint8Array, alg: string) {
+async function signedClaims(
+  proof: string,
+  key: CryptoKey | Uint8Array,
+  alg: string,
+): Promise<SignedClaims | undefined> {
   if (key instanceof Uint8Array || key.type !== 'public') return undefined;
   try {
     const { payload } = await jwtVerify(proof, key, { typ: DBSC_PROOF_TYP, algorithms: [alg] });
     const claims = payloadSchema.safeParse(payload);
-    return claims.success ? claims.data.jti : undefined;
+    return claims.success
+      ? { challenge: claims.data.jti, authorization: claims.data.authorization }
+      : undefined;
   } catch {
     return undefined;
   }

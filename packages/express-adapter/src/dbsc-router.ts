@@ -6,6 +6,8 @@ import express from 'express';
 import { z } from 'zod';
 import { AuthenticationRequiredError } from './adapter-errors.js';
 import { asyncHandler } from './async-handler.js';
+import type { SkipReason } from './dbsc-headers.js';
+import { secureSessionId, secureSessionResponse, serializeSfString, skippedReason } from './dbsc-headers.js';
 import { DbscTokens, verifyRefreshProof, verifyRegistrationProof } from './dbsc-proof.js';
 import { noStore } from './no-store.js';
 import { requestContext } from './request-context.js';
@@ -24,6 +26,14 @@ const optionsSchema = z.object({
     .int()
     .min(30_000)
     .default(10 * 60_000),
+  /**
+   * Hosts outside the session's origin whose pages may trigger a refresh (the draft's
+   * `allowed_refresh_initiators`): `*`, `*.example.com` or `example.com`. Default none.
+   */
+  allowedRefreshInitiators: z
+    .array(z.string().regex(/^(?:\*|(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)$/))
+    .max(32)
+    .default([]),
 });
 
 export interface DeviceBoundSessionsOptions extends z.input<typeof optionsSchema> {
@@ -39,7 +49,12 @@ export interface DeviceBoundSessions {
   offerRegistration(res: Response, sessionId: string): void;
   /** True when the request carries a current bound cookie for `sessionId`. */
   accepts(req: Request, sessionId: string): boolean;
+  /** The reason a `Secure-Session-Skipped` header gives for `sessionId` (the browser skipped a refresh). */
+  skippedRefresh(req: Request, sessionId: string): SkipReason | undefined;
 }
+
+/** Termination (the draft's `continue: false`): the browser drops its DBSC session and stops refreshing. */
+const TERMINATE = { continue: false } as const;
 
 /**
  * Device Bound Session Credentials (W3C webappsec-dbsc draft as of 2026-02-17, commit d346811): the browser
@@ -60,22 +75,36 @@ export function deviceBoundSessions(options: DeviceBoundSessionsOptions): Device
     refresh_url: `${settings.basePath}/refresh`,
     scope: { origin: `${req.protocol}://${req.get('host')}`, include_site: false, scope_specification: [] },
     credentials: [{ type: 'cookie', name: cookieName, attributes: cookieAttributes }],
+    allowed_refresh_initiators: settings.allowedRefreshInitiators,
   });
-  const setBoundCookie = (res: Response, sessionId: string) => {
-    const value = tokens.boundCookie(sessionId, settings.boundCookieMaxAgeMs);
+  const challengeHeader = (sessionId: string) =>
+    `${serializeSfString(tokens.challenge(sessionId))};id=${serializeSfString(sessionId)}`;
+  /**
+   * Both endpoints answer only the browser's own DBSC fetches: never with CORS credentials (a cross-site
+   * page could time them to learn login state) and never framed.
+   */
+  const guard = (res: Response) => {
+    noStore(res);
+    res.removeHeader('access-control-allow-origin');
+    res.removeHeader('access-control-allow-credentials');
+    res.setHeader('x-frame-options', 'DENY');
+    res.setHeader('cross-origin-resource-policy', 'same-origin');
+  };
+  const setBoundCookie = (res: Response, sessionId: string | undefined) => {
+    const value = sessionId === undefined ? '' : tokens.boundCookie(sessionId, settings.boundCookieMaxAgeMs);
     const line = stringifySetCookie(cookieName, value, {
       httpOnly: true,
       secure: settings.secure,
       sameSite: 'lax',
       path: '/',
-      maxAge: Math.floor(settings.boundCookieMaxAgeMs / 1000),
+      maxAge: sessionId === undefined ? 0 : Math.floor(settings.boundCookieMaxAgeMs / 1000),
     });
     const existing = res.getHeader('set-cookie');
     const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
     res.setHeader('set-cookie', [...list, line]);
   };
   const challengeAgain = (res: Response, sessionId: string) => {
-    res.setHeader('secure-session-challenge', `"${tokens.challenge(sessionId)}";id="${sessionId}"`);
+    res.setHeader('secure-session-challenge', challengeHeader(sessionId));
     res.status(403).end();
   };
   /** A refused proof ends the browser's DBSC session (4xx), and is audited like any binding refusal. */
@@ -89,20 +118,33 @@ export function deviceBoundSessions(options: DeviceBoundSessionsOptions): Device
   router.post(
     '/register',
     asyncHandler(async (req, res) => {
-      noStore(res);
+      guard(res);
       const session = req.sessionkit?.session;
       if (!session || req.sessionkit?.transport !== 'cookie') throw new AuthenticationRequiredError();
-      const proof = req.get('secure-session-response');
-      if (proof === undefined) throw new InvalidInputError('Secure-Session-Response header is required');
+      const proof = secureSessionResponse(req.get('secure-session-response'));
+      if (proof === undefined) throw new InvalidInputError('A Secure-Session-Response header is required');
       const check = await verifyRegistrationProof(proof);
       if (!check.ok) return refuse(req, session.sessionId, check.reason);
       if (!tokens.isChallengeFor(session.sessionId, check.challenge)) {
         return refuse(req, session.sessionId, 'unknown or stale challenge');
       }
+      // The draft has the browser copy the offer's `authorization` into the proof (and, optionally, into an
+      // Authorization header): it must be the one offered to this session, and the header must agree.
+      if (
+        check.authorization === undefined ||
+        !tokens.isAuthorizationFor(session.sessionId, check.authorization)
+      ) {
+        return refuse(req, session.sessionId, 'authorization claim missing or not for this session');
+      }
+      const header = req.get('authorization');
+      if (header !== undefined && header !== check.authorization) {
+        return refuse(req, session.sessionId, 'Authorization header differs from the proof');
+      }
       if (!(await claimOnce(check.challenge, check.key.jkt)))
         return refuse(req, session.sessionId, 'replayed');
       await stateOf(req).manager.bindDevice(session.sessionId, check.key);
       setBoundCookie(res, session.sessionId);
+      res.setHeader('secure-session-challenge', challengeHeader(session.sessionId));
       res.json(instructions(req, session.sessionId));
     }),
   );
@@ -110,14 +152,22 @@ export function deviceBoundSessions(options: DeviceBoundSessionsOptions): Device
   router.post(
     '/refresh',
     asyncHandler(async (req, res) => {
-      noStore(res);
-      const sessionId = req.get('sec-secure-session-id');
-      const manager = stateOf(req).manager;
-      const key = sessionId === undefined ? undefined : await manager.deviceKeyOf(sessionId);
-      if (sessionId === undefined || key === undefined) throw new AuthenticationRequiredError();
+      guard(res);
+      // A Sec- header no page script can set: its presence is the draft's sign of the browser's own refresh.
+      const sessionId = secureSessionId(req.get('sec-secure-session-id'));
+      if (sessionId === undefined) throw new InvalidInputError('A Sec-Secure-Session-Id header is required');
+      const key = await stateOf(req).manager.deviceKeyOf(sessionId);
+      if (key === undefined) {
+        // Revoked, expired, or never bound: tell the browser to drop the DBSC session rather than retry.
+        setBoundCookie(res, undefined);
+        res.json(TERMINATE);
+        return;
+      }
       const proof = req.get('secure-session-response');
       if (proof === undefined) return challengeAgain(res, sessionId);
-      const check = await verifyRefreshProof(proof, key);
+      const parsed = secureSessionResponse(proof);
+      if (parsed === undefined) return refuse(req, sessionId, 'not a JWS');
+      const check = await verifyRefreshProof(parsed, key);
       if (!check.ok) return refuse(req, sessionId, check.reason);
       // A stale or already used challenge is no theft sign by itself (races, retries): ask again.
       if (
@@ -127,7 +177,7 @@ export function deviceBoundSessions(options: DeviceBoundSessionsOptions): Device
         return challengeAgain(res, sessionId);
       }
       setBoundCookie(res, sessionId);
-      res.setHeader('secure-session-challenge', `"${tokens.challenge(sessionId)}";id="${sessionId}"`);
+      res.setHeader('secure-session-challenge', challengeHeader(sessionId));
       res.json(instructions(req, sessionId));
     }),
   );
@@ -135,10 +185,12 @@ export function deviceBoundSessions(options: DeviceBoundSessionsOptions): Device
   return {
     router,
     offerRegistration(res, sessionId) {
-      const challenge = tokens.challenge(sessionId);
+      const path = serializeSfString(`${settings.basePath}/register`);
+      const challenge = serializeSfString(tokens.challenge(sessionId));
+      const authorization = serializeSfString(tokens.authorization(sessionId));
       res.setHeader(
         'secure-session-registration',
-        `(ES256 RS256);path="${settings.basePath}/register";challenge="${challenge}"`,
+        `(ES256 RS256);path=${path};challenge=${challenge};authorization=${authorization}`,
       );
     },
     accepts(req, sessionId) {
@@ -146,6 +198,9 @@ export function deviceBoundSessions(options: DeviceBoundSessionsOptions): Device
       if (header === undefined) return false;
       const match = header.split(/; */).find((part) => part.startsWith(`${cookieName}=`));
       return tokens.isBoundCookieFor(sessionId, match?.slice(cookieName.length + 1));
+    },
+    skippedRefresh(req, sessionId) {
+      return skippedReason(req.get('secure-session-skipped'), sessionId);
     },
   };
 }

@@ -25,8 +25,13 @@ const BINDING_CODES = new Set<string>([
 
 export interface SessionBindingOptions extends DpopRequestOptions {
   dpop: DpopProofVerifier;
-  /** Device Bound Session Credentials: a device-bound cookie session must bring a current bound cookie. */
-  dbsc?: Pick<DeviceBoundSessions, 'accepts'> | undefined;
+  /**
+   * Device Bound Session Credentials: a device-bound cookie session must bring a current bound cookie. With
+   * `skippedRefresh`, a request whose browser says it skipped the refresh is audited with its reason.
+   */
+  dbsc?:
+    | (Pick<DeviceBoundSessions, 'accepts'> & Partial<Pick<DeviceBoundSessions, 'skippedRefresh'>>)
+    | undefined;
   /** The policy of `binding()` without an argument. Default `preferred`. */
   policy?: BindingPolicy;
 }
@@ -54,6 +59,7 @@ export function sessionBinding(options: SessionBindingOptions): (policy?: Bindin
       const session = req.sessionkit?.session;
       if (effective === 'ignored' || !session) return next();
       const state = stateOf(req);
+      let auditAs: string | undefined;
       try {
         if (authorizationScheme(req) === 'dpop' && state.token !== undefined) {
           const proof = await proofOf(req, res, state.token);
@@ -70,6 +76,15 @@ export function sessionBinding(options: SessionBindingOptions): (policy?: Bindin
         if (session.dpopJkt !== undefined) throw new BindingRequiredError();
         if (session.deviceBound && req.sessionkit?.transport === 'cookie') {
           if (options.dbsc?.accepts(req, session.sessionId)) return next();
+          // Any client can send Secure-Session-Skipped, so a skip never stands in for the bound cookie: it
+          // only names, for the audit trail and the client, why the cookie is missing.
+          const skipped = options.dbsc?.skippedRefresh?.(req, session.sessionId);
+          if (skipped !== undefined) {
+            auditAs = `dbsc.refresh_skipped.${skipped}`;
+            throw new BindingRequiredError(
+              `This session is bound to a device; the browser skipped its refresh (${skipped})`,
+            );
+          }
           throw new BindingRequiredError(
             'This session is bound to a device; its bound cookie is missing or expired',
           );
@@ -80,7 +95,7 @@ export function sessionBinding(options: SessionBindingOptions): (policy?: Bindin
       } catch (error) {
         // A replay cache that cannot answer is an outage, not a refusal of this client: not recorded as one.
         if (error instanceof SessionKitError && BINDING_CODES.has(error.code)) {
-          state.manager.bindingRejected(error.code, {
+          state.manager.bindingRejected(auditAs ?? error.code, {
             sessionId: session.sessionId,
             context: requestContext(req),
           });
