@@ -1,4 +1,4 @@
-import type { HistogramDataPoint } from '@opentelemetry/sdk-metrics';
+import type { Histogram } from '@opentelemetry/sdk-metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalInvalidationFeed, MemoryStore } from '../src/memory-store.js';
 import { SessionManager } from '../src/session-manager.js';
@@ -13,9 +13,9 @@ beforeEach(async () => {
 });
 afterEach(() => sdk.shutdown());
 
-function lagOf(kind: string): HistogramDataPoint['value'] | undefined {
+function lagOf(kind: string): Histogram | undefined {
   return sdk.points('sessionkit.invalidation.lag', { 'sessionkit.invalidation.kind': kind })[0]
-    ?.value as HistogramDataPoint['value'];
+    ?.value as Histogram;
 }
 
 describe('invalidation-feed telemetry, with the real SDK', () => {
