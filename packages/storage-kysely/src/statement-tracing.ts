@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from '@sessionkit/core';
-import { telemetryInstalled, traced } from '@sessionkit/core/telemetry';
+import { telemetryInstalled, traced, tracingOn } from '@sessionkit/core/telemetry';
 import type {
   CompiledQuery,
   DatabaseConnection,
@@ -112,8 +112,11 @@ export function traceStatements<DB>(db: Kysely<DB>): Kysely<DB> {
     { compileQuery: (node, queryId) => inner.compileQuery(node, queryId) },
     inner.adapter,
     {
+      // Checked per connection handed out: with no SDK registered the driver's own connection goes through.
       provideConnection: (consume) =>
-        inner.provideConnection((connection) => consume(tracedConnection(connection))),
+        inner.provideConnection((connection) =>
+          consume(tracingOn() ? tracedConnection(connection) : connection),
+        ),
     },
     [...inner.plugins],
   );
