@@ -21,6 +21,7 @@ import type { AppConfig } from './config.js';
 import { idpSignInRouter } from './idp-sign-in.js';
 import { openInfrastructure, tablesOf } from './infrastructure.js';
 import { resolveKeyEncryptionKeys } from './key-encryption-key.js';
+import { reportLiveSessions } from './live-session-gauge.js';
 import { SecurityLoginProtection } from './login-protection.js';
 import { appReadiness, databaseCheck, rateLimitStoreCheck } from './readiness.js';
 import { openSecrets } from './secrets-setup.js';
@@ -28,6 +29,9 @@ import { setUpSecurity } from './security-setup.js';
 import type { SigningKeySchedule } from './signing-key-schedule.js';
 import { traceFields } from './trace-fields.js';
 import { DEMO_USERS, UserDirectory } from './user-directory.js';
+
+/** A scrape every few seconds then costs the store one count per 15 s; the gauge is that much behind at most. */
+const LIVE_SESSIONS_MAX_AGE_MS = 15_000;
 
 export interface RunningApp {
   url: string;
@@ -90,6 +94,13 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
   // Refresh-token reuse seen by the engine feeds the risk engine's `token.reuse` signal.
   security.risk.observe(manager.events);
   await manager.start();
+  // This app creates sessions without a tenant: they all go on the series without one.
+  const stopLiveSessions = reportLiveSessions(infra.sessionStore, {
+    tenants: [],
+    maxAgeMs: LIVE_SESSIONS_MAX_AGE_MS,
+    now: () => clock.now(),
+    logger,
+  });
 
   const users = new UserDirectory(sql, vault, () => clock.now());
   await users.seed();
@@ -210,6 +221,7 @@ export async function startReferenceApp(config: AppConfig, clock: Clock = system
       clearTimeout(deadline);
       await idp?.stop();
       signingKeys.stop();
+      stopLiveSessions();
       await manager.close();
       await audit.auditor.close();
       await infra.close();

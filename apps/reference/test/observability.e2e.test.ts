@@ -136,6 +136,41 @@ describe('reference app observability, from the standard OTel environment', () =
     expect(await value('up{job="reference"}')).toBe(1);
   }, 240_000);
 
+  it('serves live sessions and the invalidation feed lag, which Prometheus reads back', async () => {
+    const kept = await login();
+    const ended = await login();
+    await validate(kept);
+    const logout = await fetch(`${app.url}/api/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ended}` },
+    });
+    expect(logout.status).toBe(204);
+
+    // The exporter's own names, which docs/observability.md quotes: `_total` on counters, no unit suffix.
+    const exposition = await (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text();
+    expect(exposition).toMatch(/^sessionkit_invalidation_lag_bucket\{.*le="0\.001".*\} \d+/m);
+    expect(exposition).toMatch(/^sessionkit_sessions_live(\{[^}]*\})? \d+/m);
+
+    const value = async (promql: string) => (await prometheus.query(promql))[0]?.value ?? 0;
+    // The gauge counts at most every 15 s, so the sessions above show within one period and a scrape.
+    await expect
+      .poll(() => value('sum(sessionkit_sessions_live{job="reference"})'), { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(1);
+    // The logout's revocation went out on the PGlite feed, and this instance's own subscription timed it.
+    await expect
+      .poll(
+        () =>
+          value(
+            'sum(sessionkit_invalidation_lag_count{job="reference",sessionkit_invalidation_kind="revoked"})',
+          ),
+        { timeout: 60_000 },
+      )
+      .toBeGreaterThanOrEqual(1);
+    const p99 =
+      'histogram_quantile(0.99, sum by (le) (rate(sessionkit_invalidation_lag_bucket{job="reference"}[5m])))';
+    await expect.poll(async () => (await prometheus.query(p99)).length, { timeout: 60_000 }).toBe(1);
+  }, 240_000);
+
   it('writes trace_id and span_id on its log lines, the ids of the exported HTTP server span', async () => {
     const token = await login();
     await validate(token);

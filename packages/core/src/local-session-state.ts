@@ -68,7 +68,7 @@ export class LocalSessionState {
     if (this.#unsubscribe) return;
     this.#unsubscribe = await this.#store.feed.subscribe(
       (message) => {
-        recordInvalidation(message);
+        recordInvalidation(message, Date.now());
         this.#validated.delete(message.sessionId);
         if (message.kind === 'revoked') this.#deny(message.sessionId);
         if (message.authenticatedAt !== undefined)
@@ -149,10 +149,18 @@ export class LocalSessionState {
     this.#validated.delete(sessionId);
   }
 
-  /** Denies the session here at once, then tells the other instances. */
+  /**
+   * Denies the session here at once, then tells the other instances. `sentAt`, here and in `announceChanged`, is
+   * the wall clock, never the injected one: receivers compare it with theirs to measure the feed's lag.
+   */
   async announceRevoked(session: SessionRecord): Promise<void> {
     this.#deny(session.id);
-    await this.#store.feed.publish({ sessionId: session.id, kind: 'revoked', expiresAt: expiresAt(session) });
+    await this.#store.feed.publish({
+      sessionId: session.id,
+      kind: 'revoked',
+      expiresAt: expiresAt(session),
+      sentAt: Date.now(),
+    });
   }
 
   /** `authenticatedAt` after a step-up: other instances then refuse access tokens issued before it. */
@@ -163,6 +171,7 @@ export class LocalSessionState {
       kind: 'changed',
       expiresAt: expiresAt(session),
       ...(authenticatedAt === undefined ? {} : { authenticatedAt }),
+      sentAt: Date.now(),
     });
   }
 

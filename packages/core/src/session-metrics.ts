@@ -11,6 +11,8 @@ const OPERATION_BUCKETS = [
 ];
 /** From a minute to a month. */
 const SESSION_BUCKETS = [60, 300, 900, 1800, 3600, 14_400, 28_800, 86_400, 604_800, 2_592_000];
+/** From a millisecond (one region, an idle broker) to 10 s (a feed far behind or clocks far apart). */
+const LAG_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** OTel's semantic-convention buckets for `db.client.operation.duration`. */
 const DB_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
 
@@ -74,6 +76,12 @@ const invalidations = counter(SCOPE, 'sessionkit.invalidation.messages', {
   description: 'Invalidation-feed messages received, by kind',
   unit: '{message}',
 });
+const lag = histogram(SCOPE, 'sessionkit.invalidation.lag', {
+  description:
+    'Time from publishing an invalidation-feed message to its receipt, by kind (wall clocks of both ends)',
+  unit: 's',
+  buckets: LAG_BUCKETS,
+});
 const gaps = counter(SCOPE, 'sessionkit.invalidation.gaps', {
   description: 'Times the invalidation feed may have missed messages (local caches were dropped)',
   unit: '{gap}',
@@ -114,8 +122,11 @@ export function recordSessionEvent(event: SessionEvent): void {
   }
 }
 
-export function recordInvalidation(message: InvalidationMessage): void {
-  invalidations.add(1, { 'sessionkit.invalidation.kind': message.kind });
+/** `receivedAt`: this instance's wall clock, as `sentAt` is the publisher's; skew that makes it negative reads 0. */
+export function recordInvalidation(message: InvalidationMessage, receivedAt: number): void {
+  const kind = { 'sessionkit.invalidation.kind': message.kind };
+  invalidations.add(1, kind);
+  if (message.sentAt !== undefined) lag.record(Math.max(0, receivedAt - message.sentAt) / 1000, kind);
 }
 
 export function recordInvalidationGap(): void {

@@ -131,6 +131,11 @@ export interface InvalidationMessage {
    * present and undefined: feeds hand listeners what their zod schema parsed.
    */
   authenticatedAt?: number | undefined;
+  /**
+   * When the publisher sent it (ms since the epoch, the publisher's wall clock): receivers record the feed's lag
+   * from it. Optional, since a message from an instance of an earlier version has none; feeds must carry it.
+   */
+  sentAt?: number | undefined;
 }
 
 export type InvalidationListener = (message: InvalidationMessage) => void;

@@ -162,16 +162,22 @@ function tracer(scope: string): OtelApi.Tracer {
 /**
  * Runs `fn` inside a span that is active for everything it awaits (store calls become its children). A failure
  * sets status ERROR and `error.type`; the exception itself is not recorded, its message may carry personal data.
+ * `client` marks a call to a remote service (a SQL statement), as OTel's database conventions ask.
  */
 export function traced<T>(
   scope: string,
   name: string,
   attributes: TelemetryAttributes,
   fn: (notes: SpanNotes) => Promise<T>,
+  kind: 'internal' | 'client' = 'internal',
 ): Promise<T> {
   if (!api || !tracingOn()) return fn(NO_NOTES);
   const otel = api;
-  return tracer(scope).startActiveSpan(name, { attributes: clean(attributes) ?? {} }, async (span) => {
+  const options = {
+    attributes: clean(attributes) ?? {},
+    kind: kind === 'client' ? otel.SpanKind.CLIENT : otel.SpanKind.INTERNAL,
+  };
+  return tracer(scope).startActiveSpan(name, options, async (span) => {
     const notes: SpanNotes = { set: (key, value) => value !== undefined && span.setAttribute(key, value) };
     try {
       return await fn(notes);

@@ -21,6 +21,8 @@ const messageSchema = z.object({
   kind: z.enum(['revoked', 'changed']),
   expiresAt: z.number().int().nonnegative(),
   authenticatedAt: z.number().int().nonnegative().optional(),
+  // Optional: instances of earlier versions send none, and a rolling upgrade has both kinds talking.
+  sentAt: z.number().int().nonnegative().optional(),
 });
 
 export function encodeMessage(message: InvalidationMessage): string {

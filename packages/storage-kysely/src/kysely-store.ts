@@ -33,6 +33,7 @@ import { DEFAULT_SCHEMA } from './migrations.js';
 import { countSessions, deleteUserRows, listSessionPage } from './session-listing.js';
 import type { SessionRow } from './session-row.js';
 import { jsonToRecord, recordToJson, recordToRow, rowToRecord } from './session-row.js';
+import { traceStatements } from './statement-tracing.js';
 
 /** A feed the store may shut down with itself. */
 export type StoreFeed = InvalidationFeed & { close?(): Promise<void> };
@@ -70,7 +71,10 @@ const decodedCacheSizeSchema = z.number().int().nonnegative().max(1_000_000).def
 export class KyselyStore implements SessionStore {
   readonly feed: StoreFeed;
   readonly #root: Kysely<Database>;
+  /** Each statement in a span of its own under the store call's (statement-tracing.ts). */
   readonly #db: Kysely<Database>;
+  /** Untraced: opens transactions (whose handle is then traced) and answers health probes. */
+  readonly #plain: Kysely<Database>;
   /**
    * get() is the validate path: compiled once, so each call only binds the id (kysely's build costs ~8 µs). It
    * reads the row as one JSON text rather than 27 columns: pg's per-column work in the client (a parser per
@@ -88,7 +92,8 @@ export class KyselyStore implements SessionStore {
     this.#schema = options.schema ?? DEFAULT_SCHEMA;
     assertFeedSchema(options.feed, this.#schema);
     this.#root = options.db;
-    this.#db = options.db.withSchema(options.schema ?? DEFAULT_SCHEMA);
+    this.#plain = options.db.withSchema(options.schema ?? DEFAULT_SCHEMA);
+    this.#db = traceStatements(this.#plain);
     this.feed = options.feed;
     const sessions = sql.table(`${options.schema ?? DEFAULT_SCHEMA}.sessions`);
     this.#getById = sql<{
@@ -212,9 +217,10 @@ export class KyselyStore implements SessionStore {
   async revokeUser(userId: string, options: RevokeUserOptions): Promise<SessionRecord[]> {
     return this.#run(() =>
       // Under the user's lock, so a create racing "log out everywhere" is either revoked here or sees it.
-      this.#db
+      this.#plain
         .transaction()
-        .execute(async (trx) => {
+        .execute(async (transaction) => {
+          const trx = traceStatements<Database>(transaction);
           // Its own statement: a READ COMMITTED snapshot taken after the lock sees every session created before.
           await sql`select pg_advisory_xact_lock(${USER_LOCK_NAMESPACE}::int, hashtext(${userId}))`.execute(
             trx,
@@ -294,7 +300,8 @@ export class KyselyStore implements SessionStore {
   }
 
   async health(): Promise<void> {
-    await this.#run(() => sql`select 1`.execute(this.#db));
+    // Probes run many times a minute and tell nothing about sessions: no span for them.
+    await this.#run(() => sql`select 1`.execute(this.#plain));
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,8 @@ const invalidationMessageSchema = z.object({
   kind: z.enum(['revoked', 'changed']),
   expiresAt: z.number().int().nonnegative(),
   authenticatedAt: z.number().int().nonnegative().optional(),
+  // Optional: instances of earlier versions send none, and a rolling upgrade has both kinds talking.
+  sentAt: z.number().int().nonnegative().optional(),
 });
 
 /** The subscriber keeps reconnecting (and ioredis re-subscribes) however long Redis is away. */

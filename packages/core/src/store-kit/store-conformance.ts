@@ -360,17 +360,20 @@ export function describeStoreConformance(name: string, options: StoreConformance
         handles.push(other);
         const received: InvalidationMessage[] = [];
         const unsubscribe = await store.feed.subscribe((message) => received.push(message));
+        // Without `sentAt`, as an instance of an earlier version sends it during a rolling upgrade.
         const message: InvalidationMessage = {
           sessionId: newSessionId(),
           kind: 'revoked',
           expiresAt: Date.now() + HOUR,
         };
-        // A step-up's `changed` carries the new authenticatedAt, which other instances' fast tier depends on.
+        // A step-up's `changed` carries the new authenticatedAt, which other instances' fast tier depends on, and
+        // `sentAt`, from which receivers measure the feed's lag.
         const steppedUp: InvalidationMessage = {
           sessionId: newSessionId(),
           kind: 'changed',
           expiresAt: Date.now() + HOUR,
           authenticatedAt: Date.now(),
+          sentAt: Date.now(),
         };
         await other.feed.publish(message);
         await other.feed.publish(steppedUp);
@@ -378,6 +381,7 @@ export function describeStoreConformance(name: string, options: StoreConformance
         const arrived = (sent: InvalidationMessage) => received.some((m) => m.sessionId === sent.sessionId);
         while (!(arrived(message) && arrived(steppedUp)) && Date.now() < deadline) await sleep(10);
         expect(received).toContainEqual(message);
+        expect(received.find((m) => m.sessionId === message.sessionId)?.sentAt).toBeUndefined();
         expect(received).toContainEqual(steppedUp);
         await unsubscribe();
         const after: InvalidationMessage = { ...message, sessionId: newSessionId() };
