@@ -27,6 +27,7 @@ export function dpopMetadata(jkt: string | undefined): Record<string, JsonValue>
 /**
  * Refuses a bound session's refresh without a proof from its key (`binding.required`) or with one from
  * another key (`dpop.invalid_proof`); `audit` records the refusal. A missing session is left to the rotation.
+ * Only for a store without `checksRotationKey`: it costs a store read before every rotation.
  */
 export async function assertKeyHolder(
   store: SessionStore,
@@ -37,10 +38,14 @@ export async function assertKeyHolder(
   const record = await store.get(sessionId);
   const bound = record && boundJkt(record);
   if (bound === undefined || bound === proofJkt) return;
-  const error =
-    proofJkt === undefined
-      ? new BindingRequiredError('This refresh token is bound to a DPoP key; send a DPoP proof from it')
-      : new DpopInvalidProofError('The DPoP proof is signed by another key than the session is bound to');
+  const error = keyMismatchError(proofJkt);
   audit(error.code);
   throw error;
+}
+
+/** A bound session's refusal: no proof at all (`binding.required`), or one from another key (`dpop.invalid_proof`). */
+export function keyMismatchError(proofJkt: string | undefined): BindingRequiredError | DpopInvalidProofError {
+  return proofJkt === undefined
+    ? new BindingRequiredError('This refresh token is bound to a DPoP key; send a DPoP proof from it')
+    : new DpopInvalidProofError('The DPoP proof is signed by another key than the session is bound to');
 }

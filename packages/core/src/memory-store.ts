@@ -61,6 +61,8 @@ export class LocalInvalidationFeed implements InvalidationFeed {
 export class MemoryStore implements SessionStore {
   /** Its data lives in this process alone, so per-process keys are enough: it stays zero-config. */
   readonly shared = false;
+  /** decideRotation checks a bound session's key inside the rotation. */
+  readonly checksRotationKey = true;
   readonly feed: InvalidationFeed;
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #byUser = new Map<string, Set<string>>();

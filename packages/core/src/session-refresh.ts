@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 import type { SessionConfig } from './config.js';
-import { assertKeyHolder } from './dpop-binding.js';
+import { assertKeyHolder, keyMismatchError } from './dpop-binding.js';
 import { InvalidTokenError, TokenReuseDetectedError } from './errors.js';
 import type { LocalSessionState } from './local-session-state.js';
 import { hashSecret, newSecret, parseToken } from './opaque-token.js';
@@ -71,10 +71,12 @@ export class SessionRefresh {
     const now = this.#clock.now();
     const successor = newSecret();
     const presentedGeneration = verifiedGeneration(this.#refreshKey, parsed);
-    // Before rotating: a thief without the key must not even burn the holder's current token.
-    await assertKeyHolder(this.#store, parsed.sessionId, options.dpopJkt, (code) =>
-      lifecycle.reject(context, code, parsed.sessionId),
-    );
+    const audit = (code: string) => lifecycle.reject(context, code, parsed.sessionId);
+    // A thief without the key must not even burn the holder's current token. A store that checks the key in its
+    // atomic rotation answers `key-mismatch`; for one written before that capability, read the binding first.
+    if (this.#store.checksRotationKey !== true) {
+      await assertKeyHolder(this.#store, parsed.sessionId, options.dpopJkt, audit);
+    }
     const result = await this.#store.rotateRefresh({
       sessionId: parsed.sessionId,
       presentedHash: hashSecret(parsed.secret),
@@ -84,6 +86,7 @@ export class SessionRefresh {
       graceMs: this.#config.refresh.graceMs,
       idleExpiresAt: now + this.#config.idleTimeoutMs,
       ...(presentedGeneration === undefined ? {} : { presentedGeneration }),
+      ...(options.dpopJkt === undefined ? {} : { presentedJkt: options.dpopJkt }),
     });
     const eventContext = lifecycle.eventContext(context);
     switch (result.outcome) {
@@ -91,6 +94,11 @@ export class SessionRefresh {
         throw lifecycle.reject(context, 'refresh.unknown', parsed.sessionId);
       case 'inactive':
         throw stateError(result.session, now);
+      case 'key-mismatch': {
+        const error = keyMismatchError(options.dpopJkt);
+        audit(error.code);
+        throw error;
+      }
       case 'reused': {
         const familyId = result.session.refresh?.familyId ?? result.session.id;
         lifecycle.emit({

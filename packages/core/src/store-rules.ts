@@ -1,3 +1,4 @@
+import { boundJkt } from './dpop-binding.js';
 import type { SessionRecord } from './session-record.js';
 import { isLive } from './session-record.js';
 import type { RotateRefreshInput, RotateRefreshResult } from './store.js';
@@ -41,7 +42,9 @@ export type RotationDecision =
 /**
  * Current hash: rotate. Previous hash inside the grace window: the same successor again (a lost response, a
  * racing tab). Previous hash after it, or a verified generation below the stored one: a token the session
- * replaced, so theft; revoke. Anything else is unknown and changes nothing.
+ * replaced, so theft; revoke. Anything else is unknown and changes nothing. A token the session knows, on a
+ * session bound to another key than `presentedJkt`, is a key mismatch, decided before the state and the reuse
+ * rule: a keyless thief learns nothing of the session's state and changes nothing.
  */
 export function decideRotation(
   record: SessionRecord | undefined,
@@ -58,6 +61,10 @@ export function decideRotation(
     (isPrevious ||
       (input.presentedGeneration !== undefined && input.presentedGeneration < refresh.generation));
   if (!isCurrent && !inGrace && !isReplaced) return { result: { outcome: 'unknown' } };
+  const bound = boundJkt(record);
+  if (bound !== undefined && bound !== input.presentedJkt) {
+    return { result: { outcome: 'key-mismatch', session: record } };
+  }
   if (!isLive(record, input.now)) return { result: { outcome: 'inactive', session: record } };
   if (isReplaced) {
     const revoked = revokedCopy(record, REUSE_REVOKE_REASON, input.now);

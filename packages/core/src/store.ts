@@ -36,6 +36,12 @@ export interface RotateRefreshInput {
    * unknown hash is only unknown, so a forged token never revokes anyone's session.
    */
   presentedGeneration?: number;
+  /**
+   * The thumbprint of the DPoP proof verified for this request, absent without one. A session bound to a key
+   * (`DPOP_METADATA_KEY` in its metadata) rotates, replays its grace successor or detects reuse only when this
+   * is its key; otherwise the answer is `key-mismatch` and nothing changes.
+   */
+  presentedJkt?: string;
 }
 
 /**
@@ -45,11 +51,14 @@ export interface RotateRefreshInput {
  * - `reused`: a token of a verified earlier generation, or the previous one after the grace window; the store
  *   has revoked the session.
  * - `inactive`: the session exists but is revoked or expired.
+ * - `key-mismatch`: the token is one the session knows, but the session is bound to a DPoP key and
+ *   `presentedJkt` is absent or another key's; nothing was written, so a thief without the key neither burns the
+ *   holder's token nor triggers reuse detection.
  * - `unknown`: no such session, or a token not proven to be one this session issued (no revocation: ids are
  *   not secret).
  */
 export type RotateRefreshResult =
-  | { outcome: 'rotated' | 'grace' | 'reused' | 'inactive'; session: SessionRecord }
+  | { outcome: 'rotated' | 'grace' | 'reused' | 'inactive' | 'key-mismatch'; session: SessionRecord }
   | { outcome: 'unknown' };
 
 export const REUSE_REVOKE_REASON = 'token.reuse_detected';
@@ -189,6 +198,11 @@ export interface SessionStore {
    * `secret` (or `ipHashKey`): per-process keys would differ between instances and across restarts.
    */
   readonly shared?: boolean;
+  /**
+   * `true` when `rotateRefresh` honours `presentedJkt` (answers `key-mismatch`); absent, the engine reads the
+   * session before every rotation to check its key itself, since a store unaware of the field would ignore it.
+   */
+  readonly checksRotationKey?: boolean;
   /** Reaches every instance sharing this backend: kept on the store, since only the backend knows who shares it. */
   readonly feed: InvalidationFeed;
   /** Resolves when the backend answers; throws `store.unavailable` otherwise (a store with none resolves at once). */

@@ -5,6 +5,7 @@
  * peer, so it has an entry of its own: `@sessionkit/core/store/testing`.
  */
 export { DecodedRecordCache } from '../decoded-record-cache.js';
+export { boundJkt, DPOP_METADATA_KEY, jktSchema } from '../dpop-binding.js';
 export { ExpiringCache } from '../expiring-cache.js';
 export type { OpaqueToken, OpaqueTokenKind, RefreshTokenParts } from '../opaque-token.js';
 export { hashSecret, newSecret, newSessionId, parseToken } from '../opaque-token.js';

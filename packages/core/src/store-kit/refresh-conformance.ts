@@ -14,7 +14,12 @@ export interface RefreshConformanceOptions {
   create: (record: SessionRecord) => Promise<CreateSessionResult>;
 }
 
-function rotation(record: SessionRecord, presentedHash: string, overrides: Partial<RotateRefreshInput> = {}) {
+/** A rotation of `record`'s refresh token presenting `presentedHash`, with a fresh successor. */
+export function rotation(
+  record: SessionRecord,
+  presentedHash: string,
+  overrides: Partial<RotateRefreshInput> = {},
+) {
   return {
     sessionId: record.id,
     presentedHash,

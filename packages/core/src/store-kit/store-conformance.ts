@@ -8,6 +8,7 @@ import { randomToken } from '../token-crypto.js';
 import { describeInUseRule } from './in-use-conformance.js';
 import { describeListingAndTenancy } from './listing-conformance.js';
 import { describeRefreshRotation } from './refresh-conformance.js';
+import { describeRotationKey } from './rotation-key-conformance.js';
 import { sampleRecord } from './sample-record.js';
 import { describeSharedCapability } from './shared-conformance.js';
 
@@ -265,6 +266,7 @@ export function describeStoreConformance(name: string, options: StoreConformance
     });
 
     describeRefreshRotation({ store: () => store, create });
+    describeRotationKey({ store: () => store, create });
     describeInUseRule({ store: () => store, create });
     describeSharedCapability(() => store);
     describeListingAndTenancy({ store: () => store, create });
