@@ -69,6 +69,8 @@ const decodedCacheSizeSchema = z.number().int().nonnegative().max(1_000_000).def
  *   writer in between means decide again on what it wrote.
  */
 export class KyselyStore implements SessionStore {
+  /** rotateRefresh applies core's decideRotation, which checks a bound session's DPoP key. */
+  readonly checksRotationKey = true;
   readonly feed: StoreFeed;
   readonly #root: Kysely<Database>;
   /** Each statement in a span of its own under the store call's (statement-tracing.ts). */

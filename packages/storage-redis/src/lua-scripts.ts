@@ -1,3 +1,4 @@
+import { DPOP_METADATA_KEY } from '@sessionkit/core/store';
 import { HEADER_FIELDS } from './record-encoding.js';
 
 /*
@@ -170,13 +171,30 @@ return {'ok', current.ae or '0', current.p or ''}
 
 /**
  * core's decideRotation, re-stated server-side. ARGV: recordPrefix, id, now, presentedHash, successorHash,
- * sealedSuccessor, graceMs, idleExpiresAt, reuseReason, presentedGeneration ('' unless its MAC verified).
- * Replies {'unknown'} or {outcome, value} with outcome rotated | grace | reused | inactive.
+ * sealedSuccessor, graceMs, idleExpiresAt, reuseReason, presentedGeneration ('' unless its MAC verified),
+ * presentedJkt ('' without a DPoP proof).
+ * Replies {'unknown'} or {outcome, value} with outcome rotated | grace | reused | inactive | key-mismatch.
+ *
+ * The DPoP binding is in the record's JSON (its metadata), which the scripts otherwise only copy. It is decoded,
+ * read-only, only when its text names the binding's key: an unbound session's rotation decodes nothing. The key
+ * needs no escaping in JSON, so a body without that text has no binding.
  */
 export const ROTATE_SCRIPT = `${HELPERS}
 local allKey, liveKey, recordKey = KEYS[1], KEYS[2], KEYS[3]
 local id, now, presented = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local presentedGeneration = tonumber(ARGV[10])
+
+-- core's boundJkt: the thumbprint in the record's metadata, or nil for an unbound session.
+local function boundJkt(record)
+  if not string.find(record.body, ${JSON.stringify(JSON.stringify(DPOP_METADATA_KEY))}, 1, true) then return nil end
+  local ok, body = pcall(cjson.decode, record.body)
+  if not ok or type(body) ~= 'table' then corrupt(recordKey) end
+  if type(body.metadata) ~= 'table' then return nil end
+  local jkt = body.metadata[${JSON.stringify(DPOP_METADATA_KEY)}]
+  if type(jkt) == 'string' then return jkt end
+  return nil
+end
+
 prune(allKey, liveKey)
 local raw = redis.call('GET', recordKey)
 if not raw then return {'unknown'} end
@@ -188,6 +206,9 @@ local inGrace = isPrevious and now - (tonumber(record.ft) or 0) <= tonumber(ARGV
 local isReplaced = not isCurrent and not inGrace
   and (isPrevious or (presentedGeneration ~= nil and presentedGeneration < tonumber(record.fg)))
 if not (isCurrent or inGrace or isReplaced) then return {'unknown'} end
+-- Before the state and the reuse rule: a caller without the bound key learns nothing and changes nothing.
+local bound = boundJkt(record)
+if bound and (ARGV[11] == '' or bound ~= ARGV[11]) then return {'key-mismatch', raw} end
 if not isLive(record, now) then return {'inactive', raw} end
 if isReplaced then return {'reused', revoke(recordKey, liveKey, id, record, ARGV[3], ARGV[9])} end
 if inGrace then return {'grace', raw} end

@@ -22,13 +22,7 @@ import type {
   StatsQuery,
   StoreStats,
 } from '@sessionkit/core/store';
-import {
-  expiresAt,
-  isInUse,
-  pageRecords,
-  REUSE_REVOKE_REASON,
-  sessionRecordSchema,
-} from '@sessionkit/core/store';
+import { expiresAt, isInUse, pageRecords, sessionRecordSchema } from '@sessionkit/core/store';
 import { z } from 'zod';
 import { CommandGuard } from './command-guard.js';
 import { KeyLayout } from './key-layout.js';
@@ -41,7 +35,7 @@ import type { RedisStoreOptions } from './redis-store-options.js';
 import { redisStoreOptionsSchema } from './redis-store-options.js';
 import { SessionIndex } from './session-index.js';
 import * as inputs from './store-inputs.js';
-import { parseReply, replies, scripts } from './store-scripts.js';
+import { parseReply, replies, rotateArguments, scripts } from './store-scripts.js';
 
 const EVICT_REASON = 'limit.evicted';
 
@@ -56,6 +50,8 @@ function countsAsLive(record: SessionRecord): '1' | '0' {
  * script over one user's keys; see README.md for the key layout and the failure behaviour.
  */
 export class RedisStore implements SessionStore {
+  /** The rotate script checks a bound session's DPoP key before it decides anything else. */
+  readonly checksRotationKey = true;
   readonly feed: RedisInvalidationFeed;
   readonly #client: RedisClient;
   readonly #keys: KeyLayout;
@@ -202,18 +198,7 @@ export class RedisStore implements SessionStore {
         scripts.rotate,
         owner,
         [keys.record(owner, rotation.sessionId)],
-        [
-          keys.recordPrefix(owner),
-          rotation.sessionId,
-          rotation.now,
-          rotation.presentedHash,
-          rotation.successorHash,
-          rotation.sealedSuccessor,
-          rotation.graceMs,
-          rotation.idleExpiresAt,
-          encodeText(REUSE_REVOKE_REASON),
-          rotation.presentedGeneration ?? '',
-        ],
+        rotateArguments(keys.recordPrefix(owner), rotation),
       ),
     );
     if (reply[0] === 'unknown') return { outcome: 'unknown' };

@@ -1,4 +1,4 @@
-import { sessionRecordSchema } from '@sessionkit/core/store';
+import { jktSchema, sessionRecordSchema } from '@sessionkit/core/store';
 import { z } from 'zod';
 
 /** What the store's methods accept, checked before anything reaches Redis. */
@@ -22,7 +22,9 @@ export const rotateInputSchema = z.object({
   graceMs: z.number().int().nonnegative(),
   idleExpiresAt: timestamp,
   presentedGeneration: z.number().int().nonnegative().optional(),
+  presentedJkt: jktSchema.optional(),
 });
+export type RotateInput = z.output<typeof rotateInputSchema>;
 export const revokeOptionsSchema = z.object({ reason: z.string().min(1).max(200), now: timestamp });
 export const revokeUserOptionsSchema = revokeOptionsSchema.extend({
   exceptId: z.string().max(64).optional(),

@@ -1,4 +1,5 @@
 import { StoreCorruptError } from '@sessionkit/core';
+import { REUSE_REVOKE_REASON } from '@sessionkit/core/store';
 import { z } from 'zod';
 import { LuaScript } from './lua-script.js';
 import {
@@ -9,6 +10,8 @@ import {
   ROTATE_SCRIPT,
   UPDATE_SCRIPT,
 } from './lua-scripts.js';
+import { encodeText } from './record-encoding.js';
+import type { RotateInput } from './store-inputs.js';
 
 /** The Lua scripts (lua-scripts.ts) the store runs. */
 export const scripts = {
@@ -19,6 +22,23 @@ export const scripts = {
   revokeUser: new LuaScript(REVOKE_USER_SCRIPT),
   list: new LuaScript(LIST_SCRIPT),
 };
+
+/** ROTATE_SCRIPT's ARGV, in its order. */
+export function rotateArguments(recordPrefix: string, rotation: RotateInput): (string | number)[] {
+  return [
+    recordPrefix,
+    rotation.sessionId,
+    rotation.now,
+    rotation.presentedHash,
+    rotation.successorHash,
+    rotation.sealedSuccessor,
+    rotation.graceMs,
+    rotation.idleExpiresAt,
+    encodeText(REUSE_REVOKE_REASON),
+    rotation.presentedGeneration ?? '',
+    rotation.presentedJkt ?? '',
+  ];
+}
 
 const recordEntry = z.tuple([z.string(), z.string()]);
 
@@ -31,7 +51,7 @@ export const replies = {
   ]),
   rotate: z.union([
     z.tuple([z.literal('unknown')]),
-    z.tuple([z.enum(['rotated', 'grace', 'reused', 'inactive']), z.string()]),
+    z.tuple([z.enum(['rotated', 'grace', 'reused', 'inactive', 'key-mismatch']), z.string()]),
   ]),
   revokeIds: z.array(z.tuple([z.string(), z.number(), z.string()])),
   recordList: z.array(recordEntry),

@@ -108,7 +108,10 @@ export function describeRotationKey({ store, create }: RotationKeyConformanceOpt
     });
 
     it('rotates an unbound session whatever key is presented, as before', async () => {
-      const record = sampleRecord();
+      // The key's name elsewhere in the record (a value, a nested object's key) binds nothing.
+      const sample = sampleRecord();
+      const named = { note: DPOP_METADATA_KEY, nested: { [DPOP_METADATA_KEY]: newJkt() } };
+      const record = { ...sample, metadata: { ...sample.metadata, ...named } };
       await create(record);
       const current = record.refresh?.currentHash ?? '';
       const withKey = rotation(record, current, { presentedJkt: newJkt() });
