@@ -168,7 +168,7 @@ export function authRouter(options: AuthRouterOptions): Router {
 
   router.post('/logout', async (req: Request, res: Response) => {
     const me = req.sessionkit?.session;
-    if (await endSession(req, res)) {
+    if (await endSession(req, res, { dbsc: options.dbsc })) {
       if (me) audit.loggedOut(req, { userId: me.userId, sessionId: me.sessionId });
     }
     res.status(204).end();

@@ -51,6 +51,8 @@ export interface DeviceBoundSessions {
   accepts(req: Request, sessionId: string): boolean;
   /** The reason a `Secure-Session-Skipped` header gives for `sessionId` (the browser skipped a refresh). */
   skippedRefresh(req: Request, sessionId: string): SkipReason | undefined;
+  /** Expires the bound cookie: on logout, beside the session cookie (`endSession(req, res, { dbsc })`). */
+  clearBoundCookie(res: Response): void;
 }
 
 /** Termination (the draft's `continue: false`): the browser drops its DBSC session and stops refreshing. */
@@ -201,6 +203,9 @@ export function deviceBoundSessions(options: DeviceBoundSessionsOptions): Device
     },
     skippedRefresh(req, sessionId) {
       return skippedReason(req.get('secure-session-skipped'), sessionId);
+    },
+    clearBoundCookie(res) {
+      setBoundCookie(res, undefined);
     },
   };
 }

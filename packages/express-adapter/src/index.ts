@@ -73,7 +73,12 @@ export { selfServiceRouter } from './self-service-router.js';
 export type { BindingPolicy, SessionBindingOptions } from './session-binding.js';
 export { sessionBinding } from './session-binding.js';
 export type { SessionKitRequest, ValidationTier } from './session-kit-request.js';
-export type { CookieSession, EstablishOptions, SteppedUpSession } from './session-lifecycle.js';
+export type {
+  CookieSession,
+  EndSessionOptions,
+  EstablishOptions,
+  SteppedUpSession,
+} from './session-lifecycle.js';
 export { endSession, establishSession, stepUpSession } from './session-lifecycle.js';
 export type { SessionMiddlewareOptions } from './session-middleware.js';
 export { sessionMiddleware } from './session-middleware.js';

@@ -1,6 +1,7 @@
 import type { Aal, CreateSessionOptions, IssuedTokens, SessionView } from '@sessionkit/core';
 import type { Request, Response } from 'express';
 import { clearSessionCookie, setSessionCookie } from './cookies.js';
+import type { DeviceBoundSessions } from './dbsc-router.js';
 import { sessionOf } from './guards.js';
 import { noStore } from './no-store.js';
 import { requestContext } from './request-context.js';
@@ -90,12 +91,25 @@ export async function stepUpSession(
   return transport === 'cookie' ? cookieSession(issued) : issued;
 }
 
-/** Logout: revokes the request's session on the server (if it had one) and clears the cookie either way. */
-export async function endSession(req: Request, res: Response): Promise<boolean> {
+export interface EndSessionOptions {
+  /** The app's device-bound sessions: their short-lived bound cookie is cleared beside the session cookie. */
+  dbsc?: Pick<DeviceBoundSessions, 'clearBoundCookie'> | undefined;
+}
+
+/**
+ * Logout: revokes the request's session on the server (if it had one) and clears the cookie either way, and
+ * with `dbsc` the bound cookie too: the browser keeps no credential of the ended session until it expires.
+ */
+export async function endSession(
+  req: Request,
+  res: Response,
+  options: EndSessionOptions = {},
+): Promise<boolean> {
   const state = stateOf(req);
   const session = req.sessionkit?.session;
   noStore(res);
   clearSessionCookie(res, state.cookies);
+  options.dbsc?.clearBoundCookie(res);
   if (!session) return false;
   await state.manager.revoke(session.sessionId, {
     reason: 'logout',
