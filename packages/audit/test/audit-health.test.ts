@@ -1,13 +1,13 @@
+import { PrivatePostgres } from '@sessionkit/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditBacklogError, Auditor, auditHealthCheck } from '../src/index.js';
 import { migrateAuditSchema, SqlAuditLedger } from '../src/sql/index.js';
 import { postgresKysely } from './support/databases.js';
 import { integrityKeys, ipKeys } from './support/keys.js';
-import { PrivatePostgres } from './support/private-postgres.js';
 
-// From this helper's port range (7500-7599): the test stops this server, never the shared 5432.
-const server = new PrivatePostgres(7502);
-const db = postgresKysely({ port: server.port, database: 'postgres', connectionTimeoutMillis: 1000 });
+// The test stops this server (on a port the OS handed out), never the shared 5432.
+const server = await PrivatePostgres.onFreePort();
+const db = postgresKysely({ port: server.port, database: 'postgres', connectionTimeoutMillis: 10_000 });
 let auditor: Auditor;
 
 beforeAll(async () => {

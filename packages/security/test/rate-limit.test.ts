@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { ManualClock, RateLimitedError } from '@sessionkit/core';
+import { freePorts } from '@sessionkit/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DegradedEvent, RuleRateLimitResult } from '../src/index.js';
 import { MemoryRateLimiter, RedisRateLimiter, RequestRateLimits, rateLimitKey } from '../src/index.js';
-import { freePorts } from './free-port.js';
 import { redisFixture } from './redis-fixture.js';
 
 const redis = redisFixture();

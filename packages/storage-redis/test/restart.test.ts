@@ -1,16 +1,15 @@
 import { SessionKitError } from '@sessionkit/core';
 import type { InvalidationMessage } from '@sessionkit/core/store';
 import { sampleRecord } from '@sessionkit/core/store';
+import { freePort, PrivateRedis, sleep } from '@sessionkit/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
-import { freePort } from './free-port.js';
-import { RedisServerProcess, sleep } from './redis-server-process.js';
 
 const TIMEOUT_MS = 300;
 /** Far beyond the store's deadline and far short of a hang (commands queued until Redis returns). */
 const NO_HANG_MS = 5_000;
-const server = new RedisServerProcess(await freePort(), ['--save', '']);
+const server = new PrivateRedis(await freePort(), { args: ['--save', ''] });
 const clients: Redis[] = [];
 const stores: RedisStore[] = [];
 

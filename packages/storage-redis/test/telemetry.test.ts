@@ -12,13 +12,13 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { SessionManager } from '@sessionkit/core';
+import { PrivateRedis } from '@sessionkit/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
-import { RedisServerProcess } from './redis-server-process.js';
 
-// Port from the otel helper's range: this test pauses its own server, never the shared one.
-const server = new RedisServerProcess(7401);
+// This test pauses its own server (on a port the OS handed out), never the shared one.
+const server = await PrivateRedis.onFreePort();
 const spans = new InMemorySpanExporter();
 const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
 const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
