@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { ManualClock, RateLimitedError } from '@sessionkit/core';
-import { freePorts } from '@sessionkit/test-support';
+import { freePort, PrivateRedis } from '@sessionkit/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DegradedEvent, RuleRateLimitResult } from '../src/index.js';
@@ -146,51 +144,18 @@ describe('RequestRateLimits', () => {
 });
 
 /** Far beyond every deadline under test, and far short of a hang: a loaded machine stays well inside it. */
-const NO_HANG_MS = 5_000;
-// A private redis-server's port, and one that stays closed: nothing listens there.
-const [PORT = 0, CLOSED_PORT = 0] = await freePorts(2);
+const NO_HANG_MS = 20_000;
+/** The limiters' deadline against a healthy server: generous, so a loaded machine never trips it. */
+const PATIENT_MS = 2000;
+// A port that stays closed: nothing listens there.
+const CLOSED_PORT = await freePort();
 
 describe('when Redis is unreachable', () => {
-  async function startRedis(): Promise<ChildProcess> {
-    const args = [
-      '--port',
-      String(PORT),
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--enable-debug-command',
-      'yes',
-    ];
-    const server = spawn('redis-server', args, {
-      stdio: 'ignore',
-    });
-    for (let i = 0; i < 100; i += 1) {
-      const probe = new Redis({
-        port: PORT,
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return server;
-      } catch {
-        probe.disconnect();
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
-    throw new Error('redis-server did not start');
-  }
-
   function limiterOn(client: Redis, mode: 'fail-closed' | 'fail-open', events: DegradedEvent[]) {
     return new RedisRateLimiter({
       redis: client,
       rule: { name: `login-${mode}`, scope: 'user', limit: 5, windowMs: 60_000, onStoreDown: mode },
-      timeoutMs: 200,
+      timeoutMs: PATIENT_MS,
       onDegraded: (event) => events.push(event),
     });
   }
@@ -202,8 +167,9 @@ describe('when Redis is unreachable', () => {
   }
 
   it('a server that dies: fail-closed refuses with store.unavailable, fail-open allows and alerts, neither hangs', async () => {
-    const server = await startRedis();
-    const client = new Redis({ port: PORT, commandTimeout: 150, maxRetriesPerRequest: 1 });
+    const server = await PrivateRedis.onFreePort({ args: ['--save', ''] });
+    await server.start();
+    const client = new Redis({ port: server.port, commandTimeout: PATIENT_MS, maxRetriesPerRequest: 1 });
     client.on('error', () => {});
     const events: DegradedEvent[] = [];
     const closed = limiterOn(client, 'fail-closed', events);
@@ -213,28 +179,26 @@ describe('when Redis is unreachable', () => {
       // This private server's script cache can be flushed safely: the limiter reloads with EVAL.
       await client.script('FLUSH');
       expect(await closed.consume('u:alice')).toMatchObject({ outcome: 'allowed', remaining: 3 });
-      // A server that is connected but stuck (DEBUG SLEEP): the limiter's own deadline answers.
-      const sleeper = new Redis({ port: PORT });
-      sleeper.on('error', () => {});
-      // Asleep for longer than NO_HANG_MS: an answer before that is the limiter's own deadline.
-      const asleep = sleeper.debug('SLEEP', '10').catch(() => 'killed while asleep');
-      const stuckClient = new Redis({ port: PORT });
+      // A server that is connected but stuck: once CLIENT PAUSE answers OK, no other client gets an answer
+      // for longer than NO_HANG_MS, so an answer before that is the limiter's own deadline.
+      const pauser = new Redis({ port: server.port });
+      pauser.on('error', () => {});
+      const stuckClient = new Redis({ port: server.port });
       stuckClient.on('error', () => {});
+      await stuckClient.ping();
+      expect(await pauser.client('PAUSE', String(NO_HANG_MS * 2), 'ALL')).toBe('OK');
       const slow = new RedisRateLimiter({
         redis: stuckClient,
         rule: { name: 'stuck', scope: 'user', limit: 5, windowMs: 60_000 },
         timeoutMs: 150,
       });
-      await new Promise((resolve) => setTimeout(resolve, 20));
       const stuck = await timed(slow.consume('u:alice'));
       expect(stuck.result).toMatchObject({ allowed: false, outcome: 'store.unavailable' });
       expect(stuck.ms).toBeGreaterThanOrEqual(140);
       expect(stuck.ms).toBeLessThan(NO_HANG_MS);
-      sleeper.disconnect();
+      pauser.disconnect();
       stuckClient.disconnect();
-      const exited = once(server, 'exit');
-      server.kill('SIGKILL');
-      await Promise.all([asleep, exited]);
+      await server.stop();
       const refused = await timed(closed.consume('u:alice'));
       expect(refused.result).toMatchObject({
         allowed: false,
@@ -256,7 +220,7 @@ describe('when Redis is unreachable', () => {
       });
     } finally {
       client.disconnect();
-      if (server.exitCode === null) server.kill('SIGKILL');
+      await server.destroy();
     }
   });
 

@@ -62,13 +62,14 @@ async function sum(name: string, attributes: Record<string, string>): Promise<nu
 
 describe('RedisStore under OpenTelemetry, with the real SDK and a Redis that stops answering', () => {
   it('counts a command timeout as a store error and a timeout, and the validation as an error', async () => {
-    const store = new RedisStore({ client, prefix: 'sk-otel:', commandTimeoutMs: 200 });
+    const store = new RedisStore({ client, prefix: 'sk-otel:', commandTimeoutMs: 2000 });
     const manager = new SessionManager({
       store,
       config: { secret: 'otel-redis-test-secret'.padEnd(40, '-') },
     });
     const issued = await manager.create({ userId: 'alice' });
-    expect(await server.cli('CLIENT', 'PAUSE', '5000', 'ALL')).toContain('OK');
+    // Paused far longer than the command timeout; unpaused as soon as the validation has failed.
+    expect(await server.cli('CLIENT', 'PAUSE', '60000', 'ALL')).toContain('OK');
     try {
       await expect(manager.validate(issued.token, { tier: 'full' })).rejects.toMatchObject({
         code: 'store.unavailable',
