@@ -37,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client.disconnect();
-  await server.stop();
+  await server.destroy();
   trace.disable();
   metrics.disable();
   context.disable();
@@ -68,14 +68,15 @@ describe('RedisStore under OpenTelemetry, with the real SDK and a Redis that sto
       config: { secret: 'otel-redis-test-secret'.padEnd(40, '-') },
     });
     const issued = await manager.create({ userId: 'alice' });
-    // Paused far longer than the command timeout; unpaused as soon as the validation has failed.
-    expect(await server.cli('CLIENT', 'PAUSE', '60000', 'ALL')).toContain('OK');
+    // Frozen (SIGSTOP) until the validation has failed: the connection stays open and nothing answers. (CLIENT
+    // PAUSE ALL would hold a CLIENT UNPAUSE too, until the pause ran out.)
+    server.pause();
     try {
       await expect(manager.validate(issued.token, { tier: 'full' })).rejects.toMatchObject({
         code: 'store.unavailable',
       });
     } finally {
-      await server.cli('CLIENT', 'UNPAUSE');
+      server.resume();
     }
     const get = { 'db.system.name': 'redis', 'db.operation.name': 'get' };
     expect(await sum('sessionkit.store.timeouts', get)).toBe(1);
