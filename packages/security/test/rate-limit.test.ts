@@ -12,8 +12,23 @@ afterAll(() => redis.cleanup());
 describe('RedisRateLimiter', () => {
   it('two instances on two connections enforce one combined limit exactly under 500 concurrent attempts', async () => {
     const rule = { name: 'login', scope: 'user', limit: 100, windowMs: 3_600_000 } as const;
-    const a = new RedisRateLimiter({ redis: redis.connect(), rule, prefix: redis.prefix, timeoutMs: 5000 });
-    const b = new RedisRateLimiter({ redis: redis.connect(), rule, prefix: redis.prefix, timeoutMs: 5000 });
+    // One stopped clock for both: on a loaded machine the 500 attempts span seconds, and each remaining count
+    // is rounded from the time left, so two could round to the same number on the system clock.
+    const clock = new ManualClock();
+    const a = new RedisRateLimiter({
+      redis: redis.connect(),
+      rule,
+      prefix: redis.prefix,
+      timeoutMs: 20_000,
+      clock,
+    });
+    const b = new RedisRateLimiter({
+      redis: redis.connect(),
+      rule,
+      prefix: redis.prefix,
+      timeoutMs: 20_000,
+      clock,
+    });
     const attempts = Array.from({ length: 500 }, (_, i) => (i % 2 === 0 ? a : b).consume('u:alice'));
     const results = await Promise.all(attempts);
     expect(results.filter((r) => r.allowed)).toHaveLength(100);
