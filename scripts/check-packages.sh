@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lints what npm would publish, for every publishable package (packages/*, none private): publint --strict
+# Lints what npm would publish, for every publishable package (packages/*, less private ones such as
+# test-support, which npm never sees): publint --strict
 # (package.json against the packed files) and attw --pack --profile esm-only (the types each export resolves
 # to under node16 and bundler resolution; ESM only, so CommonJS `require` and node10 are out of scope).
 # Needs the packages built (`turbo run build`). Any problem fails the run.

@@ -6,7 +6,9 @@ export default defineProject({
   test: {
     name: '@sessionkit/audit',
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
+    // PGlite runs PostgreSQL in WebAssembly on the test's own thread: with two suites at once on two cores, its
+    // retention and verification tests take tens of seconds.
+    testTimeout: 90_000,
     hookTimeout: 60_000,
     expect: { poll: { timeout: 30_000 } },
   },

@@ -6,5 +6,9 @@ export default defineProject({
   test: {
     name: '@sessionkit/upstream',
     include: ['test/**/*.test.ts'],
+    // Real HTTP round trips to a loopback provider: a machine running two suites at once takes seconds.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    expect: { poll: { timeout: 30_000 } },
   },
 });

@@ -10,8 +10,7 @@ import type { SessionManager } from '@sessionkit/core';
 import { AccessTokenKeyRing, SessionManager as Manager, systemClock } from '@sessionkit/core';
 import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import { PrivatePostgres } from './private-postgres.js';
-import { PrivateRedis } from './private-redis.js';
+import { benchPostgres, benchRedis } from './private-servers.js';
 import { writeResult } from './results.js';
 import { postgresBackend, redisBackend } from './session-backends.js';
 
@@ -115,8 +114,8 @@ const accessTokens = await AccessTokenKeyRing.generate({
 const config = { secret: SECRET, maxSessionsPerUser: 1000 };
 const jwtConfig = { ...config, accessToken: { issuer: 'cap', audience: 'cap' } };
 
-const redisServer = new PrivateRedis(7540);
-const postgresServer = new PrivatePostgres(7541);
+const redisServer = benchRedis(7540);
+const postgresServer = benchPostgres(7541);
 await redisServer.start();
 postgresServer.start();
 const redis = await redisBackend(redisServer.url, 'cap', config);
@@ -245,5 +244,5 @@ for (const [backend, ops] of Object.entries(summary)) {
 }
 console.log(JSON.stringify(memory, null, 1));
 for (const backend of [redis, postgres, redisFill, postgresFill]) await backend.close();
-await redisServer.destroy();
+await redisServer.destroy('SIGTERM');
 postgresServer.destroy();

@@ -11,8 +11,7 @@
 import type { AppProcess } from './app-process.js';
 import { post, startApp } from './app-process.js';
 import { ROUTE } from './payload.js';
-import { PrivatePostgres } from './private-postgres.js';
-import { PrivateRedis } from './private-redis.js';
+import { benchPostgres, benchRedis } from './private-servers.js';
 import { writeResult } from './results.js';
 import { verdict } from './stats.js';
 import type { Observation } from './steady-load.js';
@@ -158,8 +157,8 @@ async function outage(options: {
   };
 }
 
-const redis = new PrivateRedis(REDIS_PORT);
-const postgres = new PrivatePostgres(PG_PORT);
+const redis = benchRedis(REDIS_PORT);
+const postgres = benchPostgres(PG_PORT);
 const apps: AppProcess[] = [];
 const results: ScenarioResult[] = [];
 try {
@@ -181,7 +180,7 @@ try {
       tokens: redisTokens,
       watch: { url: `${onRedis.url}${ROUTE}`, method: 'GET' },
       expectOutage: true,
-      stopBackend: () => redis.stop(),
+      stopBackend: () => redis.stop('SIGTERM'),
       startBackend: () => redis.start(),
       requireNoLoss: false,
     }),
@@ -212,7 +211,7 @@ try {
         },
       },
       expectOutage: true,
-      stopBackend: () => redis.stop(),
+      stopBackend: () => redis.stop('SIGTERM'),
       startBackend: () => redis.start(),
       requireNoLoss: true,
     }),
@@ -224,7 +223,7 @@ try {
       tokens: pgTokens,
       watch: { url: `${onPostgres.url}${ROUTE}`, method: 'GET' },
       expectOutage: false,
-      stopBackend: () => redis.stop(),
+      stopBackend: () => redis.stop('SIGTERM'),
       startBackend: () => redis.start(),
       requireNoLoss: true,
     }),
@@ -243,7 +242,7 @@ try {
   );
 } finally {
   for (const app of apps) await app.stop();
-  await redis.destroy();
+  await redis.destroy('SIGTERM');
   postgres.destroy();
 }
 

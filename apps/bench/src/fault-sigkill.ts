@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { AppProcess } from './app-process.js';
 import { post, startApp } from './app-process.js';
 import { ROUTE } from './payload.js';
-import { PrivatePostgres } from './private-postgres.js';
+import { benchPostgres } from './private-servers.js';
 import { writeResult } from './results.js';
 import { verdict } from './stats.js';
 import { sleep } from './steady-load.js';
@@ -19,7 +19,7 @@ import { sleep } from './steady-load.js';
 const PG_PORT = Number(process.env.FAULT_PG_PORT ?? 5434);
 const KILLS = Number(process.env.KILLS ?? 5);
 const SECRET = 'bench-shared-secret-bench-shared-secret';
-const postgres = new PrivatePostgres(PG_PORT);
+const postgres = benchPostgres(PG_PORT);
 const env = {
   APP_BACKEND: 'postgres',
   APP_NAMESPACE: 'sigkill',

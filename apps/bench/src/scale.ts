@@ -12,8 +12,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { OperationFigures, OperationName } from './operation-latency.js';
 import { measureOperations, operationTable } from './operation-latency.js';
-import { PrivatePostgres } from './private-postgres.js';
-import { PrivateRedis } from './private-redis.js';
+import { benchPostgres, benchRedis } from './private-servers.js';
 import { writeResult } from './results.js';
 import { postgresBackend, redisBackend } from './session-backends.js';
 
@@ -100,8 +99,8 @@ async function loadPostgresFiller(db: Kysely<Database>, from: number, to: number
   await sql.raw('checkpoint').execute(db);
 }
 
-const redisServer = new PrivateRedis(REDIS_PORT);
-const postgresServer = new PrivatePostgres(PG_PORT);
+const redisServer = benchRedis(REDIS_PORT);
+const postgresServer = benchPostgres(PG_PORT);
 const results: {
   size: number;
   redis: Record<OperationName, OperationFigures>;
@@ -176,7 +175,7 @@ try {
   await redis.close();
   await postgres.close();
 } finally {
-  await redisServer.destroy();
+  await redisServer.destroy('SIGTERM');
   postgresServer.destroy();
 }
 writeResult('scale', { count: COUNT, concurrency: CONCURRENCY, results });

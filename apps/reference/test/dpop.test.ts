@@ -35,7 +35,8 @@ function twoInstances(name: string, redis: boolean) {
         PUBLIC_ORIGIN: ORIGIN,
         DATABASE_URL: url,
         SESSIONKIT_KEK: generateKeyEncryptionKey(),
-        ...(redis ? { REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
+        // A key prefix of this run's own: rate limits and the invalidation channel are never another run's.
+        ...(redis ? { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: `${database}:` } : {}),
       });
       // One after the other: the first creates the shared secrets the second then reads.
       const first = await startReferenceApp(config);

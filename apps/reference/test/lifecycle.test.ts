@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,6 +16,34 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(`${dataDir}.kek`, { force: true });
 });
+
+/**
+ * A login the app has begun before `whenStarted` runs: the request asks `Expect: 100-continue`, so the app's
+ * 100 Continue says it has read the headers; the body follows only then. Answers the response status.
+ */
+function loginInFlight(url: string, whenStarted: () => void): Promise<number> {
+  const body = JSON.stringify({ email: ALICE.email, password: ALICE.password });
+  return new Promise((resolve, reject) => {
+    const login = httpRequest(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        expect: '100-continue',
+      },
+    });
+    login.on('continue', () => {
+      whenStarted();
+      login.end(body);
+    });
+    login.on('response', (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    login.on('error', reject);
+    login.flushHeaders();
+  });
+}
 
 describe('reference app process lifecycle (embedded default)', () => {
   it('keeps sessions across a restart of the app: PGlite persists them in DATA_DIR', async () => {
@@ -67,16 +96,9 @@ describe('reference app process lifecycle (embedded default)', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-    // A login spends ~100 ms in scrypt: the signal arrives while it is in flight.
-    const inFlight = fetch(`${url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: ALICE.email, password: ALICE.password }),
-    });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    child.kill('SIGTERM');
-    const answer = await inFlight;
-    expect(answer.status).toBe(200);
+    // The signal arrives once the app has begun the login (it read the headers), however loaded the machine.
+    const status = await loginInFlight(url, () => child.kill('SIGTERM'));
+    expect(status).toBe(200);
     expect(await exited).toBe(0);
     expect(logs.some((line) => line.includes('"msg":"reference app stopped"'))).toBe(true);
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();

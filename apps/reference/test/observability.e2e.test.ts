@@ -4,16 +4,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePorts, PrivatePrometheus } from '@sessionkit/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS } from '../src/user-directory.js';
-import { PrivatePrometheus } from './private-prometheus.js';
 import type { ReferenceProcess } from './reference-process.js';
 import { startReferenceProcess } from './reference-process.js';
 
 const ALICE = DEMO_USERS[0]!;
-// From this helper's port range (7500-7599): the app's Prometheus endpoint, and Prometheus itself.
-const METRICS_PORT = 7521;
-const PROMETHEUS_PORT = 7520;
+// The app's Prometheus endpoint, and Prometheus itself: ports the OS handed out.
+const [METRICS_PORT = 0, PROMETHEUS_PORT = 0] = await freePorts(2);
 
 interface ExportedSpan {
   traceId: string;

@@ -1,17 +1,18 @@
 import type { DemoIdp } from '@sessionkit/demo-idp';
 import { configFromEnv, startDemoIdp } from '@sessionkit/demo-idp';
+import { freePort, PrivatePostgres, PrivateRedis } from '@sessionkit/test-support';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { generateKeyEncryptionKey } from '../src/key-encryption-key.js';
 import type { RunningApp } from '../src/reference-app.js';
 import { startReferenceApp } from '../src/reference-app.js';
-import { PrivatePostgres, PrivateRedis } from './private-servers.js';
 
-// Ports from this helper's range (7500-7599): the test stops these servers, never the shared ones.
-const redis = new PrivateRedis(7511);
-const postgres = new PrivatePostgres(7512);
-const IDP_PORT = 7513;
+// The test stops these servers, never the shared ones; all on ports the OS handed out. The demo identity
+// provider comes back on its port, so its issuer URL holds across the restart.
+const redis = await PrivateRedis.onFreePort({ args: ['--save', ''] });
+const postgres = await PrivatePostgres.onFreePort();
+const IDP_PORT = await freePort();
 let app: RunningApp;
 let restartedIdp: DemoIdp | undefined;
 
@@ -35,7 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.shutdown();
   await restartedIdp?.stop();
-  await redis.stop();
+  await redis.destroy();
   postgres.destroy();
 });
 

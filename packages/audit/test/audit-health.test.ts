@@ -1,13 +1,13 @@
+import { PrivatePostgres } from '@sessionkit/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditBacklogError, Auditor, auditHealthCheck } from '../src/index.js';
 import { migrateAuditSchema, SqlAuditLedger } from '../src/sql/index.js';
 import { postgresKysely } from './support/databases.js';
 import { integrityKeys, ipKeys } from './support/keys.js';
-import { PrivatePostgres } from './support/private-postgres.js';
 
-// From this helper's port range (7500-7599): the test stops this server, never the shared 5432.
-const server = new PrivatePostgres(7502);
-const db = postgresKysely({ port: server.port, database: 'postgres', connectionTimeoutMillis: 1000 });
+// The test stops this server (on a port the OS handed out), never the shared 5432.
+const server = await PrivatePostgres.onFreePort();
+const db = postgresKysely({ port: server.port, database: 'postgres', connectionTimeoutMillis: 10_000 });
 let auditor: Auditor;
 
 beforeAll(async () => {
@@ -62,6 +62,7 @@ describe('auditHealthCheck against a real PostgreSQL ledger', () => {
         { timeout: 60_000 },
       )
       .toBe('up');
-    expect(auditor.stats).toMatchObject({ written: 55, dropped: 0 });
+    // The check is up once the backlog is under its bound; the batch in flight lands a little later.
+    await expect.poll(() => auditor.stats, { timeout: 60_000 }).toMatchObject({ written: 55, dropped: 0 });
   });
 });

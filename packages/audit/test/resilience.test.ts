@@ -14,6 +14,13 @@ import { integrityKeys, ipKeys } from './support/keys.js';
 import { TcpRelay } from './support/tcp-relay.js';
 
 /** Drives the engine like requests would, each yielding to the event loop once; returns the slowest one. */
+/**
+ * The slowest request allowed while a sink or the ledger fails: far below a request that waited on a failing
+ * sink (a 40-record backlog of 100 ms writes, or retries until the ledger's deadline), and far above the
+ * event-loop stalls of a machine running two suites at once.
+ */
+const NO_WAIT_MS = 1000;
+
 async function serve(manager: SessionManager, requests: number): Promise<number> {
   let slowest = 0;
   for (let index = 0; index < requests; index += 1) {
@@ -53,7 +60,7 @@ describe('a slow sink', () => {
     auditor.attach(manager.events);
 
     const slowest = await serve(manager, 300);
-    expect(slowest).toBeLessThan(250);
+    expect(slowest).toBeLessThan(NO_WAIT_MS);
     expect(await auditor.close(5000)).toBe(true);
 
     const stats = auditor.stats;
@@ -104,7 +111,7 @@ describe('a failing Redis sink', () => {
     });
     const manager = newManager();
     auditor.attach(manager.events);
-    expect(await serve(manager, 100)).toBeLessThan(250);
+    expect(await serve(manager, 100)).toBeLessThan(NO_WAIT_MS);
     expect(await auditor.close()).toBe(true);
     const stats = auditor.stats;
     // Every record that reached the sinks, drop reports included, was dropped by this one and kept by the other.
@@ -164,7 +171,7 @@ describe('a failing SQL ledger', () => {
     const manager = newManager();
     auditor.attach(manager.events);
     const slowest = await serve(manager, 400);
-    expect(slowest).toBeLessThan(250);
+    expect(slowest).toBeLessThan(NO_WAIT_MS);
     expect(auditor.stats.ledgerFailures).toBeGreaterThan(0);
     expect(auditor.stats.pending).toBeLessThanOrEqual(150);
     expect(drops[0]).toMatchObject({ stage: 'intake', cause: 'overflow' });

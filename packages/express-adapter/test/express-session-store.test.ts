@@ -91,9 +91,10 @@ describe.each(storeKinds)('express-session Store adapter (%s store)', (kind: Sto
   it('touch extends the expiry without rewriting the data; an expired session reads as absent', async () => {
     const store = await setup();
     const sid = 'c'.repeat(32);
-    await call((cb) => store.set(sid, sessionData({ views: 1 }, 300), cb));
+    // Long enough that the touch lands before this first expiry even on a loaded machine.
+    await call((cb) => store.set(sid, sessionData({ views: 1 }, 2000), cb));
     await call<void>((cb) => store.touch(sid, sessionData({ views: 5 }, 60_000), () => cb(null)));
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(await call<SessionData | null>((cb) => store.get(sid, cb))).toMatchObject({ views: 1 });
     const short = 'd'.repeat(32);
     await call((cb) => store.set(short, sessionData({ views: 1 }, 30), cb));

@@ -2,19 +2,14 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { PrivateRedis } from '@sessionkit/test-support';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserOf } from './harness.js';
 
-// From outside-c's port range (7300-7399): a Redis of this test's own, which it kills.
-const REDIS_PORT = 7311;
+// A Redis of this test's own, on a port the OS handed out, which it kills.
+const redis = await PrivateRedis.onFreePort({ args: ['--save', ''] });
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
-
-function startRedis(): ChildProcess {
-  const args = ['--port', String(REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  return spawn('redis-server', args, { stdio: 'ignore' });
-}
 
 /** Polls until `check` holds, generously: hooks cannot use expect.poll, and the machine may be loaded. */
 async function until(
@@ -26,19 +21,6 @@ async function until(
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis({ port: REDIS_PORT, lazyConnect: true, retryStrategy: () => null });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
   }
 }
 
@@ -54,7 +36,7 @@ async function startApp(): Promise<{ child: ChildProcess; url: string; output: (
   const child = spawn(
     process.execPath,
     ['--conditions=@sessionkit/source', '--import', 'tsx', 'test/fixtures/express4-redis-app.ts'],
-    { cwd: packageDir, env: { ...process.env, REDIS_PORT: String(REDIS_PORT) }, stdio: 'pipe' },
+    { cwd: packageDir, env: { ...process.env, REDIS_PORT: String(redis.port) }, stdio: 'pipe' },
   );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -70,18 +52,16 @@ async function startApp(): Promise<{ child: ChildProcess; url: string; output: (
 }
 
 describe('an Express 4 app whose Redis is killed mid-run', () => {
-  let redis: ChildProcess | undefined;
   let app: Awaited<ReturnType<typeof startApp>> | undefined;
 
   beforeAll(async () => {
-    redis = startRedis();
-    await until(redisAnswers, 'redis-server to answer');
+    await redis.start();
     app = await startApp();
   }, 120_000);
 
   afterAll(async () => {
     await kill(app?.child);
-    await kill(redis);
+    await redis.destroy();
   });
 
   it('answers 503 problem documents on login and authenticated routes, and the process stays alive', async () => {
@@ -92,7 +72,7 @@ describe('an Express 4 app whose Redis is killed mid-run', () => {
     await request(url).get('/whoami').set('cookie', browser.cookie).expect(200);
     await request(url).get('/api/me/sessions').set('cookie', browser.cookie).expect(200);
 
-    await kill(redis);
+    await redis.stop();
 
     const answers = async () => {
       if (child.exitCode !== null || child.signalCode !== null) return [`the app exited:\n${app?.output()}`];
@@ -115,8 +95,7 @@ describe('an Express 4 app whose Redis is killed mid-run', () => {
     expect(child.signalCode).toBeNull();
 
     // Redis back (empty: this one keeps nothing): the same process signs users in again.
-    redis = startRedis();
-    await until(redisAnswers, 'redis-server to answer');
+    await redis.start();
     await expect.poll(async () => (await request(url).post('/login')).status).toBe(200);
   });
 });

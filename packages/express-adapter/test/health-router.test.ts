@@ -1,32 +1,34 @@
 import type { HealthCheck } from '@sessionkit/core';
 import { sessionStoreCheck } from '@sessionkit/core';
 import { RedisStore } from '@sessionkit/storage-redis';
+import { freePort, PrivateRedis } from '@sessionkit/test-support';
 import express from 'express';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthRouter } from '../src/index.js';
-import { PrivateRedis } from './private-redis.js';
 
-// From this helper's port range (7500-7599): the test stops and pauses this server, never the shared 6379.
-const redisServer = new PrivateRedis(7501);
+// The test stops and pauses this server (on a port the OS handed out), never the shared 6379.
+const redisServer = await PrivateRedis.onFreePort({ args: ['--save', ''] });
 let client: Redis;
 let store: RedisStore;
 
 beforeAll(async () => {
   await redisServer.start();
   client = new Redis({ port: redisServer.port, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-  store = new RedisStore({ client, prefix: `health-router-${process.pid}`, commandTimeoutMs: 1000 });
+  store = new RedisStore({ client, prefix: `health-router-${process.pid}`, commandTimeoutMs: 10_000 });
 });
 
 afterAll(async () => {
-  redisServer.process?.kill('SIGCONT');
+  redisServer.resume();
   await store.close();
   client.disconnect();
-  await redisServer.stop();
+  await redisServer.destroy();
 });
 
-function appWith(checks: readonly HealthCheck[], timeoutMs = 5000) {
+// Generous deadlines, so a loaded machine's slow answers never read as a failed or timed-out check; the store's
+// own is longer than the router's default, so a store that stops answering is the router's timeout to report.
+function appWith(checks: readonly HealthCheck[], timeoutMs = 20_000) {
   const app = express();
   app.use(healthRouter({ checks, timeoutMs }));
   return app;
@@ -52,36 +54,39 @@ describe('healthRouter against a real Redis store', () => {
     ]);
 
     await redisServer.stop();
-    await expect.poll(readiness(app)).toEqual({ status: 503, failing: ['session-store'] });
-    const down = await request(app).get('/readyz').expect(503);
-    expect(down.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(down.headers['cache-control']).toBe('no-store');
-    expect(down.body).toMatchObject({
-      type: 'urn:sessionkit:problem:not_ready',
-      status: 503,
-      detail: 'Failing: session-store',
-      checks: [{ name: 'session-store', status: 'down', required: true, error: 'store.unavailable' }],
-    });
-    // Never a message or a stack: they can name hosts.
-    expect(JSON.stringify(down.body)).not.toMatch(/127\.0\.0\.1|ECONN|at /);
-
-    await redisServer.start();
+    try {
+      await expect.poll(readiness(app)).toEqual({ status: 503, failing: ['session-store'] });
+      const down = await request(app).get('/readyz').expect(503);
+      expect(down.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(down.headers['cache-control']).toBe('no-store');
+      expect(down.body).toMatchObject({
+        type: 'urn:sessionkit:problem:not_ready',
+        status: 503,
+        detail: 'Failing: session-store',
+        checks: [{ name: 'session-store', status: 'down', required: true, error: 'store.unavailable' }],
+      });
+      // Never a message or a stack: they can name hosts.
+      expect(JSON.stringify(down.body)).not.toMatch(/127\.0\.0\.1|ECONN|at /);
+    } finally {
+      // Back for the tests after this one, whatever happened above.
+      await redisServer.start();
+    }
     await expect.poll(readiness(app)).toEqual({ status: 200, failing: undefined });
   });
 
   it('reports a store that stops answering as timed out after the per-check timeout', async () => {
-    const app = appWith([sessionStoreCheck(store)], 300);
+    const app = appWith([sessionStoreCheck(store)], 2000);
     await expect.poll(readiness(app)).toEqual({ status: 200, failing: undefined });
     // SIGSTOP: the socket stays open and nothing answers, as with a hung or partitioned server; the router's
-    // 300 ms deadline comes before the store's own 1 s command timeout.
-    redisServer.process?.kill('SIGSTOP');
+    // 2 s deadline comes before the store's own 10 s command timeout.
+    redisServer.pause();
     try {
       const hung = await request(app).get('/readyz').expect(503);
       expect(hung.body.checks).toEqual([
         { name: 'session-store', status: 'timeout', required: true, latencyMs: expect.any(Number) },
       ]);
     } finally {
-      redisServer.process?.kill('SIGCONT');
+      redisServer.resume();
     }
     await expect.poll(readiness(app)).toEqual({ status: 200, failing: undefined });
   });
@@ -91,9 +96,9 @@ describe('healthRouter against a real Redis store', () => {
       sessionStoreCheck(store),
       sessionStoreCheck(
         new RedisStore({
-          // Nothing listens on this port (inside this helper's range): the check fails every time.
+          // Nothing listens on this port (the OS just handed it out and took it back): the check fails every time.
           client: new Redis({
-            port: 7599,
+            port: await freePort(),
             lazyConnect: true,
             enableOfflineQueue: false,
             retryStrategy: () => null,

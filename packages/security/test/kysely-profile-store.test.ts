@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ManualClock, MemoryStore, SessionManager } from '@sessionkit/core';
+import { freePort } from '@sessionkit/test-support';
 import { Kysely, PostgresDialect } from 'kysely';
 import { KyselyPGlite } from 'kysely-pglite';
 import pg from 'pg';
@@ -12,7 +13,6 @@ import {
   migrateSecurityProfiles,
   RiskEngine,
 } from '../src/index.js';
-import { freePort } from './free-port.js';
 
 const schema = `sk_sec_${randomBytes(4).toString('hex')}`;
 const networkHashKey = randomBytes(32).toString('base64url');

@@ -1,4 +1,5 @@
 import { ManualClock } from '@sessionkit/core';
+import { freePort } from '@sessionkit/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DegradedEvent, LockoutStore } from '../src/index.js';
@@ -11,7 +12,6 @@ import {
   RedisEventLog,
   RedisLockoutStore,
 } from '../src/index.js';
-import { freePort } from './free-port.js';
 import { redisFixture } from './redis-fixture.js';
 
 const redis = redisFixture();

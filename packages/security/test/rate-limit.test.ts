@@ -1,11 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { ManualClock, RateLimitedError } from '@sessionkit/core';
+import { freePort, PrivateRedis } from '@sessionkit/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DegradedEvent, RuleRateLimitResult } from '../src/index.js';
 import { MemoryRateLimiter, RedisRateLimiter, RequestRateLimits, rateLimitKey } from '../src/index.js';
-import { freePorts } from './free-port.js';
 import { redisFixture } from './redis-fixture.js';
 
 const redis = redisFixture();
@@ -14,8 +12,23 @@ afterAll(() => redis.cleanup());
 describe('RedisRateLimiter', () => {
   it('two instances on two connections enforce one combined limit exactly under 500 concurrent attempts', async () => {
     const rule = { name: 'login', scope: 'user', limit: 100, windowMs: 3_600_000 } as const;
-    const a = new RedisRateLimiter({ redis: redis.connect(), rule, prefix: redis.prefix, timeoutMs: 5000 });
-    const b = new RedisRateLimiter({ redis: redis.connect(), rule, prefix: redis.prefix, timeoutMs: 5000 });
+    // One stopped clock for both: on a loaded machine the 500 attempts span seconds, and each remaining count
+    // is rounded from the time left, so two could round to the same number on the system clock.
+    const clock = new ManualClock();
+    const a = new RedisRateLimiter({
+      redis: redis.connect(),
+      rule,
+      prefix: redis.prefix,
+      timeoutMs: 20_000,
+      clock,
+    });
+    const b = new RedisRateLimiter({
+      redis: redis.connect(),
+      rule,
+      prefix: redis.prefix,
+      timeoutMs: 20_000,
+      clock,
+    });
     const attempts = Array.from({ length: 500 }, (_, i) => (i % 2 === 0 ? a : b).consume('u:alice'));
     const results = await Promise.all(attempts);
     expect(results.filter((r) => r.allowed)).toHaveLength(100);
@@ -146,51 +159,18 @@ describe('RequestRateLimits', () => {
 });
 
 /** Far beyond every deadline under test, and far short of a hang: a loaded machine stays well inside it. */
-const NO_HANG_MS = 5_000;
-// A private redis-server's port, and one that stays closed: nothing listens there.
-const [PORT = 0, CLOSED_PORT = 0] = await freePorts(2);
+const NO_HANG_MS = 20_000;
+/** The limiters' deadline against a healthy server: generous, so a loaded machine never trips it. */
+const PATIENT_MS = 2000;
+// A port that stays closed: nothing listens there.
+const CLOSED_PORT = await freePort();
 
 describe('when Redis is unreachable', () => {
-  async function startRedis(): Promise<ChildProcess> {
-    const args = [
-      '--port',
-      String(PORT),
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--enable-debug-command',
-      'yes',
-    ];
-    const server = spawn('redis-server', args, {
-      stdio: 'ignore',
-    });
-    for (let i = 0; i < 100; i += 1) {
-      const probe = new Redis({
-        port: PORT,
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return server;
-      } catch {
-        probe.disconnect();
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
-    throw new Error('redis-server did not start');
-  }
-
   function limiterOn(client: Redis, mode: 'fail-closed' | 'fail-open', events: DegradedEvent[]) {
     return new RedisRateLimiter({
       redis: client,
       rule: { name: `login-${mode}`, scope: 'user', limit: 5, windowMs: 60_000, onStoreDown: mode },
-      timeoutMs: 200,
+      timeoutMs: PATIENT_MS,
       onDegraded: (event) => events.push(event),
     });
   }
@@ -202,8 +182,9 @@ describe('when Redis is unreachable', () => {
   }
 
   it('a server that dies: fail-closed refuses with store.unavailable, fail-open allows and alerts, neither hangs', async () => {
-    const server = await startRedis();
-    const client = new Redis({ port: PORT, commandTimeout: 150, maxRetriesPerRequest: 1 });
+    const server = await PrivateRedis.onFreePort({ args: ['--save', ''] });
+    await server.start();
+    const client = new Redis({ port: server.port, commandTimeout: PATIENT_MS, maxRetriesPerRequest: 1 });
     client.on('error', () => {});
     const events: DegradedEvent[] = [];
     const closed = limiterOn(client, 'fail-closed', events);
@@ -213,28 +194,26 @@ describe('when Redis is unreachable', () => {
       // This private server's script cache can be flushed safely: the limiter reloads with EVAL.
       await client.script('FLUSH');
       expect(await closed.consume('u:alice')).toMatchObject({ outcome: 'allowed', remaining: 3 });
-      // A server that is connected but stuck (DEBUG SLEEP): the limiter's own deadline answers.
-      const sleeper = new Redis({ port: PORT });
-      sleeper.on('error', () => {});
-      // Asleep for longer than NO_HANG_MS: an answer before that is the limiter's own deadline.
-      const asleep = sleeper.debug('SLEEP', '10').catch(() => 'killed while asleep');
-      const stuckClient = new Redis({ port: PORT });
+      // A server that is connected but stuck: once CLIENT PAUSE answers OK, no other client gets an answer
+      // for longer than NO_HANG_MS, so an answer before that is the limiter's own deadline.
+      const pauser = new Redis({ port: server.port });
+      pauser.on('error', () => {});
+      const stuckClient = new Redis({ port: server.port });
       stuckClient.on('error', () => {});
+      await stuckClient.ping();
+      expect(await pauser.client('PAUSE', String(NO_HANG_MS * 2), 'ALL')).toBe('OK');
       const slow = new RedisRateLimiter({
         redis: stuckClient,
         rule: { name: 'stuck', scope: 'user', limit: 5, windowMs: 60_000 },
         timeoutMs: 150,
       });
-      await new Promise((resolve) => setTimeout(resolve, 20));
       const stuck = await timed(slow.consume('u:alice'));
       expect(stuck.result).toMatchObject({ allowed: false, outcome: 'store.unavailable' });
       expect(stuck.ms).toBeGreaterThanOrEqual(140);
       expect(stuck.ms).toBeLessThan(NO_HANG_MS);
-      sleeper.disconnect();
+      pauser.disconnect();
       stuckClient.disconnect();
-      const exited = once(server, 'exit');
-      server.kill('SIGKILL');
-      await Promise.all([asleep, exited]);
+      await server.stop();
       const refused = await timed(closed.consume('u:alice'));
       expect(refused.result).toMatchObject({
         allowed: false,
@@ -256,7 +235,7 @@ describe('when Redis is unreachable', () => {
       });
     } finally {
       client.disconnect();
-      if (server.exitCode === null) server.kill('SIGKILL');
+      await server.destroy();
     }
   });
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RequestContext, SessionEvent } from '@sessionkit/core';
 import { ManualClock, MemoryStore, SessionManager } from '@sessionkit/core';
+import { freePort } from '@sessionkit/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DegradedEvent, NetworkInfo } from '../src/index.js';
@@ -15,7 +16,6 @@ import {
   RedisProfileStore,
   RiskEngine,
 } from '../src/index.js';
-import { freePort } from './free-port.js';
 import { redisFixture } from './redis-fixture.js';
 
 const redis = redisFixture();

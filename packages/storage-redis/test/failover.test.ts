@@ -1,12 +1,11 @@
 import { SessionKitError } from '@sessionkit/core';
 import { sampleRecord } from '@sessionkit/core/store';
+import { freePort, freePorts, PrivateRedis, sleep } from '@sessionkit/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
-import { freePort, freePorts } from './free-port.js';
-import { RedisServerProcess, sleep } from './redis-server-process.js';
 
-const servers: RedisServerProcess[] = [];
+const servers: PrivateRedis[] = [];
 const clients: Redis[] = [];
 const stores: RedisStore[] = [];
 
@@ -34,14 +33,12 @@ afterAll(async () => {
 describe('RedisStore during a failover (own redis-servers on free ports)', () => {
   it('retries a write answered READONLY until the node is promoted, and fails in time if it never is', async () => {
     const [primaryPort = 0, replicaPort = 0] = await freePorts(2);
-    const primary = new RedisServerProcess(primaryPort, ['--save', '', '--repl-diskless-sync-delay', '0']);
-    const replica = new RedisServerProcess(replicaPort, [
-      '--save',
-      '',
-      '--replicaof',
-      '127.0.0.1',
-      String(primaryPort),
-    ]);
+    const primary = new PrivateRedis(primaryPort, {
+      args: ['--save', '', '--repl-diskless-sync-delay', '0'],
+    });
+    const replica = new PrivateRedis(replicaPort, {
+      args: ['--save', '', '--replicaof', '127.0.0.1', String(primaryPort)],
+    });
     servers.push(primary, replica);
     await primary.start();
     await replica.start();
@@ -67,7 +64,7 @@ describe('RedisStore during a failover (own redis-servers on free ports)', () =>
   });
 
   it('waits out LOADING replies while Redis loads its data set, and fails in time if loading outlasts the timeout', async () => {
-    const server = new RedisServerProcess(await freePort(), ['--save', '']);
+    const server = new PrivateRedis(await freePort(), { args: ['--save', ''] });
     servers.push(server);
     await server.start();
     const seed = storeOn(server.port, 1000);
@@ -82,7 +79,10 @@ describe('RedisStore during a failover (own redis-servers on free ports)', () =>
     await server.stop();
 
     // 100 µs per key while loading 20,000 keys: about two seconds during which Redis answers LOADING.
-    await server.start(['--key-load-delay', '100', '--loading-process-events-interval-bytes', '1024'], true);
+    await server.start({
+      args: ['--key-load-delay', '100', '--loading-process-events-interval-bytes', '1024'],
+      untilLoading: true,
+    });
     const raw = new Redis({
       host: '127.0.0.1',
       port: server.port,

@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePorts } from './free-port.js';
-import { RedisServerProcess, sleep } from './redis-server-process.js';
+import { freePorts, PrivateRedis, sleep } from '@sessionkit/test-support';
 
 const run = promisify(execFile);
 
@@ -15,15 +14,14 @@ const run = promisify(execFile);
 export class RedisClusterProcess {
   readonly ports: readonly number[];
   readonly #dir = mkdtempSync(join(tmpdir(), 'sk-redis-cluster-'));
-  readonly #nodes: RedisServerProcess[];
+  readonly #nodes: PrivateRedis[];
 
   private constructor(ports: readonly number[], busPorts: readonly number[]) {
     this.ports = ports;
     this.#nodes = ports.map(
       (port, index) =>
-        new RedisServerProcess(
-          port,
-          [
+        new PrivateRedis(port, {
+          args: [
             '--cluster-enabled',
             'yes',
             '--cluster-port',
@@ -33,8 +31,8 @@ export class RedisClusterProcess {
             '--save',
             '',
           ],
-          this.#dir,
-        ),
+          dir: this.#dir,
+        }),
     );
   }
 

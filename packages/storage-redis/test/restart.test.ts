@@ -1,16 +1,15 @@
 import { SessionKitError } from '@sessionkit/core';
 import type { InvalidationMessage } from '@sessionkit/core/store';
 import { sampleRecord } from '@sessionkit/core/store';
+import { freePort, PrivateRedis, sleep } from '@sessionkit/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
-import { freePort } from './free-port.js';
-import { RedisServerProcess, sleep } from './redis-server-process.js';
 
-const TIMEOUT_MS = 300;
+const TIMEOUT_MS = 1000;
 /** Far beyond the store's deadline and far short of a hang (commands queued until Redis returns). */
-const NO_HANG_MS = 5_000;
-const server = new RedisServerProcess(await freePort(), ['--save', '']);
+const NO_HANG_MS = 10_000;
+const server = new PrivateRedis(await freePort(), { args: ['--save', ''] });
 const clients: Redis[] = [];
 const stores: RedisStore[] = [];
 
@@ -53,7 +52,7 @@ describe('RedisStore across a Redis restart (own redis-server on a free port)', 
     const publisherSide = connectStore({ enableOfflineQueue: false });
     // ioredis' default client queues offline commands without limit; the store must still fail in time.
     const defaultClientSide = connectStore({ enableOfflineQueue: true });
-    // Connecting can outlast the 300 ms deadline on a loaded machine; this test is about what follows.
+    // Connecting can outlast the 1 s deadline on a loaded machine; this test is about what follows.
     for (const store of [subscriberSide, publisherSide, defaultClientSide]) {
       expect(await waitFor(async () => (await timedCode(store.health())).code === 'resolved', 30_000)).toBe(
         true,

@@ -1,10 +1,10 @@
 import { SessionKitError, SessionManager } from '@sessionkit/core';
 import { hashSecret, newSecret, sampleRecord } from '@sessionkit/core/store';
 import { describeStoreConformance } from '@sessionkit/core/store/testing';
+import { freePort } from '@sessionkit/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
-import { freePort } from './free-port.js';
 import { deleteKeys, runPrefix } from './prefix-cleanup.js';
 
 const prefix = runPrefix();

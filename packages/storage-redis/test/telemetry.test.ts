@@ -12,13 +12,13 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { SessionManager } from '@sessionkit/core';
+import { PrivateRedis } from '@sessionkit/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
-import { RedisServerProcess } from './redis-server-process.js';
 
-// Port from the otel helper's range: this test pauses its own server, never the shared one.
-const server = new RedisServerProcess(7401);
+// This test pauses its own server (on a port the OS handed out), never the shared one.
+const server = await PrivateRedis.onFreePort();
 const spans = new InMemorySpanExporter();
 const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
 const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
@@ -37,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client.disconnect();
-  await server.stop();
+  await server.destroy();
   trace.disable();
   metrics.disable();
   context.disable();
@@ -62,19 +62,21 @@ async function sum(name: string, attributes: Record<string, string>): Promise<nu
 
 describe('RedisStore under OpenTelemetry, with the real SDK and a Redis that stops answering', () => {
   it('counts a command timeout as a store error and a timeout, and the validation as an error', async () => {
-    const store = new RedisStore({ client, prefix: 'sk-otel:', commandTimeoutMs: 200 });
+    const store = new RedisStore({ client, prefix: 'sk-otel:', commandTimeoutMs: 2000 });
     const manager = new SessionManager({
       store,
       config: { secret: 'otel-redis-test-secret'.padEnd(40, '-') },
     });
     const issued = await manager.create({ userId: 'alice' });
-    expect(await server.cli('CLIENT', 'PAUSE', '5000', 'ALL')).toContain('OK');
+    // Frozen (SIGSTOP) until the validation has failed: the connection stays open and nothing answers. (CLIENT
+    // PAUSE ALL would hold a CLIENT UNPAUSE too, until the pause ran out.)
+    server.pause();
     try {
       await expect(manager.validate(issued.token, { tier: 'full' })).rejects.toMatchObject({
         code: 'store.unavailable',
       });
     } finally {
-      await server.cli('CLIENT', 'UNPAUSE');
+      server.resume();
     }
     const get = { 'db.system.name': 'redis', 'db.operation.name': 'get' };
     expect(await sum('sessionkit.store.timeouts', get)).toBe(1);
