@@ -1,11 +1,10 @@
-import type { Histogram } from '@opentelemetry/sdk-metrics';
+import type { Histogram, OtelSdk } from '@sessionkit/test-support/otel';
+import { startOtelSdk } from '@sessionkit/test-support/otel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalInvalidationFeed, MemoryStore } from '../src/memory-store.js';
 import { SessionManager } from '../src/session-manager.js';
 import type { InvalidationFeed, InvalidationMessage, InvalidationSubscribeOptions } from '../src/store.js';
 import { harness } from './helpers.js';
-import type { OtelSdk } from './otel-sdk.js';
-import { startOtelSdk } from './otel-sdk.js';
 
 let sdk: OtelSdk;
 beforeEach(async () => {

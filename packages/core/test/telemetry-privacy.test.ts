@@ -1,8 +1,8 @@
 import { trace } from '@opentelemetry/api';
+import type { OtelSdk } from '@sessionkit/test-support/otel';
+import { startOtelSdk } from '@sessionkit/test-support/otel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { codeOf, harness } from './helpers.js';
-import type { OtelSdk } from './otel-sdk.js';
-import { startOtelSdk } from './otel-sdk.js';
 
 let sdk: OtelSdk;
 beforeEach(async () => {

@@ -1,10 +1,9 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { OtelSdk, ReadableSpan } from '@sessionkit/test-support/otel';
+import { startOtelSdk } from '@sessionkit/test-support/otel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { observeLiveSessions } from '../src/live-sessions.js';
 import { codeOf, harness } from './helpers.js';
-import type { OtelSdk } from './otel-sdk.js';
-import { startOtelSdk } from './otel-sdk.js';
 
 let sdk: OtelSdk;
 beforeEach(async () => {

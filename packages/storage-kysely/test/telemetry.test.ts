@@ -1,12 +1,11 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SessionManager } from '@sessionkit/core';
 import { sampleRecord } from '@sessionkit/core/store';
+import type { OtelSdk, ReadableSpan } from '@sessionkit/test-support/otel';
+import { startOtelSdk } from '@sessionkit/test-support/otel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KyselyStore } from '../src/index.js';
 import { pgliteStores, postgresStores, uniqueSchema } from './databases.js';
-import type { OtelSdk } from './otel-sdk.js';
-import { startOtelSdk } from './otel-sdk.js';
 
 const EMAIL = 'alice.liddell@example.com';
 const IP = '203.0.113.77';
@@ -23,8 +22,8 @@ async function connect(): Promise<KyselyStore> {
   return store;
 }
 
-beforeAll(() => {
-  sdk = startOtelSdk();
+beforeAll(async () => {
+  sdk = await startOtelSdk();
 });
 
 afterAll(async () => {
