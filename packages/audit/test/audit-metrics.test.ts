@@ -1,37 +1,21 @@
-import { context, metrics } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
+import type { OtelSdk } from '@sessionkit/test-support/otel';
+import { startOtelSdk } from '@sessionkit/test-support/otel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditSink } from '../src/index.js';
 import { Auditor, MemoryLedger } from '../src/index.js';
 import { integrityKeys, ipKeys } from './support/keys.js';
 
-const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-const provider = new MeterProvider({ readers: [reader] });
+let sdk: OtelSdk;
 
-beforeAll(() => {
-  metrics.setGlobalMeterProvider(provider);
+beforeAll(async () => {
+  sdk = await startOtelSdk();
 });
 
-afterAll(async () => {
-  metrics.disable();
-  context.disable();
-  await provider.shutdown();
-});
+afterAll(() => sdk.shutdown());
 
 async function points(name: string): Promise<Array<[unknown, unknown]>> {
-  exporter.reset();
-  await reader.forceFlush();
-  const metric = exporter
-    .getMetrics()
-    .flatMap((resource) => resource.scopeMetrics.flatMap((scope) => scope.metrics))
-    .find((candidate) => candidate.descriptor.name === name);
-  return (metric?.dataPoints ?? []).map((point) => [point.attributes, point.value]);
+  await sdk.collect();
+  return sdk.points(name).map((point) => [point.attributes, point.value]);
 }
 
 describe('audit metrics, with the real OTel SDK', () => {

@@ -1,23 +1,17 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, SpanKind, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { SpanKind, trace } from '@opentelemetry/api';
 import { randomToken, SessionManager } from '@sessionkit/core';
 import { RedisStore } from '@sessionkit/storage-redis';
+import type { OtelSdk, ReadableSpan } from '@sessionkit/test-support/otel';
+import { startOtelSdk } from '@sessionkit/test-support/otel';
 import express from 'express';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionMiddleware } from '../src/index.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+let sdk: OtelSdk;
 const client = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
 const prefix = `sk-otel-express-${randomToken(6)}`;
 let manager: SessionManager;
@@ -25,8 +19,7 @@ let server: Server;
 let base: string;
 
 beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(provider);
+  sdk = await startOtelSdk();
   await client.connect();
   manager = new SessionManager({
     store: new RedisStore({ client, prefix }),
@@ -62,31 +55,25 @@ afterAll(async () => {
   const keys = await client.keys(`${prefix}*`);
   if (keys.length > 0) await client.del(...keys);
   await client.quit();
-  trace.disable();
-  context.disable();
-  await provider.shutdown();
+  await sdk.shutdown();
 });
 
 async function get(
   path: string,
   token: string,
 ): Promise<{ active: string; valid: boolean; server: ReadableSpan }> {
-  exporter.reset();
+  sdk.resetSpans();
   const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
   const body = (await response.json()) as { active: string; valid: boolean };
   // The server span ends on `finish`, after the answer may have reached us.
-  await expect
-    .poll(() => exporter.getFinishedSpans().some((span) => span.kind === SpanKind.SERVER))
-    .toBe(true);
-  const server = exporter.getFinishedSpans().find((span) => span.kind === SpanKind.SERVER);
+  await expect.poll(() => sdk.spans().some((span) => span.kind === SpanKind.SERVER)).toBe(true);
+  const server = sdk.spans().find((span) => span.kind === SpanKind.SERVER);
   if (!server) throw new Error('no server span');
   return { ...body, server };
 }
 
 const childrenOf = (parent: ReadableSpan) =>
-  exporter
-    .getFinishedSpans()
-    .filter((span) => span.parentSpanContext?.spanId === parent.spanContext().spanId);
+  sdk.spans().filter((span) => span.parentSpanContext?.spanId === parent.spanContext().spanId);
 
 describe('sessionMiddleware under an HTTP server span, with the real OTel SDK', () => {
   it('nests the validation and its Redis call under the server span and hands the route that span', async () => {

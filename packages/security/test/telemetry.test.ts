@@ -1,51 +1,21 @@
-import { context, metrics, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { trace } from '@opentelemetry/api';
 import { ManualClock } from '@sessionkit/core';
+import type { OtelSdk } from '@sessionkit/test-support/otel';
+import { startOtelSdk } from '@sessionkit/test-support/otel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BruteForceGuard, MemoryLockoutStore, MemoryRateLimiter, RequestRateLimits } from '../src/index.js';
 
-const spans = new InMemorySpanExporter();
-const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
-const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-const reader = new PeriodicExportingMetricReader({
-  exporter: metricExporter,
-  exportIntervalMillis: 3_600_000,
-});
-const meterProvider = new MeterProvider({ readers: [reader] });
+let sdk: OtelSdk;
 
-beforeAll(() => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(tracerProvider);
-  metrics.setGlobalMeterProvider(meterProvider);
+beforeAll(async () => {
+  sdk = await startOtelSdk();
 });
 
-afterAll(async () => {
-  trace.disable();
-  metrics.disable();
-  context.disable();
-  await tracerProvider.shutdown();
-  await meterProvider.shutdown();
-});
+afterAll(() => sdk.shutdown());
 
 async function counted(name: string): Promise<Array<[Record<string, unknown>, unknown]>> {
-  metricExporter.reset();
-  await reader.forceFlush();
-  const metric = metricExporter
-    .getMetrics()
-    .flatMap((resource) => resource.scopeMetrics.flatMap((scope) => scope.metrics))
-    .find((candidate) => candidate.descriptor.name === name);
-  return (metric?.dataPoints ?? []).map((point) => [point.attributes, point.value]);
+  await sdk.collect();
+  return sdk.points(name).map((point) => [point.attributes, point.value]);
 }
 
 describe('security checks, with the real OTel SDK', () => {
@@ -60,8 +30,8 @@ describe('security checks, with the real OTel SDK', () => {
       for (let attempt = 0; attempt < 3; attempt += 1) await limits.check({ ipHash: 'network-hash' });
       root.end();
     });
-    const request = spans.getFinishedSpans().find((span) => span.name === 'POST /login');
-    const checks = spans.getFinishedSpans().filter((span) => span.name === 'sessionkit.security.rate_limit');
+    const request = sdk.spans().find((span) => span.name === 'POST /login');
+    const checks = sdk.spans().filter((span) => span.name === 'sessionkit.security.rate_limit');
     expect(checks.map((span) => span.attributes['sessionkit.outcome'])).toEqual([
       'allowed',
       'allowed',
@@ -85,7 +55,7 @@ describe('security checks, with the real OTel SDK', () => {
     expect((await guard.check(attempt)).allowed).toBe(true);
     for (let failure = 0; failure < 20; failure += 1) await guard.recordFailure(attempt);
     expect((await guard.check(attempt)).allowed).toBe(false);
-    const checks = spans.getFinishedSpans().filter((span) => span.name === 'sessionkit.security.lockout');
+    const checks = sdk.spans().filter((span) => span.name === 'sessionkit.security.lockout');
     expect(checks.map((span) => span.attributes['sessionkit.outcome'])).toEqual(['allowed', 'locked']);
     expect(await counted('sessionkit.security.lockouts')).toEqual([[{}, 1]]);
   });

@@ -1,21 +1,13 @@
-import { metrics } from '@opentelemetry/api';
-import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
 import { SessionManager } from '@sessionkit/core';
+import type { DataPoint, Histogram, OtelSdk } from '@sessionkit/test-support/otel';
+import { startOtelSdk } from '@sessionkit/test-support/otel';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
 import { deleteKeys, runPrefix } from './prefix-cleanup.js';
 
 const prefix = runPrefix();
-const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-const meterProvider = new MeterProvider({ readers: [reader] });
+let sdk: OtelSdk;
 const clients: Redis[] = [];
 
 function connectClient(): Redis {
@@ -24,8 +16,8 @@ function connectClient(): Redis {
   return client;
 }
 
-beforeAll(() => {
-  metrics.setGlobalMeterProvider(meterProvider);
+beforeAll(async () => {
+  sdk = await startOtelSdk();
 });
 
 afterAll(async () => {
@@ -36,18 +28,11 @@ afterAll(async () => {
     client.on('error', () => {});
     client.disconnect();
   }
-  metrics.disable();
-  await meterProvider.shutdown();
+  await sdk.shutdown();
 });
 
-async function lagPoints(): Promise<DataPoint<Histogram>[]> {
-  exporter.reset();
-  await reader.forceFlush();
-  const metric = exporter
-    .getMetrics()
-    .flatMap((resource) => resource.scopeMetrics.flatMap((scope) => scope.metrics))
-    .find((candidate) => candidate.descriptor.name === 'sessionkit.invalidation.lag');
-  return (metric?.dataPoints ?? []) as DataPoint<Histogram>[];
+function lagPoints(): Promise<DataPoint<Histogram>[]> {
+  return sdk.histogram('sessionkit.invalidation.lag');
 }
 
 describe('invalidation-feed lag over Redis pub/sub, with the real OTel SDK', () => {

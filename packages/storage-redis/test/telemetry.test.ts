@@ -1,35 +1,19 @@
-import { context, metrics, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { SessionManager } from '@sessionkit/core';
 import { PrivateRedis } from '@sessionkit/test-support';
+import type { OtelSdk } from '@sessionkit/test-support/otel';
+import { startOtelSdk } from '@sessionkit/test-support/otel';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
 
 // This test pauses its own server (on a port the OS handed out), never the shared one.
 const server = await PrivateRedis.onFreePort();
-const spans = new InMemorySpanExporter();
-const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
-const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-const meterProvider = new MeterProvider({ readers: [reader] });
+let sdk: OtelSdk;
 let client: Redis;
 
 beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(tracerProvider);
-  metrics.setGlobalMeterProvider(meterProvider);
+  sdk = await startOtelSdk();
   await server.start();
   client = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, maxRetriesPerRequest: 1 });
   await client.connect();
@@ -38,26 +22,15 @@ beforeAll(async () => {
 afterAll(async () => {
   client.disconnect();
   await server.destroy();
-  trace.disable();
-  metrics.disable();
-  context.disable();
-  await tracerProvider.shutdown();
-  await meterProvider.shutdown();
+  await sdk.shutdown();
 });
 
 async function sum(name: string, attributes: Record<string, string>): Promise<number> {
-  exporter.reset();
-  await reader.forceFlush();
-  const metric = exporter
-    .getMetrics()
-    .flatMap((resource) => resource.scopeMetrics.flatMap((scope) => scope.metrics))
-    .find((candidate) => candidate.descriptor.name === name);
-  return (metric?.dataPoints ?? [])
-    .filter((point) => Object.entries(attributes).every(([key, value]) => point.attributes[key] === value))
-    .reduce((total, point) => {
-      const value = point.value as number | { count: number };
-      return total + (typeof value === 'number' ? value : value.count);
-    }, 0);
+  await sdk.collect();
+  return sdk.points(name, attributes).reduce((total, point) => {
+    const value = point.value as number | { count: number };
+    return total + (typeof value === 'number' ? value : value.count);
+  }, 0);
 }
 
 describe('RedisStore under OpenTelemetry, with the real SDK and a Redis that stops answering', () => {
@@ -82,10 +55,10 @@ describe('RedisStore under OpenTelemetry, with the real SDK and a Redis that sto
     expect(await sum('sessionkit.store.timeouts', get)).toBe(1);
     expect(await sum('sessionkit.store.errors', { ...get, 'error.type': 'store.unavailable' })).toBe(1);
     expect(await sum('sessionkit.session.validations', { 'sessionkit.outcome': 'error' })).toBe(1);
-    const failed = spans.getFinishedSpans().find((span) => span.name === 'sessionkit.store.get');
+    const failed = sdk.spans().find((span) => span.name === 'sessionkit.store.get');
     expect(failed?.status.code).toBe(SpanStatusCode.ERROR);
     expect(failed?.attributes['error.type']).toBe('store.unavailable');
-    const created = spans.getFinishedSpans().find((span) => span.name === 'sessionkit.store.create');
+    const created = sdk.spans().find((span) => span.name === 'sessionkit.store.create');
     expect(created?.attributes).toMatchObject({
       'db.system.name': 'redis',
       'sessionkit.store': 'RedisStore',
