@@ -26,8 +26,10 @@ export {
   deviceInfoSchema,
   ipInfoSchema,
 } from './audit-record.js';
-export type { AuditorConfigInput, AuditorOptions, AuditorStats } from './auditor.js';
-export { Auditor, auditorConfigSchema } from './auditor.js';
+export type { AuditorOptions, AuditorStats } from './auditor.js';
+export { Auditor } from './auditor.js';
+export type { AuditorConfigInput } from './auditor-config.js';
+export { auditorConfigSchema } from './auditor-config.js';
 export { canonicalJson } from './canonical-json.js';
 export type { ChainHead } from './chain.js';
 export { EMPTY_HEAD, expectedHash, GENESIS_HASH, linkEntry, sealInput } from './chain.js';
