@@ -6,15 +6,13 @@ import { loadConfig } from '../src/config.js';
 import type { RunningApp } from '../src/reference-app.js';
 import { startReferenceApp } from '../src/reference-app.js';
 import { currentTotp, DEMO_USERS } from '../src/user-directory.js';
+import type { BearerLoginAnswer, CookieLoginAnswer, Tokens } from './api-test-support.js';
+import { basicFor, nextIp } from './api-test-support.js';
 import { embedded, servers } from './backends.js';
 
 const ALICE = DEMO_USERS[0]!;
 const BOB = DEMO_USERS[1]!;
 const MINUTE = 60_000;
-
-/** HTTP Basic credentials of the running app's introspection client. */
-const basicFor = (app: RunningApp) =>
-  `Basic ${Buffer.from(`${app.oauthClient.id}:${app.oauthClient.secret}`).toString('base64')}`;
 
 describe.each([embedded(), servers()])('reference app HTTP API on $name', (backend) => {
   let app: RunningApp;
@@ -47,13 +45,6 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
     return currentTotp(BOB.totpSecret ?? '', clock.now());
   };
 
-  let devices = 0;
-  /** A new device's address (TEST-NET-2), so per-IP limits see distinct clients. */
-  const nextIp = () => {
-    devices += 1;
-    return `198.51.${Math.floor(devices / 250)}.${(devices % 250) + 1}`;
-  };
-
   /** A browser-like client on its own device: keeps the cookie and echoes the CSRF token on unsafe requests. */
   async function signIn(user = ALICE) {
     // Logins happen at distinct instants, so "the oldest session" is well defined for the per-user limit.
@@ -74,24 +65,6 @@ describe.each([embedded(), servers()])('reference app HTTP API on $name', (backe
     const login = await request(app.url).post('/api/auth/login').set('x-forwarded-for', nextIp()).send(body);
     expect(login.status).toBe(200);
     return login.body as BearerLoginAnswer;
-  }
-
-  interface Tokens {
-    accessToken: string;
-    refreshToken: string;
-  }
-
-  interface CookieLoginAnswer {
-    session: { id: string; userId: string; aal: number };
-    expiresAt: number;
-    csrfToken: string;
-  }
-
-  interface BearerLoginAnswer {
-    session: { id: string; userId: string; aal: number };
-    accessToken: string;
-    refreshToken: string;
-    expiresAt: number;
   }
 
   describe('POST /api/auth/login', () => {
