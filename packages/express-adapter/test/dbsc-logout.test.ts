@@ -7,6 +7,23 @@ import { browserOf, SECURE_COOKIE, setCookies, testApp } from './harness.js';
 
 const SECRET = 'a dbsc secret of at least thirty-two characters';
 
+/** A test app whose `POST /dbsc-logout` ends the session through `endSession` with DBSC on. */
+async function appWithDbscLogout(secure?: boolean) {
+  const dbsc = deviceBoundSessions({
+    secret: SECRET,
+    basePath: '/dbsc',
+    ...(secure === undefined ? {} : { secure }),
+    replayCache: new MemoryDpopReplayCache(),
+  });
+  return testApp('memory', {
+    extend: (app) => {
+      app.post('/dbsc-logout', async (req, res) => {
+        res.json({ ended: await endSession(req, res, { dbsc }) });
+      });
+    },
+  });
+}
+
 describe('logout of a device-bound session', () => {
   let t: TestApp;
   afterEach(async () => {
@@ -17,19 +34,7 @@ describe('logout of a device-bound session', () => {
     ['__Host-sk_bound', true],
     ['sk_bound', false],
   ])('clears the bound cookie %s beside the session cookie', async (name, secure) => {
-    const dbsc = deviceBoundSessions({
-      secret: SECRET,
-      basePath: '/dbsc',
-      secure,
-      replayCache: new MemoryDpopReplayCache(),
-    });
-    t = await testApp('memory', {
-      extend: (app) => {
-        app.post('/dbsc-logout', async (req, res) => {
-          res.json({ ended: await endSession(req, res, { dbsc }) });
-        });
-      },
-    });
+    t = await appWithDbscLogout(secure);
     const { cookie, csrf } = browserOf(await request(t.app).post('/login').send({ userId: 'alice' }));
     const res = await request(t.app)
       .post('/dbsc-logout')
@@ -49,18 +54,7 @@ describe('logout of a device-bound session', () => {
   });
 
   it('clears no bound cookie without dbsc, and clears it even when the request had no session', async () => {
-    const dbsc = deviceBoundSessions({
-      secret: SECRET,
-      basePath: '/dbsc',
-      replayCache: new MemoryDpopReplayCache(),
-    });
-    t = await testApp('memory', {
-      extend: (app) => {
-        app.post('/dbsc-logout', async (req, res) => {
-          res.json({ ended: await endSession(req, res, { dbsc }) });
-        });
-      },
-    });
+    t = await appWithDbscLogout();
     const { cookie, csrf } = browserOf(await request(t.app).post('/login').send({ userId: 'alice' }));
     const plain = await request(t.app)
       .post('/logout')
