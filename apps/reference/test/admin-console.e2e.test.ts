@@ -1,13 +1,10 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../src/reference-app.js';
-import { startReferenceApp } from '../src/reference-app.js';
 import { currentTotp, DEMO_USERS } from '../src/user-directory.js';
-import type { Backend } from './backends.js';
 import { embedded, servers } from './backends.js';
-import { ARTIFACTS, launchChromium } from './chromium.js';
+import { ARTIFACTS, appInChromium } from './chromium.js';
 
 const ALICE = DEMO_USERS[0]!;
 const BOB = DEMO_USERS[1]!;
@@ -25,22 +22,12 @@ describe.each([
   { tag: 'embedded', makeBackend: embedded },
   { tag: 'servers', makeBackend: servers },
 ])('admin console in a real browser ($tag)', ({ tag, makeBackend }) => {
-  let backend: Backend;
+  const running = appInChromium(makeBackend);
+  const contexts = running.contexts;
   let app: RunningApp;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    backend = makeBackend();
-    app = await startReferenceApp(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...(await backend.env()) }));
-    browser = await launchChromium();
-  }, 120_000);
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await app?.shutdown();
-    await backend?.cleanup();
+  beforeAll(() => {
+    ({ app, browser } = running);
   });
 
   async function page(): Promise<Page> {
