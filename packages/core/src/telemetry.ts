@@ -33,9 +33,18 @@ const NOOP_TRACER_PROVIDER = api && new api.ProxyTracerProvider().getDelegate();
 let meterProvider: OtelApi.MeterProvider | undefined;
 let meterReal = false;
 
-/** True while an SDK's tracer provider is registered. A few property reads: called per operation. */
+/**
+ * Where `@opentelemetry/api` 1.x keeps every global it is given (its `Symbol.for` key). It stays absent until an
+ * SDK, or anything else, registers one: then one property read answers "no telemetry" for the common case of
+ * an application that installed the API (some dependency wanted it) and no SDK. The API's own getters cost a
+ * few calls each, 5 % of a fast-tier validation.
+ */
+const REGISTERED = Symbol.for('opentelemetry.js.api.1');
+const globals = globalThis as { [REGISTERED]?: unknown };
+
+/** True while an SDK's tracer provider is registered. */
 export function tracingOn(): boolean {
-  if (!api) return false;
+  if (!api || globals[REGISTERED] === undefined) return false;
   const provider = api.trace.getTracerProvider();
   const delegate = provider instanceof api.ProxyTracerProvider ? provider.getDelegate() : provider;
   return delegate !== NOOP_TRACER_PROVIDER;
@@ -43,7 +52,7 @@ export function tracingOn(): boolean {
 
 /** True while an SDK's meter provider is registered (the API's own answers with one shared no-op meter). */
 export function metricsOn(): boolean {
-  if (!api) return false;
+  if (!api || globals[REGISTERED] === undefined) return false;
   const current = api.metrics.getMeterProvider();
   if (current !== meterProvider) {
     meterProvider = current;
@@ -54,10 +63,10 @@ export function metricsOn(): boolean {
 
 /**
  * Whether anything would be exported: with the API but no SDK, callers skip even the clock reads and attribute
- * objects, so an application that installs no SDK pays (almost) nothing.
+ * objects. Called once per operation and per store call.
  */
 export function telemetryOn(): boolean {
-  return tracingOn() || metricsOn();
+  return globals[REGISTERED] !== undefined && (tracingOn() || metricsOn());
 }
 
 const NO_COUNTER: Counter = { add() {} };
