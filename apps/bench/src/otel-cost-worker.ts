@@ -6,14 +6,29 @@
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import { getPriority } from 'node:os';
 import { AccessTokenKeyRing, MemoryStore, SessionManager, systemClock } from '@sessionkit/core';
 import { sessionMiddleware } from '@sessionkit/express';
 import type { Request, RequestHandler, Response } from 'express';
 import express from 'express';
 
 const mode = process.argv[2];
-const CHUNK = 10_000;
-const CALLS = { sync: Number(process.env.BENCH_SYNC_CALLS ?? 200_000), awaited: 20_000 };
+/** Calls between refills of the validation cache: smaller under valgrind, where 10 000 calls outlast its 10 s. */
+const CHUNK = Number(process.env.BENCH_CHUNK ?? 10_000);
+const CALLS = {
+  sync: Number(process.env.BENCH_SYNC_CALLS ?? 200_000),
+  awaited: Number(process.env.BENCH_AWAITED_CALLS ?? 20_000),
+};
+/** Warm-up calls per case before the measured ones. */
+const WARMUP = Number(process.env.BENCH_WARMUP_CALLS ?? CHUNK);
+/**
+ * Under callgrind with `--dump-before=getpriority` (otel-cost-instructions.ts), each call ends one counted region:
+ * a call before and after each chunk (warm-up ones too, so that the measured code is the warmed code) leaves the
+ * chunks' instruction counts in the even-numbered dumps.
+ */
+const MARK = process.env.BENCH_MARK_CHUNKS === '1';
+/** Runs only the case of this index (otel-cost-instructions.ts counts one case per process). */
+const ONLY = process.env.BENCH_CASE === undefined ? undefined : Number(process.env.BENCH_CASE);
 if (mode === 'sdk') (await import('./otel-sdk-sampled.js')).startSampledSdk(0.1);
 
 const manager = new SessionManager({
@@ -59,7 +74,7 @@ interface Case {
 
 const fast = sessionMiddleware({ manager, tier: 'fast' });
 const full = sessionMiddleware({ manager, tier: 'full' });
-const cases: Case[] = [
+const allCases: Case[] = [
   {
     name: 'bearer JWT, fast tier',
     middleware: fast,
@@ -81,6 +96,8 @@ const cases: Case[] = [
   },
 ];
 
+const cases = ONLY === undefined ? allCases : allCases.slice(ONLY, ONLY + 1);
+
 async function measure(c: Case, calls: number): Promise<{ cpuMicros: number; callsPerSec: number }> {
   const { req, res } = exchange(c.headers);
   const once = () =>
@@ -98,11 +115,13 @@ async function measure(c: Case, calls: number): Promise<{ cpuMicros: number; cal
     await c.refill?.();
     const wall = performance.now();
     const started = process.cpuUsage();
+    if (MARK) getPriority();
     if (c.synchronous) {
       for (let i = 0; i < CHUNK; i += 1) c.middleware(req, res, next);
     } else {
       for (let i = 0; i < CHUNK; i += 1) await once();
     }
+    if (MARK) getPriority();
     const used = process.cpuUsage(started);
     seconds += (performance.now() - wall) / 1000;
     cpuMicros += used.user + used.system;
@@ -113,8 +132,10 @@ async function measure(c: Case, calls: number): Promise<{ cpuMicros: number; cal
 }
 
 const results: Record<string, { cpuMicros: number; callsPerSec: number }> = {};
-for (const c of cases) await measure(c, CHUNK);
-for (const c of cases) results[c.name] = await measure(c, c.synchronous ? CALLS.sync : CALLS.awaited);
+for (const c of cases) await measure(c, WARMUP);
+for (const c of cases) {
+  results[c.name] = await measure(c, c.synchronous ? CALLS.sync : CALLS.awaited);
+}
 await manager.close();
 console.log(JSON.stringify({ mode, results }));
 process.exit(0);
