@@ -7,6 +7,7 @@ import { harness } from './helpers.js';
 
 // @opentelemetry/api's registry of globals: absent until something registers (telemetry.ts reads it first).
 const REGISTERED = Symbol.for('opentelemetry.js.api.1');
+const INSPECTED = Symbol('inspected');
 
 class InspectedStore extends MemoryStore {
   readonly #closed: string[] = [];
@@ -18,7 +19,7 @@ class InspectedStore extends MemoryStore {
     this.#closed.push('closed');
     await super.close();
   }
-  [Symbol.for('inspected')](): string {
+  [INSPECTED](): string {
     return this.marker;
   }
 }
@@ -33,7 +34,7 @@ describe('tracedStore', () => {
     expect('noSuchCapability' in traced).toBe(false);
     store.marker = 'second';
     expect(traced.marker).toBe('second');
-    expect((traced[Symbol.for('inspected') as keyof InspectedStore] as () => string)()).toBe('second');
+    expect(traced[INSPECTED]()).toBe('second');
     await traced.close();
     expect(store.closedTimes).toBe(1);
     expect(traced.closedTimes).toBe(1);
