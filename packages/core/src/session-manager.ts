@@ -32,6 +32,7 @@ import type { SessionView } from './session-view.js';
 import { toView } from './session-view.js';
 import { assertSharedKeys } from './shared-store.js';
 import type { SessionStore } from './store.js';
+import { telemetryOn } from './telemetry.js';
 import { tracedStore } from './traced-store.js';
 import type { ValidatedSession } from './validated-session.js';
 import { parseInput } from './zod-input.js';
@@ -155,6 +156,8 @@ export class SessionManager {
    * they would there. Request handlers that find a session here skip a promise per request.
    */
   validateFromCache(token: unknown, options?: ValidateOptions): ValidatedSession | undefined {
+    // Each request comes here: without an SDK, no closure and no wrapper, the path of an app without telemetry.
+    if (!telemetryOn()) return this.#validator.validateFromCache(token, options);
     return this.#telemetry.fromCache(options?.tier, () => this.#validator.validateFromCache(token, options));
   }
 
@@ -163,6 +166,7 @@ export class SessionManager {
    * `undefined` from `validateFromCache` with the same token and options, so a miss is not probed twice.
    */
   validateUncached(token: unknown, options?: ValidateOptions): Promise<ValidatedSession> {
+    if (!telemetryOn()) return this.#validator.validateUncached(token, options);
     return this.#telemetry.validate(options?.tier, () => this.#validator.validateUncached(token, options));
   }
 
