@@ -66,9 +66,12 @@ export class OperationTelemetry {
     });
   }
 
-  /** Wraps the synchronous fast-tier probe: a hit is a whole validation, a miss is left to `validate`. */
+  /**
+   * Wraps the synchronous fast-tier probe: a hit is a whole validation, a miss is left to `validate`. Called only
+   * while `telemetryOn()`: the manager asks first, so that a request without telemetry builds no closure.
+   */
   fromCache(tier: Tier | undefined, fn: () => ValidatedSession | undefined): ValidatedSession | undefined {
-    if (tier !== 'fast' || !telemetryOn()) return fn();
+    if (tier !== 'fast') return fn();
     const start = performance.now();
     let answer: ValidatedSession | undefined;
     try {
@@ -81,9 +84,8 @@ export class OperationTelemetry {
     return answer;
   }
 
-  /** Wraps a validation past the local caches (a fast-tier miss, or the full tier). */
+  /** Wraps a validation past the local caches (a fast-tier miss, or the full tier); as `fromCache`, only while on. */
   validate(tier: Tier | undefined, fn: () => Promise<ValidatedSession>): Promise<ValidatedSession> {
-    if (!telemetryOn()) return fn();
     const start = performance.now();
     const chosen = tier ?? 'full';
     const cache = chosen === 'fast' ? 'miss' : undefined;
