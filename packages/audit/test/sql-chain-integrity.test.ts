@@ -53,24 +53,16 @@ describe.each(sqlBackends)('SQL audit chain integrity on %s', (_name, open) => {
       .where('seq', '=', 2)
       .execute();
     // Swap records 2 and 4 by renumbering them.
-    await db
-      .updateTable('audit_records')
-      .set({ seq: 1000 })
-      .where('chain', '=', 'tenant:t-reorder')
-      .where('seq', '=', 2)
-      .execute();
-    await db
-      .updateTable('audit_records')
-      .set({ seq: 2 })
-      .where('chain', '=', 'tenant:t-reorder')
-      .where('seq', '=', 4)
-      .execute();
-    await db
-      .updateTable('audit_records')
-      .set({ seq: 4 })
-      .where('chain', '=', 'tenant:t-reorder')
-      .where('seq', '=', 1000)
-      .execute();
+    const renumber = (from: number, to: number) =>
+      db
+        .updateTable('audit_records')
+        .set({ seq: to })
+        .where('chain', '=', 'tenant:t-reorder')
+        .where('seq', '=', from)
+        .execute();
+    await renumber(2, 1000);
+    await renumber(4, 2);
+    await renumber(1000, 4);
 
     expect(await ledger.verifyChain('tenant:t-edit')).toMatchObject({
       ok: false,
